@@ -1,0 +1,159 @@
+"""The adapter interface: one adapter per input format, detected by content.
+
+An adapter looks at a :class:`Candidate` (a file already sniffed and, for JSON, parsed once)
+and says whether it is its format (:meth:`Adapter.detect`); if so, :meth:`Adapter.read`
+turns it into a :class:`~govern.ingest.records.Batch`. Adapters never write to the store
+and never print.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+from govern.errors import IngestError, MalformedInputError
+from govern.ingest.records import Batch
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class Kind(Enum):
+    """What a path looks like before any format is recognised."""
+
+    JSON = "json"
+    JSONL = "jsonl"
+    SQLITE = "sqlite"
+    DIRECTORY = "directory"
+    TEXT = "text"
+    BINARY = "binary"
+    EMPTY = "empty"
+
+
+@dataclass
+class Candidate:
+    """A path to be recognised: its kind and, for JSON, the parsed document."""
+
+    path: Path
+    kind: Kind
+    document: Any = None
+    data: bytes = b""
+    #: JSON Lines records, parsed (only for :attr:`Kind.JSONL`)
+    lines: list[Any] = field(default_factory=list)
+
+    def top_keys(self) -> list[str]:
+        """Return the top-level keys of a JSON object (empty for anything else)."""
+        return sorted(self.document) if isinstance(self.document, Mapping) else []
+
+
+class Adapter(Protocol):
+    """One input format."""
+
+    #: stable format id, recorded in the ``sources`` table (e.g. ``mlflow-rest``)
+    name: str
+    #: ``registry``, ``predictions`` or ``monitoring``
+    family: str
+    #: one line for ``govern ingest --help`` and error messages
+    description: str
+
+    def detect(self, candidate: Candidate) -> bool:
+        """Return True when the candidate's content is this adapter's format."""
+        ...
+
+    def read(self, candidate: Candidate) -> Batch:
+        """Parse the candidate into normalised records; raise :class:`IngestError` if malformed."""
+        ...
+
+
+def sniff(path: Path) -> Candidate:
+    """Read a path just enough to know its kind; parse JSON and JSON Lines once.
+
+    Raises :class:`MalformedInputError` when a file starts like JSON but does not parse, and
+    :class:`IngestError` when it cannot be read.
+    """
+    if path.is_dir():
+        return Candidate(path=path, kind=Kind.DIRECTORY)
+    try:
+        data = path.read_bytes()
+    except PermissionError as exc:
+        raise IngestError(
+            "cannot read the file (permission denied).",
+            hint="Check its permissions, or run govern as a user who can read it.",
+            path=path,
+        ) from exc
+    except OSError as exc:
+        raise IngestError(f"cannot read the file: {exc.strerror}.", path=path) from exc
+    if data.startswith(SQLITE_MAGIC):
+        return Candidate(path=path, kind=Kind.SQLITE, data=data[:100])
+    if not data.strip():
+        return Candidate(path=path, kind=Kind.EMPTY)
+    if b"\x00" in data[:8192]:
+        return Candidate(path=path, kind=Kind.BINARY)
+    try:
+        body = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return Candidate(path=path, kind=Kind.BINARY)
+    stripped = body.lstrip()
+    if stripped[:1] not in ("{", "["):
+        return Candidate(path=path, kind=Kind.TEXT, data=data)
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError as first_error:
+        lines = _json_lines(body)
+        if lines is not None:
+            return Candidate(path=path, kind=Kind.JSONL, lines=lines, data=data)
+        raise MalformedInputError(
+            f"is not valid JSON: {first_error.msg} at line {first_error.lineno}, "
+            f"column {first_error.colno}.",
+            hint="The file may be truncated or hand-edited; export it again.",
+            path=path,
+        ) from first_error
+    return Candidate(path=path, kind=Kind.JSON, document=document, data=data)
+
+
+def _json_lines(body: str) -> list[Any] | None:
+    """Parse ``body`` as JSON Lines; ``None`` if any non-empty line is not JSON."""
+    records: list[Any] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            return None
+    return records if len(records) > 1 else None
+
+
+def describe(candidate: Candidate) -> str:
+    """Say in a few words what a candidate looks like, for "unknown format" messages."""
+    if candidate.kind is Kind.JSON:
+        if isinstance(candidate.document, Mapping):
+            keys = candidate.top_keys()
+            shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
+            return f"a JSON object with top-level keys [{shown}]"
+        if isinstance(candidate.document, list):
+            return f"a JSON array of {len(candidate.document)} items"
+        return f"a JSON {type(candidate.document).__name__}"
+    if candidate.kind is Kind.JSONL:
+        return f"JSON Lines with {len(candidate.lines)} records"
+    if candidate.kind is Kind.SQLITE:
+        return "a SQLite database"
+    if candidate.kind is Kind.DIRECTORY:
+        return "a folder"
+    if candidate.kind is Kind.EMPTY:
+        return "an empty file"
+    if candidate.kind is Kind.BINARY:
+        return "a binary file"
+    return "a text file"
+
+
+def require_mapping(value: Any, what: str, path: Path) -> Mapping[str, Any]:
+    """Return ``value`` if it is a JSON object, else raise a clear :class:`MalformedInputError`."""
+    if not isinstance(value, Mapping):
+        raise MalformedInputError(
+            f"{what} should be a JSON object but is {type(value).__name__}.", path=path
+        )
+    return value

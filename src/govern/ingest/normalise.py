@@ -1,0 +1,268 @@
+"""Normalisation helpers shared by every adapter.
+
+Each registry spells the same facts differently: tags as lists of ``{key, value}``, dicts,
+files or rows; timestamps as epoch milliseconds, epoch seconds (float), ISO-8601 with or
+without offset; versions as int or text; stage as ``"None"`` or ``null``. These functions
+turn each into one form (see :mod:`govern.ingest.records`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from govern.ingest.records import Artifact, DatasetInput, MetricPoint
+
+#: Run tags that carry the git commit, in order of preference.
+GIT_COMMIT_TAGS = ("mlflow.source.git.commit", "mlflow.databricks.gitRepoCommit")
+#: Run tags that carry the source repository URL.
+GIT_REPO_TAGS = ("mlflow.source.git.repoURL", "mlflow.databricks.gitRepoUrl")
+
+# Epoch values above this are milliseconds (year 2286 in seconds, 1970-04-26 in ms).
+_MS_THRESHOLD = 10_000_000_000
+
+
+def text(value: Any) -> str | None:
+    """Return ``value`` as text, ``None`` for ``None`` and empty strings."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    out = str(value)
+    return out if out != "" else None
+
+
+def version_text(value: Any) -> str:
+    """Return a model version as text: ``4``, ``4.0`` and ``"4"`` all give ``"4"``."""
+    out = text(value)
+    if out is None:
+        raise ValueError("model version is empty")
+    return out
+
+
+def stage(value: Any) -> str | None:
+    """Return the registry stage, or ``None`` for no stage (MLflow writes the string "None")."""
+    out = text(value)
+    if out is None or out.lower() == "none":
+        return None
+    return out
+
+
+def timestamp(value: Any) -> datetime | None:
+    """Parse a timestamp in any shape registries use into an aware UTC datetime.
+
+    Accepts epoch milliseconds (MLflow), epoch seconds as int or float (SageMaker wire format),
+    numeric strings, ISO-8601 with or without offset (naive means UTC), and ``datetime``.
+    Returns ``None`` for ``None``, empty strings and zero (MLflow's "not set").
+    """
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        stripped = value.strip()
+        try:
+            number = float(stripped)
+        except ValueError:
+            iso = stripped[:-1] + "+00:00" if stripped.endswith("Z") else stripped
+            try:
+                parsed = datetime.fromisoformat(iso)
+            except ValueError as exc:
+                raise ValueError(f"not a timestamp: {value!r}") from exc
+            return timestamp(parsed)
+        return timestamp(number)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if value == 0:
+            return None
+        seconds = value / 1000.0 if abs(value) >= _MS_THRESHOLD else float(value)
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def tags(value: Any) -> dict[str, str]:
+    """Normalise tags given as a list of ``{key, value}``, a dict, or ``None``."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): text(v) or "" for k, v in value.items()}
+    if isinstance(value, list):
+        out: dict[str, str] = {}
+        for item in value:
+            if isinstance(item, Mapping) and "key" in item:
+                out[str(item["key"])] = text(item.get("value")) or ""
+            else:
+                raise ValueError(f"tag entry is not {{key, value}}: {item!r}")
+        return out
+    raise ValueError(f"tags are neither a list nor a mapping: {type(value).__name__}")
+
+
+def aliases(value: Any, *, version: str | None = None) -> dict[str, str]:
+    """Normalise the four alias shapes into ``{alias: version}``.
+
+    * registered model: ``[{"alias": "champion", "version": "4"}]``;
+    * model version: ``["champion"]`` (needs ``version``);
+    * FileStore 3.x registered model: ``{"champion": "4"}``;
+    * ``None``/missing: ``{}``.
+    """
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): version_text(v) for k, v in value.items()}
+    out: dict[str, str] = {}
+    for item in value:
+        if isinstance(item, Mapping):
+            out[str(item["alias"])] = version_text(item["version"])
+        elif version is not None:
+            out[str(item)] = version
+        else:
+            raise ValueError(f"alias {item!r} has no version")
+    return out
+
+
+def git_commit(run_tags: Mapping[str, str]) -> str | None:
+    """Return the git commit recorded in run tags (MLflow or Databricks), if any."""
+    for key in GIT_COMMIT_TAGS:
+        if run_tags.get(key):
+            return run_tags[key]
+    return None
+
+
+def metric_value(value: Any) -> float | None:
+    """Return a metric value as float; ``None`` for NaN (kept as a gap, not a number)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = float(value)
+    out = float(value)
+    return None if math.isnan(out) else out
+
+
+def metric_history(key: str, points: Iterable[Mapping[str, Any]]) -> list[MetricPoint]:
+    """Turn ``[{value, timestamp, step}]`` entries into :class:`MetricPoint` records."""
+    return [
+        MetricPoint(
+            key=key,
+            value=metric_value(p.get("value")),
+            timestamp=timestamp(p.get("timestamp")),
+            step=int(p.get("step") or 0),
+        )
+        for p in points
+    ]
+
+
+def json_in_json(value: Any) -> Any:
+    """Parse a JSON document stored as a string inside JSON; non-strings are returned as is."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def dataset_source_uri(source: Any) -> str | None:
+    """Return the location a dataset ``source`` JSON points at (uri, path, table name)."""
+    parsed = json_in_json(source)
+    if isinstance(parsed, Mapping):
+        for key in ("uri", "url", "path", "delta_table_name", "table_name", "file"):
+            if parsed.get(key):
+                return str(parsed[key])
+        return None
+    return text(parsed)
+
+
+def dataset_input(dataset: Mapping[str, Any], input_tags: Mapping[str, str]) -> DatasetInput:
+    """Build a :class:`DatasetInput` from an MLflow dataset dict and its input tags."""
+    source = text(dataset.get("source"))
+    return DatasetInput(
+        name=text(dataset.get("name")) or "",
+        digest=text(dataset.get("digest")),
+        context=input_tags.get("mlflow.data.context"),
+        source_type=text(dataset.get("source_type")),
+        source=source,
+        source_uri=dataset_source_uri(source),
+        schema=text(dataset.get("schema")),
+        profile=text(dataset.get("profile")),
+    )
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Return the hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+#: Artifact files that document a model's environment and flavors.
+ARTIFACT_KINDS = {
+    "MLmodel": "mlmodel",
+    "conda.yaml": "conda",
+    "python_env.yaml": "python_env",
+    "requirements.txt": "requirements",
+}
+#: Artifact kinds that count as a captured environment.
+ENVIRONMENT_KINDS = frozenset({"conda", "python_env", "requirements"})
+
+
+def scan_artifacts(root: Path, *, relative_to: Path | None = None) -> list[Artifact]:
+    """Find lineage-relevant artifact files (MLmodel, environment files) under ``root``.
+
+    Model binaries are not read. Paths are recorded relative to ``relative_to`` (default
+    ``root``) with forward slashes, so the same tree gives the same records on any machine.
+    """
+    if not root.is_dir():
+        return []
+    base = relative_to or root
+    found: list[Artifact] = []
+    for path in sorted(root.rglob("*")):
+        kind = ARTIFACT_KINDS.get(path.name)
+        if kind is None or not path.is_file():
+            continue
+        data = path.read_bytes()
+        flavors: tuple[str, ...] = ()
+        detail: str | None = None
+        if kind == "mlmodel":
+            flavors, detail = _mlmodel_summary(data)
+        found.append(
+            Artifact(
+                path=path.relative_to(base).as_posix(),
+                kind=kind,
+                sha256=sha256_bytes(data),
+                flavors=flavors,
+                detail=detail,
+            )
+        )
+    return found
+
+
+def _mlmodel_summary(data: bytes) -> tuple[tuple[str, ...], str | None]:
+    """Return the flavors and a short summary (mlflow version, model_uuid) of an MLmodel file."""
+    try:
+        doc = yaml.safe_load(data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return (), "MLmodel file does not parse as YAML"
+    if not isinstance(doc, Mapping):
+        return (), None
+    flavors = doc.get("flavors")
+    names = tuple(sorted(flavors)) if isinstance(flavors, Mapping) else ()
+    info = {k: text(doc.get(k)) for k in ("mlflow_version", "model_uuid", "model_id", "run_id")}
+    summary = json.dumps({k: v for k, v in info.items() if v}, sort_keys=True)
+    return names, summary

@@ -1,0 +1,207 @@
+"""Find inputs, detect their format by content, read them, and write them in one transaction.
+
+``govern ingest PATH...`` calls :func:`ingest`. Every path is read and parsed *before* anything
+is written, and everything is then written in a single transaction, so bad input (or a crash)
+leaves the store exactly as it was. Folders are walked: a folder an adapter recognises as a
+whole (an MLflow FileStore ``mlruns/``) is one unit; otherwise each file is detected on its
+own. In a walked folder, files of no known format are reported as skipped; a file named
+explicitly on the command line must be of a known format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from govern.errors import GovernError, IngestError, MalformedInputError, UnknownFormatError
+from govern.ingest import normalise as n
+from govern.ingest.base import Adapter, Candidate, Kind, describe, sniff
+from govern.ingest.records import Batch
+from govern.ingest.registry import ADAPTERS, detect
+from govern.store.store import SourceRecord, Store
+
+
+@dataclass
+class Unit:
+    """One input recognised by an adapter: a file, or a folder read as a whole."""
+
+    candidate: Candidate
+    adapter: Adapter
+    explicit: bool
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A unit written to the store."""
+
+    path: str
+    format: str
+    sha256: str
+    counts: dict[str, int]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did: loaded units, unchanged ones (same bytes as before), skipped files."""
+
+    loaded: list[Loaded] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        """Sum the record counts of every loaded unit."""
+        out: dict[str, int] = {}
+        for unit in self.loaded:
+            for key, value in unit.counts.items():
+                out[key] = out.get(key, 0) + value
+        return out
+
+
+Progress = Callable[[str], None]
+
+
+def _is_hidden(path: Path) -> bool:
+    return path.name.startswith(".") or path.name == "__pycache__"
+
+
+def discover(
+    paths: Sequence[Path], *, skip_invalid: bool = False
+) -> tuple[list[Unit], list[tuple[str, str]]]:
+    """Return the recognised units under ``paths`` and the files skipped with a reason."""
+    units: list[Unit] = []
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        if not path.exists():
+            raise IngestError(
+                "does not exist.", hint="Check the path and try again.", path=path
+            )
+        if path.is_dir():
+            found = list(_walk(path, skip_invalid, skipped))
+            if not found:
+                contents = "is empty" if not any(path.iterdir()) else "holds no file govern reads"
+                raise UnknownFormatError(
+                    f"the folder {contents}.",
+                    hint=_formats_hint(),
+                    path=path,
+                )
+            units.extend(found)
+            continue
+        candidate = sniff(path)
+        adapter = detect(candidate)
+        if adapter is None:
+            raise UnknownFormatError(
+                f"is {describe(candidate)}, not a format govern reads.",
+                hint=_formats_hint(),
+                path=path,
+            )
+        units.append(Unit(candidate, adapter, explicit=True))
+    return units, skipped
+
+
+def _walk(folder: Path, skip_invalid: bool, skipped: list[tuple[str, str]]) -> Iterator[Unit]:
+    as_whole = detect(Candidate(path=folder, kind=Kind.DIRECTORY))
+    if as_whole is not None:
+        yield Unit(Candidate(path=folder, kind=Kind.DIRECTORY), as_whole, explicit=False)
+        return
+    for child in sorted(folder.iterdir()):
+        if _is_hidden(child):
+            continue
+        if child.is_dir():
+            yield from _walk(child, skip_invalid, skipped)
+            continue
+        try:
+            candidate = sniff(child)
+        except MalformedInputError as exc:
+            if not skip_invalid:
+                raise
+            skipped.append((str(child), exc.message))
+            continue
+        adapter = detect(candidate)
+        if adapter is None:
+            skipped.append((str(child), f"{describe(candidate)}, not a format govern reads"))
+        else:
+            yield Unit(candidate, adapter, explicit=False)
+
+
+def _formats_hint() -> str:
+    names = ", ".join(sorted(ADAPTERS))
+    return f"govern reads these formats: {names}. See `govern ingest --help`."
+
+
+def unit_sha256(batch: Batch, candidate: Candidate) -> str:
+    """Hash a unit: the file's own SHA-256, or a hash over every file it was read from."""
+    files = sorted({p.resolve() for p in batch.files})
+    if candidate.kind is not Kind.DIRECTORY and len(files) <= 1:
+        return n.sha256_file(candidate.path)
+    base = candidate.path.resolve() if candidate.kind is Kind.DIRECTORY else files[0].parent
+    lines = []
+    for file in files:
+        try:
+            rel = file.relative_to(base).as_posix()
+        except ValueError:
+            rel = file.as_posix()
+        lines.append(f"{n.sha256_file(file)}  {rel}\n")
+    return n.sha256_bytes("".join(lines).encode())
+
+
+def read_units(
+    units: Sequence[Unit], progress: Progress | None = None
+) -> list[tuple[Unit, Batch]]:
+    """Read every unit into a batch (nothing is written). Adapter errors name the file."""
+    out: list[tuple[Unit, Batch]] = []
+    for unit in units:
+        if progress:
+            progress(str(unit.candidate.path))
+        try:
+            batch = unit.adapter.read(unit.candidate)
+        except GovernError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MalformedInputError(
+                f"was recognised as {unit.adapter.name} but could not be read ({exc!r}).",
+                hint="The file may be damaged or from an unsupported version; please report it.",
+                path=unit.candidate.path,
+            ) from exc
+        out.append((unit, batch))
+    return out
+
+
+def ingest(
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    now: datetime,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Detect, read and load ``paths`` into ``store`` in one transaction."""
+    units, skipped = discover(paths, skip_invalid=skip_invalid)
+    batches = read_units(units, progress)
+    report = IngestReport()
+    consumed = {p.resolve() for _, batch in batches for p in batch.files}
+    report.skipped = [(p, why) for p, why in skipped if Path(p).resolve() not in consumed]
+    to_write: list[tuple[SourceRecord, Batch]] = []
+    seen: set[str] = set()
+    for unit, batch in batches:
+        sha = unit_sha256(batch, unit.candidate)
+        path = str(unit.candidate.path)
+        report.notes.extend(batch.notes)
+        if sha in seen or store.has_source(sha):
+            report.unchanged.append((path, unit.adapter.name))
+            continue
+        seen.add(sha)
+        source = SourceRecord(
+            sha256=sha,
+            path=path,
+            format=unit.adapter.name,
+            family=unit.adapter.family,
+            files=len(set(batch.files)) or 1,
+        )
+        to_write.append((source, batch))
+        report.loaded.append(Loaded(path, unit.adapter.name, sha, batch.counts()))
+    if to_write:
+        store.write(to_write, now=now)
+    return report

@@ -1,0 +1,27 @@
+"""The explicit registry of input adapters, in detection order.
+
+Detection asks each adapter in turn; the first that recognises the content wins. Adding a
+format means writing one adapter module and adding it here.
+"""
+
+from __future__ import annotations
+
+from govern.ingest.base import Adapter, Candidate
+from govern.ingest.export_import import ExportImportAdapter
+from govern.ingest.mlflow_rest import MlflowRestAdapter
+
+_ORDER: tuple[Adapter, ...] = (
+    ExportImportAdapter(),
+    MlflowRestAdapter(),
+)
+
+#: Every adapter by its format id.
+ADAPTERS: dict[str, Adapter] = {adapter.name: adapter for adapter in _ORDER}
+
+
+def detect(candidate: Candidate) -> Adapter | None:
+    """Return the adapter whose format the candidate is, or None."""
+    for adapter in _ORDER:
+        if adapter.detect(candidate):
+            return adapter
+    return None

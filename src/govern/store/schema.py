@@ -1,0 +1,169 @@
+"""The store schema, as an ordered list of forward migrations.
+
+Migration ``n`` (1-based) brings a store from schema version ``n - 1`` to ``n``. A store is
+migrated forward on open; a store written by a newer govern (higher version) is refused.
+Never edit a released migration: append a new one.
+
+All timestamps are ``TIMESTAMP`` in UTC. Model versions are ``VARCHAR``.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: registry inventory
+    """
+    CREATE TABLE sources (
+        sha256       VARCHAR PRIMARY KEY,
+        path         VARCHAR NOT NULL,
+        format       VARCHAR NOT NULL,
+        family       VARCHAR NOT NULL,
+        files        INTEGER NOT NULL,
+        counts       JSON NOT NULL,
+        ingested_at  TIMESTAMP NOT NULL
+    );
+    CREATE TABLE documents (
+        sha256       VARCHAR PRIMARY KEY,
+        source_sha   VARCHAR NOT NULL,
+        path         VARCHAR NOT NULL,
+        kind         VARCHAR NOT NULL,
+        content      VARCHAR NOT NULL
+    );
+    CREATE TABLE experiments (
+        experiment_id     VARCHAR PRIMARY KEY,
+        name              VARCHAR,
+        artifact_location VARCHAR,
+        lifecycle_stage   VARCHAR,
+        created_at        TIMESTAMP,
+        updated_at        TIMESTAMP,
+        source_sha        VARCHAR NOT NULL
+    );
+    CREATE TABLE experiment_tags (
+        experiment_id VARCHAR NOT NULL,
+        key           VARCHAR NOT NULL,
+        value         VARCHAR,
+        PRIMARY KEY (experiment_id, key)
+    );
+    CREATE TABLE registered_models (
+        name         VARCHAR PRIMARY KEY,
+        registry     VARCHAR NOT NULL,
+        description  VARCHAR,
+        created_at   TIMESTAMP,
+        updated_at   TIMESTAMP,
+        user_id      VARCHAR,
+        source_sha   VARCHAR NOT NULL
+    );
+    CREATE TABLE model_tags (
+        model_name VARCHAR NOT NULL,
+        key        VARCHAR NOT NULL,
+        value      VARCHAR,
+        PRIMARY KEY (model_name, key)
+    );
+    CREATE TABLE model_aliases (
+        model_name VARCHAR NOT NULL,
+        alias      VARCHAR NOT NULL,
+        version    VARCHAR NOT NULL,
+        PRIMARY KEY (model_name, alias)
+    );
+    CREATE TABLE model_versions (
+        model_name      VARCHAR NOT NULL,
+        version         VARCHAR NOT NULL,
+        stage           VARCHAR,
+        status          VARCHAR,
+        status_message  VARCHAR,
+        description     VARCHAR,
+        source          VARCHAR,
+        run_id          VARCHAR,
+        run_link        VARCHAR,
+        user_id         VARCHAR,
+        created_at      TIMESTAMP,
+        updated_at      TIMESTAMP,
+        model_id        VARCHAR,
+        git_commit      VARCHAR,
+        code_repository VARCHAR,
+        approval_status VARCHAR,
+        export_error    VARCHAR,
+        source_sha      VARCHAR NOT NULL,
+        PRIMARY KEY (model_name, version)
+    );
+    CREATE TABLE version_tags (
+        model_name VARCHAR NOT NULL,
+        version    VARCHAR NOT NULL,
+        key        VARCHAR NOT NULL,
+        value      VARCHAR,
+        PRIMARY KEY (model_name, version, key)
+    );
+    CREATE TABLE runs (
+        run_id          VARCHAR PRIMARY KEY,
+        experiment_id   VARCHAR,
+        run_name        VARCHAR,
+        status          VARCHAR,
+        user_id         VARCHAR,
+        start_time      TIMESTAMP,
+        end_time        TIMESTAMP,
+        artifact_uri    VARCHAR,
+        lifecycle_stage VARCHAR,
+        source_name     VARCHAR,
+        source_type     VARCHAR,
+        git_commit      VARCHAR,
+        source_sha      VARCHAR NOT NULL
+    );
+    CREATE TABLE run_params (
+        run_id VARCHAR NOT NULL,
+        key    VARCHAR NOT NULL,
+        value  VARCHAR,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE TABLE run_tags (
+        run_id VARCHAR NOT NULL,
+        key    VARCHAR NOT NULL,
+        value  VARCHAR,
+        PRIMARY KEY (run_id, key)
+    );
+    CREATE TABLE run_metrics (
+        run_id    VARCHAR NOT NULL,
+        key       VARCHAR NOT NULL,
+        value     DOUBLE,
+        timestamp TIMESTAMP,
+        step      BIGINT NOT NULL
+    );
+    CREATE TABLE run_datasets (
+        run_id      VARCHAR NOT NULL,
+        name        VARCHAR NOT NULL,
+        digest      VARCHAR,
+        context     VARCHAR,
+        source_type VARCHAR,
+        source      VARCHAR,
+        source_uri  VARCHAR,
+        schema      VARCHAR,
+        profile     VARCHAR
+    );
+    CREATE TABLE logged_models (
+        model_id      VARCHAR PRIMARY KEY,
+        name          VARCHAR,
+        experiment_id VARCHAR,
+        source_run_id VARCHAR,
+        artifact_uri  VARCHAR,
+        status        VARCHAR,
+        created_at    TIMESTAMP,
+        source_sha    VARCHAR NOT NULL
+    );
+    CREATE TABLE logged_model_tags (
+        model_id VARCHAR NOT NULL,
+        key      VARCHAR NOT NULL,
+        value    VARCHAR,
+        PRIMARY KEY (model_id, key)
+    );
+    CREATE TABLE artifacts (
+        run_id  VARCHAR NOT NULL,
+        path    VARCHAR NOT NULL,
+        kind    VARCHAR NOT NULL,
+        sha256  VARCHAR NOT NULL,
+        flavors VARCHAR[],
+        detail  VARCHAR,
+        PRIMARY KEY (run_id, path)
+    );
+    """,
+)
+
+#: The schema version this govern writes.
+SCHEMA_VERSION = len(MIGRATIONS)
