@@ -1,0 +1,119 @@
+"""Shared command-line plumbing: global options, error handling, output writing."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from govern.errors import GovernError
+from govern.store.store import default_db_path
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Exit codes (DESIGN.md): 0 clean, 1 policy failed, 2 usage error or bad input.
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_INPUT = 2
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    """Formats of commands that print results."""
+
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class Settings:
+    """Global options, set by the top-level callback."""
+
+    db: Path
+    verbose: bool = False
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """Return the global settings (defaults when a command is invoked on its own)."""
+    obj = ctx.find_root().obj
+    if isinstance(obj, Settings):
+        return obj
+    return Settings(db=default_db_path())
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a :class:`GovernError` into its plain message and exit code 2.
+
+    Any other exception is a bug: say so in one sentence (the traceback with ``--verbose``).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        verbose = _verbose(args, kwargs)
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except GovernError as exc:
+            if verbose:
+                traceback.print_exc()
+            err_console.print(f"[bold red]error:[/] {exc.diagnostics()}", markup=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted; nothing was written.")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if verbose:
+                traceback.print_exc()
+            err_console.print(
+                f"[bold red]error:[/] govern failed unexpectedly ({type(exc).__name__}: {exc}). "
+                "Re-run with --verbose for the traceback and please report it.",
+                markup=True,
+            )
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper
+
+
+def _verbose(args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, typer.Context):
+            return settings(value).verbose
+    return os.environ.get("GOVERN_VERBOSE") == "1"
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print ``text`` to stdout, or write it atomically to ``output``."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    err_console.print(f"wrote {output}")
+
+
+def stdout_width() -> int:
+    """Terminal width for tables (wide when not a terminal, so piped tables do not wrap)."""
+    if sys.stdout.isatty():
+        return Console().width
+    return int(os.environ.get("COLUMNS", "160"))
