@@ -15,6 +15,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from govern.errors import GovernError
 from govern.store.store import default_db_path
@@ -27,7 +28,7 @@ EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_INPUT = 2
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class OutputFormat(str, Enum):
@@ -69,7 +70,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except GovernError as exc:
             if verbose:
                 traceback.print_exc()
-            err_console.print(f"[bold red]error:[/] {exc.diagnostics()}", markup=True)
+            err_console.print(f"[bold red]error:[/] {escape(exc.diagnostics())}", markup=True)
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing was written.")
@@ -78,7 +79,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             if verbose:
                 traceback.print_exc()
             err_console.print(
-                f"[bold red]error:[/] govern failed unexpectedly ({type(exc).__name__}: {exc}). "
+                f"[bold red]error:[/] govern failed unexpectedly "
+                f"({escape(type(exc).__name__)}: {escape(str(exc))}). "
                 "Re-run with --verbose for the traceback and please report it.",
                 markup=True,
             )
@@ -89,8 +91,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def _verbose(args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
     for value in (*args, *kwargs.values()):
-        if isinstance(value, typer.Context):
-            return settings(value).verbose
+        root = getattr(value, "find_root", None)
+        if root is not None:
+            obj = root().obj
+            return isinstance(obj, Settings) and obj.verbose
     return os.environ.get("GOVERN_VERBOSE") == "1"
 
 

@@ -41,10 +41,10 @@ def demo_command(
     path = db or settings(ctx).db.parent / "demo.duckdb"
     reset_store(path)
     inputs = demo_inputs()
-    err_console.print(f"[bold]1. ingest[/] {len(inputs)} bundled exports into {path}")
+    err_console.print(f"1. ingest {len(inputs)} bundled exports into {path}", style="bold")
     with Store.open(path) as store:
         report = ingest(store, inputs, now=datetime.now(UTC))
         write_output(ingest_fmt.render_table(report, width=stdout_width()), None)
-        err_console.print("[bold]2. inventory[/] every model version and its lineage gaps")
+        err_console.print("2. inventory: every model version and its lineage gaps", style="bold")
         versions = inventory(store)
     write_output(inventory_fmt.render_table(versions, width=stdout_width()), None)

@@ -1,0 +1,164 @@
+"""`govern ingest` from the command line: exit codes, messages, and the store left intact."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from govern.cli.main import app
+from govern.store import Store
+from tests.conftest import EXPORT_IMPORT, dump_store
+
+VERSION_EXPORT = EXPORT_IMPORT / "databricks/single/versions/sklearn_wine"
+
+
+def govern(runner: CliRunner, db: Path, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--db", str(db), *args])
+
+
+@pytest.fixture
+def loaded(runner: CliRunner, db_path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """A store with one export in it, and its content before the test."""
+    result = govern(runner, db_path, "ingest", str(VERSION_EXPORT))
+    assert result.exit_code == 0, result.output
+    return dump_store(db_path)
+
+
+def assert_refused(result, loaded, db_path: Path, *needles: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+    assert dump_store(db_path) == loaded
+
+
+def test_ingest_folder_and_report(runner: CliRunner, db_path: Path) -> None:
+    result = govern(runner, db_path, "ingest", str(VERSION_EXPORT), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["schema"] == "govern.ingest/v1"
+    assert {u["format"] for u in report["loaded"]} == {"mlflow-export-import"}
+    assert report["totals"]["runs"] == 1
+    assert report["totals"]["versions"] == 1
+
+
+def test_same_file_twice_is_a_noop(
+    runner: CliRunner, db_path: Path, loaded: dict[str, list[tuple[object, ...]]]
+) -> None:
+    result = govern(runner, db_path, "ingest", str(VERSION_EXPORT))
+    assert result.exit_code == 0
+    assert "0 loaded" in result.stdout and "4 unchanged" in result.stdout
+    assert dump_store(db_path) == loaded
+
+
+def test_truncated_json(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = EXPORT_IMPORT / "oss_mlflow/bulk/experiments/2/experiment.json"
+    result = govern(runner, db_path, "ingest", str(VERSION_EXPORT / "model.json"), str(bad))
+    assert_refused(result, loaded, db_path, "experiment.json", "not valid JSON")
+
+
+def test_truncated_json_in_a_walked_folder_stops_unless_skipped(
+    runner: CliRunner, db_path: Path, loaded
+) -> None:  # type: ignore[no-untyped-def]
+    folder = EXPORT_IMPORT / "oss_mlflow/bulk/experiments"
+    result = govern(runner, db_path, "ingest", str(folder))
+    assert_refused(result, loaded, db_path, "experiment.json", "not valid JSON")
+    result = govern(runner, db_path, "ingest", str(folder), "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.stdout and "experiment.json" in result.stdout
+
+
+def test_json_of_unknown_kind(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    odd = tmp_path / "config.json"
+    odd.write_text(json.dumps({"learning_rate": 0.1, "layers": [3, 4]}))
+    result = govern(runner, db_path, "ingest", str(odd))
+    assert_refused(result, loaded, db_path, "config.json", "layers, learning_rate", "not a format")
+
+
+def test_binary_file(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blob = tmp_path / "model.pkl"
+    blob.write_bytes(b"\x80\x04\x95\x00\x00binary\x00\x01")
+    result = govern(runner, db_path, "ingest", str(blob))
+    assert_refused(result, loaded, db_path, "model.pkl", "binary file")
+
+
+def test_empty_folder(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = govern(runner, db_path, "ingest", str(empty))
+    assert_refused(result, loaded, db_path, "empty", "folder is empty")
+
+
+def test_folder_without_known_files(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("hello")
+    result = govern(runner, db_path, "ingest", str(folder))
+    assert_refused(result, loaded, db_path, "notes", "holds no file govern reads")
+
+
+def test_sqlite_that_is_not_mlflow(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    result = govern(runner, db_path, "ingest", str(other))
+    assert_refused(result, loaded, db_path, "app.db", "SQLite")
+
+
+def test_missing_path(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = govern(runner, db_path, "ingest", str(tmp_path / "nope.json"))
+    assert_refused(result, loaded, db_path, "nope.json", "does not exist")
+
+
+def test_unreadable_file(
+    runner: CliRunner, db_path: Path, loaded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    locked = tmp_path / "locked.json"
+    locked.write_text("{}")
+    original = Path.read_bytes
+
+    def deny(self: Path) -> bytes:
+        if self.name == "locked.json":
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    result = govern(runner, db_path, "ingest", str(locked))
+    assert_refused(result, loaded, db_path, "locked.json", "permission denied")
+
+
+def test_crash_mid_ingest_is_reported_and_rolled_back(
+    runner: CliRunner, db_path: Path, loaded, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    def boom(self: Store, version: object, sha: str) -> None:
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(Store, "_write_version", boom)
+    result = govern(
+        runner, db_path, "ingest", str(EXPORT_IMPORT / "oss_mlflow/single/models/basic/model.json")
+    )
+    assert_refused(result, loaded, db_path, "unexpectedly", "simulated crash", "--verbose")
+
+
+def test_verbose_shows_the_traceback(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.json"
+    odd.write_text("[1, 2")
+    result = runner.invoke(app, ["--db", str(db_path), "--verbose", "ingest", str(odd)])
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+
+
+def test_bad_option_is_a_usage_error(runner: CliRunner, db_path: Path) -> None:
+    result = govern(runner, db_path, "ingest", str(VERSION_EXPORT), "--format", "xml")
+    assert result.exit_code == 2
+
+
+def test_store_path_from_environment(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "env" / "g.duckdb"
+    result = runner.invoke(app, ["ingest", str(VERSION_EXPORT / "version.json")], env={"GOVERN_DB": str(db)})
+    assert result.exit_code == 0, result.output
+    assert db.exists()
