@@ -39,10 +39,6 @@ def dump_store(path: Path) -> dict[str, list[tuple[object, ...]]]:
     with Store.open(path, read_only=True) as s:
         tables = [
             r["table_name"]
-            for r in s.query(
-                "SELECT table_name FROM information_schema.tables ORDER BY table_name"
-            )
+            for r in s.query("SELECT table_name FROM information_schema.tables ORDER BY table_name")
         ]
-        return {
-            t: sorted(s.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables
-        }
+        return {t: sorted(s.con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}

@@ -10,7 +10,9 @@ DEMO_DIR = Path(str(resources.files("govern") / "data" / "demo"))
 
 def demo_inputs() -> list[Path]:
     """The bundled exports the demo ingests, in a stable order."""
-    return sorted(p for p in DEMO_DIR.iterdir() if not p.name.startswith(".") and p.name != "README.md")
+    return sorted(
+        p for p in DEMO_DIR.iterdir() if not p.name.startswith(".") and p.name != "README.md"
+    )
 
 
 def reset_store(path: Path) -> None:

@@ -84,9 +84,7 @@ class VersionLineage:
         """Return a JSON-ready dict (timestamps as ISO-8601 UTC)."""
         out = asdict(self)
         out["created_at"] = (
-            self.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-            if self.created_at
-            else None
+            self.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if self.created_at else None
         )
         out["aliases"] = list(self.aliases)
         out["environment"] = list(self.environment)
@@ -157,9 +155,7 @@ def _environment(
     return found
 
 
-def _grouped(
-    store: Store, sql: str, key: str | tuple[str, ...]
-) -> dict[Any, list[dict[str, Any]]]:
+def _grouped(store: Store, sql: str, key: str | tuple[str, ...]) -> dict[Any, list[dict[str, Any]]]:
     """Run one query over the whole store and group its rows by ``key``."""
     out: dict[Any, list[dict[str, Any]]] = {}
     for row in store.query(sql):
@@ -234,7 +230,8 @@ def inventory(
     for row in rows:
         run_id = row["run_id"]
         tags = {
-            t["key"]: t["value"] for t in tags_by_version.get((row["model_name"], row["version"]), [])
+            t["key"]: t["value"]
+            for t in tags_by_version.get((row["model_name"], row["version"]), [])
         }
         datasets = [
             DatasetRef(d["name"], d["digest"], d["context"], d["source_type"], d["source_uri"])

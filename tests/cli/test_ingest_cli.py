@@ -93,7 +93,9 @@ def test_empty_folder(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) 
     assert_refused(result, loaded, db_path, "empty", "folder is empty")
 
 
-def test_folder_without_known_files(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_folder_without_known_files(
+    runner: CliRunner, db_path: Path, loaded, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "notes"
     folder.mkdir()
     (folder / "readme.txt").write_text("hello")
@@ -101,7 +103,9 @@ def test_folder_without_known_files(runner: CliRunner, db_path: Path, loaded, tm
     assert_refused(result, loaded, db_path, "notes", "holds no file govern reads")
 
 
-def test_sqlite_that_is_not_mlflow(runner: CliRunner, db_path: Path, loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_that_is_not_mlflow(
+    runner: CliRunner, db_path: Path, loaded, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     other = tmp_path / "app.db"
     with sqlite3.connect(other) as con:
         con.execute("CREATE TABLE users (id INTEGER, name TEXT)")
@@ -159,6 +163,8 @@ def test_bad_option_is_a_usage_error(runner: CliRunner, db_path: Path) -> None:
 
 def test_store_path_from_environment(runner: CliRunner, tmp_path: Path) -> None:
     db = tmp_path / "env" / "g.duckdb"
-    result = runner.invoke(app, ["ingest", str(VERSION_EXPORT / "version.json")], env={"GOVERN_DB": str(db)})
+    result = runner.invoke(
+        app, ["ingest", str(VERSION_EXPORT / "version.json")], env={"GOVERN_DB": str(db)}
+    )
     assert result.exit_code == 0, result.output
     assert db.exists()

@@ -90,7 +90,9 @@ def test_databricks_run_with_dataset_inputs_and_artifacts() -> None:
 
 
 def test_run_metric_history_and_oss_git_commit() -> None:
-    batch = read("oss_mlflow/single/experiments/basic/runs/eb66c160957d4a28b11d3f1b968df9cd/run.json")
+    batch = read(
+        "oss_mlflow/single/experiments/basic/runs/eb66c160957d4a28b11d3f1b968df9cd/run.json"
+    )
     (run,) = batch.runs
     assert run.git_commit
     assert run.tags["mlflow.source.git.commit"] == run.git_commit

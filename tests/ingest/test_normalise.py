@@ -8,9 +8,7 @@ from hypothesis import strategies as st
 
 from govern.ingest import normalise as n
 
-KEYS = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20
-)
+KEYS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
 VALUES = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
 
 

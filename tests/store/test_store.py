@@ -34,7 +34,10 @@ def test_read_only_open_of_missing_store_explains(tmp_path: Path) -> None:
 
 def test_store_from_newer_govern_is_refused(db_path: Path) -> None:
     with Store.open(db_path) as store:
-        store.con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION + 1, NOW.replace(tzinfo=None)])
+        store.con.execute(
+            "INSERT INTO schema_version VALUES (?, ?)",
+            [SCHEMA_VERSION + 1, NOW.replace(tzinfo=None)],
+        )
     with pytest.raises(StoreError, match="newer than this govern"):
         Store.open(db_path)
 
@@ -63,7 +66,9 @@ def test_source_records_hash_and_counts(store: Store) -> None:
     (row,) = store.query("SELECT * FROM sources")
     import hashlib
 
-    assert row["sha256"] == hashlib.sha256((VERSION_EXPORT / "version.json").read_bytes()).hexdigest()
+    assert (
+        row["sha256"] == hashlib.sha256((VERSION_EXPORT / "version.json").read_bytes()).hexdigest()
+    )
     assert row["format"] == "mlflow-export-import"
     assert row["family"] == "registry"
     assert '"versions": 1' in row["counts"]
@@ -123,6 +128,7 @@ def test_newer_export_updates_without_erasing(store: Store) -> None:
     ]
     ingest(store, [EXPORT_IMPORT / "oss_mlflow/single/models/src_tags/model.json"], now=NOW)
     (row,) = store.query(
-        "SELECT description, stage FROM model_versions WHERE model_name = 'sklearn_wine' AND version = '1'"
+        "SELECT description, stage FROM model_versions "
+        "WHERE model_name = 'sklearn_wine' AND version = '1'"
     )
     assert row["stage"] == "Production"

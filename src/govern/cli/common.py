@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -31,7 +31,7 @@ EXIT_INPUT = 2
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Formats of commands that print results."""
 
     table = "table"

@@ -43,9 +43,7 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def list_models(
     ctx: typer.Context,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Only this model.")
-    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model.")] = None,
     gaps_only: Annotated[
         bool, typer.Option("--gaps", help="Only versions with lineage gaps.")
     ] = False,

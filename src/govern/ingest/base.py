@@ -9,6 +9,7 @@ and never print.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -140,7 +141,7 @@ def describe(candidate: Candidate) -> str:
     if candidate.kind is Kind.JSONL:
         return f"JSON Lines with {len(candidate.lines)} records"
     if candidate.kind is Kind.SQLITE:
-        return "a SQLite database"
+        return f"a SQLite database with tables [{', '.join(_sqlite_tables(candidate.path))}]"
     if candidate.kind is Kind.DIRECTORY:
         return "a folder"
     if candidate.kind is Kind.EMPTY:
@@ -148,6 +149,20 @@ def describe(candidate: Candidate) -> str:
     if candidate.kind is Kind.BINARY:
         return "a binary file"
     return "a text file"
+
+
+def _sqlite_tables(path: Path) -> list[str]:
+    """Names of the tables of a SQLite file (for messages), empty if it cannot be read."""
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return []
+    names = sorted(str(r[0]) for r in rows)
+    return names[:8] + (["..."] if len(names) > 8 else [])
 
 
 def require_mapping(value: Any, what: str, path: Path) -> Mapping[str, Any]:

@@ -1,5 +1,7 @@
-"""mlflow-export-import output (``export-model``, ``export-models``, ``export-experiment(s)``,
-``export-model-version``), OSS and Databricks, old (1.1.x) and current layouts.
+"""mlflow-export-import output, OSS and Databricks, old (1.1.x) and current layouts.
+
+Covers ``export-model``, ``export-models``, ``export-experiment(s)`` and
+``export-model-version``.
 
 Every file is ``{system, mlflow, info?}``; the kind is read from the ``mlflow`` object:
 ``registered_model`` (model.json, with ``versions`` or, from tool 1.1.2, ``latest_versions``),
@@ -13,6 +15,7 @@ was deleted) become model versions with an ``export_error``: a lineage gap, not 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from govern.errors import MalformedInputError
@@ -51,7 +54,8 @@ class ExportImportAdapter:
         doc = require_mapping(candidate.document, "the export", path)
         system = doc["system"]
         body: Mapping[str, Any] = doc["mlflow"]
-        info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}
+        raw_info = doc.get("info")
+        info: Mapping[str, Any] = raw_info if isinstance(raw_info, Mapping) else {}
         registry = registry_of(system)
         batch = Batch(files=[path])
         kind = "index"
@@ -68,7 +72,7 @@ class ExportImportAdapter:
                 artifacts_dir = path.parent / "artifacts"
                 artifacts = n.scan_artifacts(artifacts_dir)
                 batch.files.extend(artifacts_dir / a.path for a in artifacts)
-                batch.runs.append(_with_artifacts(run, artifacts))
+                batch.runs.append(replace(run, artifacts=tuple(artifacts)) if artifacts else run)
             elif "experiment" in body:
                 kind = "experiment"
                 batch.experiments.append(obj.experiment(body["experiment"]))
@@ -122,12 +126,6 @@ class ExportImportAdapter:
                     export_error=error,
                 )
             )
-
-
-def _with_artifacts(run: Any, artifacts: list[Any]) -> Any:
-    from dataclasses import replace
-
-    return replace(run, artifacts=tuple(artifacts)) if artifacts else run
 
 
 def _describe(exc: Exception) -> str:

@@ -40,8 +40,10 @@ def _is_metric_history(doc: Mapping[str, Any]) -> bool:
 
 
 def _is_logged_model(item: Any) -> bool:
-    return isinstance(item, Mapping) and isinstance(item.get("info"), Mapping) and (
-        "model_id" in item["info"]
+    return (
+        isinstance(item, Mapping)
+        and isinstance(item.get("info"), Mapping)
+        and ("model_id" in item["info"])
     )
 
 

@@ -75,9 +75,7 @@ def discover(
     skipped: list[tuple[str, str]] = []
     for path in paths:
         if not path.exists():
-            raise IngestError(
-                "does not exist.", hint="Check the path and try again.", path=path
-            )
+            raise IngestError("does not exist.", hint="Check the path and try again.", path=path)
         if path.is_dir():
             found = list(_walk(path, skip_invalid, skipped))
             if not found:
@@ -147,9 +145,7 @@ def unit_sha256(batch: Batch, candidate: Candidate) -> str:
     return n.sha256_bytes("".join(lines).encode())
 
 
-def read_units(
-    units: Sequence[Unit], progress: Progress | None = None
-) -> list[tuple[Unit, Batch]]:
+def read_units(units: Sequence[Unit], progress: Progress | None = None) -> list[tuple[Unit, Batch]]:
     """Read every unit into a batch (nothing is written). Adapter errors name the file."""
     out: list[tuple[Unit, Batch]] = []
     for unit in units:

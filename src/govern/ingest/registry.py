@@ -9,10 +9,12 @@ from __future__ import annotations
 from govern.ingest.base import Adapter, Candidate
 from govern.ingest.export_import import ExportImportAdapter
 from govern.ingest.mlflow_rest import MlflowRestAdapter
+from govern.ingest.mlflow_sql import MlflowSqlAdapter
 
 _ORDER: tuple[Adapter, ...] = (
     ExportImportAdapter(),
     MlflowRestAdapter(),
+    MlflowSqlAdapter(),
 )
 
 #: Every adapter by its format id.
