@@ -1,0 +1,69 @@
+"""The inventory and its lineage gaps, on real exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from govern.errors import UsageError
+from govern.ingest.pipeline import ingest
+from govern.inventory import GAP_CODES, inventory
+from govern.store import Store
+from tests.conftest import EXPORT_IMPORT
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+DATABRICKS = EXPORT_IMPORT / "databricks/single"
+
+
+@pytest.fixture
+def loaded(store: Store) -> Store:
+    ingest(store, [DATABRICKS / "versions/sklearn_wine", DATABRICKS / "models/basic"], now=NOW)
+    return store
+
+
+def gaps(store: Store, model: str, version: str) -> set[str]:
+    (v,) = inventory(store, model, version)
+    return {g.code for g in v.gaps}
+
+
+def test_complete_lineage_has_no_gaps(loaded: Store) -> None:
+    (v,) = inventory(loaded, "andre_catalog.ml_models2.sklearn_wine_best", "15")
+    assert v.gaps == ()
+    assert v.aliases == ("white_2",)
+    assert v.git_commit == "4afec69ef703ad51d52c41b52696910017475764"
+    assert [(d.name, d.digest, d.context) for d in v.datasets] == [
+        ("winequality_white_2", "062ac4fa", "training")
+    ]
+    assert v.environment == ("model/conda.yaml", "model/python_env.yaml")
+    assert v.flavors == ("python_function", "sklearn")
+    assert v.metrics == {
+        "r2": pytest.approx(0.16952774536420723),
+        "rmse": pytest.approx(0.8248773953029855),
+    }
+    assert v.experiment is not None
+
+
+def test_failed_export_and_missing_runs_are_gaps(loaded: Store) -> None:
+    assert "export-failed" in gaps(loaded, "Sklearn_Wine", "1")
+    assert {"run-missing", "no-git-commit", "no-dataset-inputs", "no-environment"} <= gaps(
+        loaded, "Sklearn_Wine", "3"
+    )
+
+
+def test_versions_sorted_numerically(store: Store) -> None:
+    ingest(store, [EXPORT_IMPORT / "databricks/single/models/deleted_runs"], now=NOW)
+    assert [v.version for v in inventory(store, "Sklearn_Wine")] == ["1", "2", "3", "4"]
+
+
+def test_unknown_model_is_a_usage_error(loaded: Store) -> None:
+    with pytest.raises(UsageError) as info:
+        inventory(loaded, "nope")
+    assert "Sklearn_Wine" in info.value.diagnostics()
+
+
+def test_every_gap_code_is_documented(loaded: Store) -> None:
+    for v in inventory(loaded):
+        for gap in v.gaps:
+            assert gap.code in GAP_CODES
+            assert gap.message
