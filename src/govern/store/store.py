@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from govern.errors import StoreError
 from govern.ingest.records import Batch, ModelVersion, RegisteredModel, Run
 from govern.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import duckdb
 
 ENV_DB = "GOVERN_DB"
 DEFAULT_DB = Path(".govern") / "govern.duckdb"
@@ -67,6 +68,8 @@ class Store:
 
         A read-only open of a store that does not exist yet raises :class:`StoreError`.
         """
+        import duckdb  # imported here so `govern --help` stays fast
+
         path = Path(path) if path is not None else default_db_path()
         if read_only and not path.exists():
             raise StoreError(
