@@ -67,3 +67,18 @@ def test_every_gap_code_is_documented(loaded: Store) -> None:
         for gap in v.gaps:
             assert gap.code in GAP_CODES
             assert gap.message
+
+
+def test_sagemaker_packages_in_the_inventory(store: Store) -> None:
+    from tests.conftest import FIXTURES
+
+    ingest(store, [FIXTURES / "sagemaker"], now=NOW)
+    versions = inventory(store)
+    assert versions, "SageMaker packages expected in the inventory"
+    assert {v.registry for v in versions} == {"sagemaker"}
+    for v in versions:
+        codes = {g.code for g in v.gaps}
+        assert "no-run" in codes  # SageMaker records no training run
+        assert ("no-git-commit" in codes) == (v.git_commit is None)
+    assert any(v.git_commit for v in versions), "CommitId should give a git commit"
+    assert any(e.startswith("image ") for v in versions for e in v.environment)

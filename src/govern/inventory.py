@@ -132,12 +132,11 @@ def _gaps(row: dict[str, Any], datasets: list[DatasetRef], environment: list[str
         gaps.append(Gap("run-not-finished", f"run {run_id} has status {row['run_status']}"))
     if not (row["run_commit"] or row["version_commit"]):
         gaps.append(Gap("no-git-commit", "no git commit recorded"))
-    if row["registry"] != "sagemaker" or has_run_facts:
-        if not datasets:
-            gaps.append(Gap("no-dataset-inputs", "no dataset inputs logged"))
-        for ds in datasets:
-            if not ds.digest:
-                gaps.append(Gap("dataset-no-digest", f"dataset {ds.name} has no digest"))
+    if not datasets:
+        gaps.append(Gap("no-dataset-inputs", "no dataset inputs logged"))
+    for ds in datasets:
+        if not ds.digest:
+            gaps.append(Gap("dataset-no-digest", f"dataset {ds.name} has no digest"))
     if not environment:
         gaps.append(Gap("no-environment", "no environment file seen"))
     return gaps

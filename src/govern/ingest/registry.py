@@ -10,11 +10,13 @@ from govern.ingest.base import Adapter, Candidate
 from govern.ingest.export_import import ExportImportAdapter
 from govern.ingest.mlflow_rest import MlflowRestAdapter
 from govern.ingest.mlflow_sql import MlflowSqlAdapter
+from govern.ingest.sagemaker_registry import SageMakerRegistryAdapter
 
 _ORDER: tuple[Adapter, ...] = (
     ExportImportAdapter(),
     MlflowRestAdapter(),
     MlflowSqlAdapter(),
+    SageMakerRegistryAdapter(),
 )
 
 #: Every adapter by its format id.
