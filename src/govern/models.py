@@ -1,0 +1,179 @@
+"""Findings are data: what a check concluded about one rule for one model version.
+
+A :class:`Finding` is frozen and JSON-ready. Missing evidence is a finding with status
+``not_evaluated`` and the reason in ``message``, never an exception and never a silent pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, assert_never
+
+
+class Severity(StrEnum):
+    """How much a failing rule matters. ``block`` stops a gate by default."""
+
+    block = "block"
+    warn = "warn"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        """Order for sorting and thresholds: block > warn > info."""
+        if self is Severity.block:
+            return 3
+        if self is Severity.warn:
+            return 2
+        if self is Severity.info:
+            return 1
+        assert_never(self)
+
+    def at_least(self, other: Severity) -> bool:
+        """Return True when this severity is ``other`` or more severe."""
+        return self.rank >= other.rank
+
+
+class Status(StrEnum):
+    """The outcome of one rule for one model version."""
+
+    passed = "pass"
+    failed = "fail"
+    waived = "waived"
+    not_evaluated = "not_evaluated"
+
+
+class Decision(StrEnum):
+    """The overall decision of a check or gate."""
+
+    passed = "pass"
+    failed = "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule evaluated for one model version (the DESIGN.md JSON finding)."""
+
+    rule: str
+    check: str
+    severity: Severity
+    status: Status
+    model: str
+    version: str
+    message: str
+    policy: str = ""
+    metric: str | None = None
+    value: float | None = None
+    threshold: dict[str, Any] | None = None
+    controls: tuple[str, ...] = ()
+    #: check-specific facts (requirements met/missing, baseline, groups, ...)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    #: the waiver that turned a failure into ``waived``
+    waiver: dict[str, Any] | None = None
+    #: rule description (what triggers it, how to fix it), for SARIF/JUnit help text
+    help: str = ""
+
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        """Findings sort by (model, version, rule) with versions in numeric order."""
+        version = self.version
+        number = int(version) if version.isdigit() else -1
+        return (self.model, number, version, self.rule, self.policy)
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as a JSON object (DESIGN.md schema; empty optional fields omitted)."""
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "check": self.check,
+            "severity": self.severity.value,
+            "status": self.status.value,
+            "model": self.model,
+            "version": self.version,
+            "message": self.message,
+            "controls": list(self.controls),
+        }
+        if self.policy:
+            out["policy"] = self.policy
+        if self.metric is not None:
+            out["metric"] = self.metric
+        if self.value is not None:
+            out["value"] = self.value
+        if self.threshold is not None:
+            out["threshold"] = self.threshold
+        if self.evidence:
+            out["evidence"] = self.evidence
+        if self.waiver is not None:
+            out["waiver"] = self.waiver
+        return out
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Sort findings by (model, version, rule): stable output for diffs and signatures."""
+    return sorted(findings, key=Finding.sort_key)
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """A policy (or waiver) file that took part in a decision, with the hash of its bytes."""
+
+    id: str
+    version: str
+    path: str
+    sha256: str
+    kind: str = "Policy"
+
+    def to_json(self) -> dict[str, str]:
+        """The reference as a JSON object."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "path": self.path,
+            "sha256": self.sha256,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything `govern check` / `govern gate` concluded (schema ``govern.check/v1``)."""
+
+    findings: tuple[Finding, ...]
+    fail_on: Severity = Severity.block
+    strict: bool = False
+    policies: tuple[PolicyRef, ...] = ()
+    #: problems that do not decide anything (e.g. a waiver that matches nothing)
+    warnings: tuple[str, ...] = ()
+    #: what was evaluated: model/version filters, evaluation time (ISO-8601 UTC)
+    scope: dict[str, Any] = field(default_factory=dict)
+
+    def failing(self) -> list[Finding]:
+        """Findings that make the decision ``fail`` (at or above ``fail_on``)."""
+        statuses = {Status.failed, Status.not_evaluated} if self.strict else {Status.failed}
+        return [
+            f for f in self.findings if f.status in statuses and f.severity.at_least(self.fail_on)
+        ]
+
+    @property
+    def decision(self) -> Decision:
+        """``fail`` when any finding fails at or above ``fail_on``, else ``pass``."""
+        return Decision.failed if self.failing() else Decision.passed
+
+    def summary(self) -> dict[str, int]:
+        """Counts by status (``pass``, ``fail``, ``waived``, ``not_evaluated``)."""
+        counts = {s.value: 0 for s in Status}
+        for f in self.findings:
+            counts[f.status.value] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON result (DESIGN.md)."""
+        return {
+            "schema": "govern.check/v1",
+            "decision": self.decision.value,
+            "fail_on": self.fail_on.value,
+            "strict": self.strict,
+            "summary": self.summary(),
+            "scope": self.scope,
+            "policies": [p.to_json() for p in self.policies],
+            "warnings": list(self.warnings),
+            "findings": [f.to_json() for f in self.findings],
+        }
