@@ -41,6 +41,32 @@ class MalformedInputError(IngestError):
     """An input was recognised (or claimed to be JSON/SQLite) but does not parse."""
 
 
+class PolicyError(GovernError):
+    """A policy or waiver file is invalid; ``problems`` lists every error with its line."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        path: Path | str | None = None,
+        problems: tuple[str, ...] = (),
+    ):
+        super().__init__(message, hint=hint, path=path)
+        self.problems = problems
+
+    def diagnostics(self) -> str:
+        """Return the message followed by every problem, one per line."""
+        text = super().diagnostics()
+        if self.problems:
+            text = text + "\n" + "\n".join(f"  {p}" for p in self.problems)
+        return text
+
+
+class VerificationError(GovernError):
+    """A signature, attestation or the ledger chain does not verify."""
+
+
 class StoreError(GovernError):
     """The DuckDB store cannot be opened, or was written by an unknown schema version."""
 

@@ -71,13 +71,16 @@ class VersionLineage:
     git_commit: str | None
     code_repository: str | None
     source_name: str | None
-    params: int
+    params: dict[str, str]
     metrics: dict[str, float | None]
     datasets: tuple[DatasetRef, ...]
     environment: tuple[str, ...]
     flavors: tuple[str, ...]
     tags: dict[str, str]
     export_error: str | None
+    run_artifact_uri: str | None = None
+    model_id: str | None = None
+    model_tags: dict[str, str] = field(default_factory=dict)
     gaps: tuple[Gap, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict[str, Any]:
@@ -100,6 +103,7 @@ SELECT v.model_name, v.version, m.registry, v.stage, v.status, v.source, v.creat
        COALESCE(v.run_id, lm.source_run_id) AS run_id,
        r.run_id IS NOT NULL AS run_present, r.run_name, r.status AS run_status,
        r.lifecycle_stage, r.user_id, r.git_commit AS run_commit, r.source_name,
+       r.artifact_uri AS run_artifact_uri, COALESCE(v.model_id, lm.model_id) AS model_id,
        COALESCE(e.name, r.experiment_id) AS experiment,
        (SELECT list(a.alias ORDER BY a.alias) FROM model_aliases a
          WHERE a.model_name = v.model_name AND a.version = v.version) AS aliases
@@ -215,10 +219,12 @@ def inventory(
         "GROUP BY run_id, key ORDER BY key",
         "run_id",
     )
-    params_by_run = {
-        r["run_id"]: int(r["c"])
-        for r in store.query("SELECT run_id, count(*) AS c FROM run_params GROUP BY run_id")
-    }
+    params_by_run: dict[str, dict[str, str]] = {}
+    for r in store.query("SELECT run_id, key, value FROM run_params ORDER BY key"):
+        params_by_run.setdefault(r["run_id"], {})[r["key"]] = r["value"]
+    model_tags: dict[str, dict[str, str]] = {}
+    for r in store.query("SELECT model_name, key, value FROM model_tags ORDER BY key"):
+        model_tags.setdefault(r["model_name"], {})[r["key"]] = r["value"]
     history_by_run = {
         r["run_id"]: r["value"]
         for r in store.query(
@@ -261,13 +267,16 @@ def inventory(
                 git_commit=row["run_commit"] or row["version_commit"],
                 code_repository=row["code_repository"],
                 source_name=row["source_name"],
-                params=params_by_run.get(run_id, 0),
+                params=params_by_run.get(run_id, {}),
                 metrics=metrics,
                 datasets=tuple(datasets),
                 environment=tuple(environment),
                 flavors=tuple(flavors),
                 tags=tags,
                 export_error=row["export_error"],
+                run_artifact_uri=row["run_artifact_uri"],
+                model_id=row["model_id"],
+                model_tags=model_tags.get(row["model_name"], {}),
                 gaps=tuple(_gaps(row, datasets, environment)),
             )
         )

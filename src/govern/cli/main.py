@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from govern import __version__
-from govern.cli import demo, ingest, models
+from govern.cli import check, demo, ingest, models, policy
 from govern.cli.common import Settings
 from govern.store.store import ENV_DB, default_db_path
 
@@ -62,6 +62,8 @@ def main(
 
 ingest.register(app)
 models.register(app)
+check.register(app)
+policy.register(app)
 demo.register(app)
 
 

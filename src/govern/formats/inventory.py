@@ -100,7 +100,7 @@ def render_detail(versions: list[VersionLineage], *, width: int = 160, color: bo
             ("user", v.user or "—"),
             ("git commit", v.git_commit or "—"),
             ("code", v.source_name or v.code_repository or "—"),
-            ("params", str(v.params)),
+            ("params", ", ".join(f"{k}={val}" for k, val in v.params.items()) or "—"),
             (
                 "metrics",
                 ", ".join(

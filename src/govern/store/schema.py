@@ -163,6 +163,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, path)
     );
     """,
+    # 2: the append-only, hash-chained evidence ledger
+    """
+    CREATE TABLE ledger (
+        seq       BIGINT PRIMARY KEY,
+        at        TIMESTAMP NOT NULL,
+        actor     VARCHAR NOT NULL,
+        kind      VARCHAR NOT NULL,
+        subject   VARCHAR NOT NULL,
+        decision  VARCHAR NOT NULL,
+        payload   JSON NOT NULL,
+        prev_hash VARCHAR NOT NULL,
+        hash      VARCHAR NOT NULL UNIQUE
+    );
+    """,
 )
 
 #: The schema version this govern writes.

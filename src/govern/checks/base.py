@@ -1,0 +1,93 @@
+"""What a check kind is, what it receives, and what it returns.
+
+A check kind has a name, a JSON Schema for its rule parameters, a docstring saying what
+triggers a failure and how to fix it, and an ``evaluate`` function that turns one rule and one
+model version's facts into one :class:`~govern.models.Finding`. Missing evidence returns a
+``not_evaluated`` finding with the reason; checks never raise on bad data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from govern.inventory import VersionLineage
+from govern.models import Finding, Severity, Status
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a loaded policy."""
+
+    id: str
+    check: str
+    severity: Severity
+    params: Mapping[str, Any]
+    controls: tuple[str, ...] = ()
+    description: str | None = None
+    policy_id: str = ""
+    policy_version: str = ""
+    #: ``file:line`` where the rule is defined
+    source: str = ""
+
+
+#: Resolves a baseline selector (``{"alias": "champion"}``, ``{"version": "3"}``,
+#: ``{"stage": "Production"}``) of a model to that version's facts, or None.
+BaselineLookup = Callable[[str, Mapping[str, Any]], VersionLineage | None]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The model version a rule is evaluated against, with a way to find its baselines."""
+
+    version: VersionLineage
+    baseline: BaselineLookup = field(default=lambda model, selector: None)
+
+
+class CheckKind(Protocol):
+    """A kind of check (``check:`` in a rule)."""
+
+    #: the value of ``check:`` in a policy rule
+    name: str
+    #: one line for listings and help text
+    summary: str
+    #: JSON Schema ``properties`` of the rule parameters this kind accepts
+    properties: Mapping[str, Any]
+    #: parameters a rule of this kind must set
+    required: tuple[str, ...]
+
+    def evaluate(self, rule: Rule, subject: Subject) -> Finding:
+        """Evaluate one rule for one model version."""
+        ...
+
+
+def finding(
+    rule: Rule,
+    subject: Subject,
+    status: Status,
+    message: str,
+    *,
+    help_text: str,
+    metric: str | None = None,
+    value: float | None = None,
+    threshold: dict[str, Any] | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> Finding:
+    """Build a finding for ``rule`` on ``subject`` (shared by every check kind)."""
+    return Finding(
+        rule=rule.id,
+        check=rule.check,
+        severity=rule.severity,
+        status=status,
+        model=subject.version.model,
+        version=subject.version.version,
+        message=message,
+        policy=rule.policy_id,
+        metric=metric,
+        value=value,
+        threshold=threshold,
+        controls=rule.controls,
+        evidence=evidence or {},
+        help=(rule.description + "\n\n" if rule.description else "") + help_text,
+    )

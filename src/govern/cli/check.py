@@ -1,0 +1,250 @@
+"""``govern check`` and ``govern gate MODEL VERSION``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govern import __version__
+from govern.cli.common import (
+    EXIT_OK,
+    EXIT_POLICY,
+    err_console,
+    handle_errors,
+    settings,
+    stdout_width,
+    write_output,
+)
+from govern.errors import UsageError
+from govern.models import CheckResult, Severity
+from govern.policy.loader import PolicySet, load
+
+
+class CheckFormat(StrEnum):
+    """Output formats of check results."""
+
+    table = "table"
+    json = "json"
+    junit = "junit"
+    sarif = "sarif"
+    markdown = "markdown"
+
+
+PolicyOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        help="Policy file or folder (repeatable; default: ./policies). Waiver files found "
+        "there are used too.",
+    ),
+]
+WaiverOption = Annotated[
+    list[Path] | None, typer.Option("--waivers", "-w", help="Waiver file or folder (repeatable).")
+]
+FormatOption = Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+]
+FailOnOption = Annotated[
+    Severity,
+    typer.Option(
+        "--fail-on", help="Exit 1 when a finding fails at or above this severity (block|warn|info)."
+    ),
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Count not_evaluated findings (missing evidence) as failures."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Evaluate as of this date (YYYY-MM-DD, UTC) for waiver expiry; default: now.",
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app."""
+    app.command(name="check", help=CHECK_HELP)(check_command)
+    app.command(name="gate", help=GATE_HELP)(gate_command)
+
+
+CHECK_HELP = (
+    "Evaluate policies against every model version in scope and print the findings.\n\n"
+    "Exit code 0 when no finding fails at or above --fail-on, 1 when one does, 2 on bad "
+    "input.\n\n"
+    "Examples:\n\n"
+    "  govern check\n\n"
+    "  govern check --policy policies/credit.yaml --model credit-risk\n\n"
+    "  govern check --format sarif --output govern.sarif\n\n"
+    "  govern check --format junit -o govern-junit.xml --fail-on warn"
+)
+GATE_HELP = (
+    "The CI gate for one model version: evaluate every policy whose scope.models matches the "
+    "model (whatever its current stage or aliases: the question is whether it may be "
+    "promoted), print a short summary, record the decision in the ledger, and exit 0 (pass) "
+    "or 1 (fail).\n\n"
+    "Examples:\n\n"
+    "  govern gate credit-risk 4\n\n"
+    "  govern gate credit-risk 4 --format junit --output gate.xml\n\n"
+    "  govern gate credit-risk 4 --waivers waivers.yaml --format markdown -o comment.md"
+)
+
+
+def _now(as_of: str | None) -> datetime:
+    if as_of is None:
+        return datetime.now(UTC)
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise UsageError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from exc
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
+
+
+def _policies(policy: list[Path] | None, waivers: list[Path] | None) -> PolicySet:
+    paths = policy or [Path("policies")]
+    if not policy and not paths[0].exists():
+        raise UsageError(
+            "no --policy given and there is no ./policies folder.",
+            hint="Pass --policy FILE_OR_FOLDER (see `govern policy lint --help`).",
+        )
+    return load(paths, waivers or [])
+
+
+def render(result: CheckResult, output_format: CheckFormat, policies: PolicySet) -> str:
+    """Render a check result in the chosen format."""
+    from govern.formats import findings, junit, markdown, sarif
+
+    if output_format is CheckFormat.table:
+        return findings.render_table(result, width=stdout_width())
+    if output_format is CheckFormat.json:
+        return findings.render_json(result)
+    if output_format is CheckFormat.junit:
+        return junit.render_junit(result)
+    if output_format is CheckFormat.sarif:
+        rules = {r.id: r for p in policies.policies for r in p.rules}
+        paths = {rid: r.source.rsplit(":", 1)[0] for rid, r in rules.items()}
+        lines = {rid: int(r.source.rsplit(":", 1)[1]) for rid, r in rules.items()}
+        return sarif.render_sarif(
+            result, tool_version=__version__, policy_paths=paths, rule_lines=lines
+        )
+    if output_format is CheckFormat.markdown:
+        return markdown.render_markdown(result)
+    raise AssertionError(output_format)
+
+
+def _warn(result: CheckResult) -> None:
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}", style="yellow")
+
+
+@handle_errors
+def check_command(
+    ctx: typer.Context,
+    policy: PolicyOption = None,
+    waivers: WaiverOption = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model.")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Only this version (with --model).")
+    ] = None,
+    output_format: FormatOption = CheckFormat.table,
+    output: OutputOption = None,
+    fail_on: FailOnOption = Severity.block,
+    strict: StrictOption = False,
+    as_of: AsOfOption = None,
+) -> None:
+    """Evaluate policies and print findings."""
+    from govern.policy.engine import evaluate
+    from govern.store.store import Store
+
+    if version is not None and model is None:
+        raise UsageError("--version needs --model.")
+    policies = _policies(policy, waivers)
+    with Store.open(settings(ctx).db, read_only=True) as store:
+        result = evaluate(
+            store,
+            policies,
+            now=_now(as_of),
+            model=model,
+            version=version,
+            fail_on=fail_on,
+            strict=strict,
+        )
+    write_output(render(result, output_format, policies), output)
+    _warn(result)
+    raise typer.Exit(EXIT_POLICY if result.failing() else EXIT_OK)
+
+
+@handle_errors
+def gate_command(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Registered model name.")],
+    version: Annotated[str, typer.Argument(help="Model version to gate.")],
+    policy: PolicyOption = None,
+    waivers: WaiverOption = None,
+    output_format: FormatOption = CheckFormat.table,
+    output: OutputOption = None,
+    fail_on: FailOnOption = Severity.block,
+    strict: StrictOption = False,
+    as_of: AsOfOption = None,
+) -> None:
+    """Gate one model version (CI)."""
+    from govern.policy.engine import evaluate
+    from govern.store import ledger
+    from govern.store.store import Store
+
+    policies = _policies(policy, waivers)
+    now = _now(as_of)
+    with Store.open(settings(ctx).db) as store:
+        result = evaluate(
+            store,
+            policies,
+            now=now,
+            model=model,
+            version=version,
+            gate=True,
+            fail_on=fail_on,
+            strict=strict,
+        )
+        failing = result.failing()
+        entry = ledger.append(
+            store,
+            kind="gate",
+            subject=f"{model}@{version}",
+            decision=result.decision.value,
+            payload={
+                "policies": [p.to_json() for p in result.policies],
+                "summary": result.summary(),
+                "fail_on": fail_on.value,
+                "strict": strict,
+                "failing": sorted({f.rule for f in failing}),
+                "waived": sorted(
+                    {
+                        f"{f.rule} ({(f.waiver or {}).get('ticket', 'no ticket')})"
+                        for f in result.findings
+                        if f.status.value == "waived"
+                    }
+                ),
+            },
+            now=datetime.now(UTC),
+        )
+    write_output(render(result, output_format, policies), output)
+    _warn(result)
+    verdict = "PASS" if not failing else "FAIL"
+    counts = result.summary()
+    err_console.print(
+        f"govern gate {model} v{version}: {verdict} "
+        f"({counts['pass']} pass, {counts['fail']} fail, {counts['waived']} waived, "
+        f"{counts['not_evaluated']} not evaluated; fail-on {fail_on.value}); "
+        f"ledger entry {entry.seq} {entry.hash[:12]}",
+        style="bold green" if not failing else "bold red",
+    )
+    for f in failing:
+        err_console.print(f"  {f.severity.value} {f.rule}: {f.message}", style="red")
+    raise typer.Exit(EXIT_POLICY if failing else EXIT_OK)

@@ -1,0 +1,158 @@
+"""Evaluate policies against the model versions in the store: rules -> findings.
+
+For each policy, each model version in its scope, and each rule, the rule's check kind
+(from :data:`govern.checks.registry.CHECK_KINDS`) returns one finding. Waivers then turn
+failures into ``waived`` (active) or add a failing ``govern.waiver-expired`` finding (expired).
+The engine knows nothing about particular check kinds.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from govern.checks.base import BaselineLookup, Subject
+from govern.checks.registry import CHECK_KINDS
+from govern.errors import UsageError
+from govern.inventory import VersionLineage, inventory
+from govern.models import CheckResult, Finding, Severity, Status, sort_findings
+from govern.policy.loader import PolicySet, Waiver
+from govern.store.store import Store
+
+WAIVER_EXPIRED = "govern.waiver-expired"
+
+
+def baseline_lookup(versions: Sequence[VersionLineage]) -> BaselineLookup:
+    """Resolve ``{alias|version|stage: ...}`` of a model to one of ``versions``."""
+
+    def lookup(model: str, selector: Mapping[str, Any]) -> VersionLineage | None:
+        candidates = [v for v in versions if v.model == model]
+        if "alias" in selector:
+            return next((v for v in candidates if selector["alias"] in v.aliases), None)
+        if "version" in selector:
+            wanted = str(selector["version"])
+            return next((v for v in candidates if v.version == wanted), None)
+        if "stage" in selector:
+            staged = [v for v in candidates if v.stage == selector["stage"]]
+            return staged[-1] if staged else None  # the latest version in that stage
+        return None
+
+    return lookup
+
+
+def evaluate(
+    store: Store,
+    policies: PolicySet,
+    *,
+    now: datetime,
+    model: str | None = None,
+    version: str | None = None,
+    gate: bool = False,
+    fail_on: Severity = Severity.block,
+    strict: bool = False,
+) -> CheckResult:
+    """Evaluate every rule in scope; ``gate`` ignores alias/stage/tag scope for one version."""
+    everything = inventory(store)
+    versions = [
+        v
+        for v in everything
+        if (model is None or v.model == model) and (version is None or v.version == version)
+    ]
+    if model is not None and not versions:
+        inventory(store, model, version)  # raises a UsageError naming the known models
+    lookup = baseline_lookup(everything)
+    findings: list[Finding] = []
+    in_scope = 0
+    for policy in policies.policies:
+        for v in versions:
+            applies = policy.scope.matches_model(v.model) if gate else policy.scope.matches(v)
+            if not applies:
+                continue
+            in_scope += 1
+            subject = Subject(version=v, baseline=lookup)
+            for rule in policy.rules:
+                findings.append(CHECK_KINDS[rule.check].evaluate(rule, subject))
+    if gate and in_scope == 0:
+        raise UsageError(
+            f"no policy applies to model {model!r}: no scope.models glob matches it.",
+            hint="Add the model to a policy's scope, or pass the right --policy.",
+        )
+    findings, warnings = apply_waivers(findings, policies.waivers, now, model if gate else None)
+    scope: dict[str, Any] = {
+        "evaluated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "versions": len({(f.model, f.version) for f in findings}),
+    }
+    if model is not None:
+        scope["model"] = model
+    if version is not None:
+        scope["version"] = version
+    return CheckResult(
+        findings=tuple(sort_findings(findings)),
+        fail_on=fail_on,
+        strict=strict,
+        policies=policies.refs(),
+        warnings=tuple(warnings),
+        scope=scope,
+    )
+
+
+def apply_waivers(
+    findings: list[Finding], waivers: Sequence[Waiver], now: datetime, gated_model: str | None
+) -> tuple[list[Finding], list[str]]:
+    """Waive failures covered by an active waiver; expired waivers become failures."""
+    today = now.date()
+    used: set[int] = set()
+    out: list[Finding] = []
+    for f in findings:
+        matching = [(i, w) for i, w in enumerate(waivers) if w.matches(f.rule, f.model, f.version)]
+        used.update(i for i, _ in matching)
+        if f.status is not Status.failed or not matching:
+            out.append(f)
+            continue
+        active = [w for _, w in matching if w.active(today)]
+        if active:
+            w = max(active, key=lambda x: x.expires)
+            out.append(
+                replace(
+                    f,
+                    status=Status.waived,
+                    waiver=w.to_json(),
+                    message=f"{f.message} [waived until {w.expires.isoformat()}"
+                    + (f", {w.ticket}" if w.ticket else "")
+                    + f", approved by {w.approver}]",
+                )
+            )
+            continue
+        out.append(f)
+        for _, w in matching:
+            out.append(
+                Finding(
+                    rule=WAIVER_EXPIRED,
+                    check="waiver",
+                    severity=f.severity,
+                    status=Status.failed,
+                    model=f.model,
+                    version=f.version,
+                    message=f"the waiver of {f.rule}"
+                    + (f" ({w.ticket})" if w.ticket else "")
+                    + f" expired on {w.expires.isoformat()}; renew it through review or fix "
+                    "the finding",
+                    policy=f.policy,
+                    controls=f.controls,
+                    waiver=w.to_json(),
+                    help="An expired waiver no longer covers its rule. Renew it (new expiry, "
+                    "approver and justification) or fix what the rule found.",
+                )
+            )
+    warnings = [
+        f"{w.source}: waiver of {w.rule} for {w.model} {w.versions} matches no finding"
+        for i, w in enumerate(waivers)
+        if i not in used
+        and (gated_model is None or fnmatch.fnmatchcase(gated_model, w.model))
+    ]
+    return out, warnings
+
+
