@@ -167,7 +167,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE ledger (
         seq       BIGINT PRIMARY KEY,
-        at        TIMESTAMP NOT NULL,
+        recorded_at TIMESTAMP NOT NULL,
         actor     VARCHAR NOT NULL,
         kind      VARCHAR NOT NULL,
         subject   VARCHAR NOT NULL,
