@@ -109,7 +109,9 @@ class LoggedMetric:
                 )
             greater = bool(p.get("greater_is_better", True))
             required = _required(base_value, p, greater)
-            better = value >= required if greater else value <= required
+            # Tolerate float rounding (0.8 * 1.05 is 0.8400000000000001).
+            slack = 1e-12 * max(1.0, abs(required))
+            better = value >= required - slack if greater else value <= required + slack
             evidence = {
                 "baseline": {"selector": dict(selector), "version": base.version},
                 "baseline_value": base_value,

@@ -1,4 +1,4 @@
-"""``check: reproducibility``: is the version's lineage complete enough to rebuild it?"""
+"""``check: reproducibility``: the version's lineage is complete enough to rebuild it."""
 
 from __future__ import annotations
 
@@ -202,7 +202,9 @@ class Reproducibility:
             )
         else:
             status = Status.passed
-            message = f"lineage complete ({', '.join(evidence)})"
+            message = "lineage complete: " + "; ".join(
+                f"{k}: {e['detail']}" for k, e in evidence.items()
+            )
         return finding(
             rule,
             subject,

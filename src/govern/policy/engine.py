@@ -150,9 +150,6 @@ def apply_waivers(
     warnings = [
         f"{w.source}: waiver of {w.rule} for {w.model} {w.versions} matches no finding"
         for i, w in enumerate(waivers)
-        if i not in used
-        and (gated_model is None or fnmatch.fnmatchcase(gated_model, w.model))
+        if i not in used and (gated_model is None or fnmatch.fnmatchcase(gated_model, w.model))
     ]
     return out, warnings
-
-

@@ -94,6 +94,9 @@ def rule_schema() -> dict[str, Any]:
     }
 
 
+_CMP = r"(==|!=|>=|<=|>|<)?\s*[0-9]+"
+VERSION_RANGE = rf"^\s*(\*|{_CMP}(\s*,\s*{_CMP})*)\s*$"
+
 WAIVER: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -107,13 +110,17 @@ WAIVER: dict[str, Any] = {
         },
         "versions": {
             "type": "string",
-            "pattern": r"^\s*(\*|(==|!=|>=|<=|>|<)?\s*[0-9]+(\s*,\s*(==|!=|>=|<=|>|<)?\s*[0-9]+)*)\s*$",
+            "pattern": VERSION_RANGE,
             "description": "Version range, e.g. '>=3,<5' or '*'.",
         },
         "justification": {"type": "string", "minLength": 10},
         "approver": {"type": "string", "minLength": 1},
         "ticket": {"type": "string", "minLength": 1},
-        "expires": {"type": "string", "format": "date", "description": "Last day (UTC) it applies."},
+        "expires": {
+            "type": "string",
+            "format": "date",
+            "description": "Last day (UTC) it applies.",
+        },
         "created": {"type": "string", "format": "date"},
     },
     "not": {"required": ["version", "versions"]},

@@ -141,8 +141,8 @@ def append(
 
 def _entries(store: Store, tail: str = "ORDER BY seq") -> list[Entry]:
     rows = store.query(
-        "SELECT seq, recorded_at AS at, actor, kind, subject, decision, payload, prev_hash, hash FROM ledger "
-        + tail
+        "SELECT seq, recorded_at AS at, actor, kind, subject, decision, payload, prev_hash, "
+        "hash FROM ledger " + tail
     )
     return [
         Entry(
