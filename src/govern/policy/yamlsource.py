@@ -121,6 +121,9 @@ def _scalar(node: yaml.Node) -> Any:
     constructor = yaml.SafeLoader("")
     try:
         value = constructor.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError):
+        # e.g. 2026-13-45 looks like a date but is none: keep the text, the schema says why
+        value = str(node.value)
     finally:
         constructor.dispose()
     if isinstance(value, datetime | date):
