@@ -177,6 +177,13 @@ def _schema_problems(src: Sourced) -> list[str]:
     for error in validator.iter_errors(src.data):
         for leaf in _leaves(error):
             location = tuple(leaf.absolute_path)
+            if leaf.validator == "additionalProperties":
+                # one problem per unknown key, on the key's own line
+                allowed = sorted(leaf.schema.get("properties", {}))
+                for key in sorted(set(leaf.instance) - set(allowed)):
+                    line = src.line((*location, key))
+                    problems.append((line, _unknown_key(key, allowed, location)))
+                continue
             problems.append((src.line(location), _explain(leaf, location)))
     return [f"{src.path}:{line}: {text}" for line, text in sorted(set(problems))]
 
@@ -190,17 +197,14 @@ def _leaves(error: Any) -> Iterable[Any]:
         yield error
 
 
+def _unknown_key(key: str, allowed: list[str], location: Location) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{_dotted(location)}: unknown key {key!r}{hint}. Allowed: {', '.join(allowed)}."
+
+
 def _explain(error: Any, location: Location) -> str:
     where = _dotted(location)
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        parts = []
-        for key in extra:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            parts.append(f"unknown key {key!r}{hint}")
-        return f"{where}: " + "; ".join(parts) + f". Allowed: {', '.join(allowed)}."
     if error.validator == "enum":
         options = [str(o) for o in error.validator_value]
         close = difflib.get_close_matches(str(error.instance), options, n=1, cutoff=0.6)
