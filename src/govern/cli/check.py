@@ -129,7 +129,7 @@ def render(result: CheckResult, output_format: CheckFormat, policies: PolicySet)
         return junit.render_junit(result)
     if output_format is CheckFormat.sarif:
         rules = {r.id: r for p in policies.policies for r in p.rules}
-        paths = {rid: r.source.rsplit(":", 1)[0] for rid, r in rules.items()}
+        paths = {rid: _relative(r.source.rsplit(":", 1)[0]) for rid, r in rules.items()}
         lines = {rid: int(r.source.rsplit(":", 1)[1]) for rid, r in rules.items()}
         return sarif.render_sarif(
             result, tool_version=__version__, policy_paths=paths, rule_lines=lines
@@ -137,6 +137,14 @@ def render(result: CheckResult, output_format: CheckFormat, policies: PolicySet)
     if output_format is CheckFormat.markdown:
         return markdown.render_markdown(result)
     raise AssertionError(output_format)
+
+
+def _relative(path: str) -> str:
+    """A policy path relative to the working folder (SARIF viewers resolve it in the repo)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def _warn(result: CheckResult) -> None:
