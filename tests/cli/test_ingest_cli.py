@@ -168,3 +168,18 @@ def test_store_path_from_environment(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert db.exists()
+
+
+def test_sqlite_store_of_unknown_mlflow_schema(
+    runner: CliRunner, db_path: Path, loaded, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from tests.conftest import MLFLOW
+
+    broken = tmp_path / "mlflow.db"
+    shutil.copy(MLFLOW / "v2" / "mlflow.db", broken)
+    with sqlite3.connect(broken) as con:
+        con.execute("DROP TABLE registered_models")
+    result = govern(runner, db_path, "ingest", str(broken))
+    assert_refused(result, loaded, db_path, "mlflow.db", "unknown schema", "registered_models")

@@ -197,12 +197,12 @@ class Reproducibility:
         met = len(evidence) - len(unmet)
         if unmet:
             status = Status.failed
-            message = "lineage incomplete: " + "; ".join(
+            message = "requirements not met: " + "; ".join(
                 f"{k}: {evidence[k]['detail']}" for k in unmet
             )
         else:
             status = Status.passed
-            message = "lineage complete: " + "; ".join(
+            message = "requirements met: " + "; ".join(
                 f"{k}: {e['detail']}" for k, e in evidence.items()
             )
         return finding(

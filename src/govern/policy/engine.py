@@ -19,7 +19,7 @@ from govern.checks.registry import CHECK_KINDS
 from govern.errors import UsageError
 from govern.inventory import VersionLineage, inventory
 from govern.models import CheckResult, Finding, Severity, Status, sort_findings
-from govern.policy.loader import PolicySet, Waiver
+from govern.policy.loader import PolicySet, Waiver, version_in
 from govern.store.store import Store
 
 WAIVER_EXPIRED = "govern.waiver-expired"
@@ -80,7 +80,8 @@ def evaluate(
             f"no policy applies to model {model!r}: no scope.models glob matches it.",
             hint="Add the model to a policy's scope, or pass the right --policy.",
         )
-    findings, warnings = apply_waivers(findings, policies.waivers, now, model if gate else None)
+    gated = (model, version) if gate and model is not None and version is not None else None
+    findings, warnings = apply_waivers(findings, policies.waivers, now, gated)
     scope: dict[str, Any] = {
         "evaluated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "versions": len({(f.model, f.version) for f in findings}),
@@ -100,9 +101,16 @@ def evaluate(
 
 
 def apply_waivers(
-    findings: list[Finding], waivers: Sequence[Waiver], now: datetime, gated_model: str | None
+    findings: list[Finding],
+    waivers: Sequence[Waiver],
+    now: datetime,
+    gated: tuple[str, str] | None = None,
 ) -> tuple[list[Finding], list[str]]:
-    """Waive failures covered by an active waiver; expired waivers become failures."""
+    """Waive failures covered by an active waiver; expired waivers become failures.
+
+    A waiver that matches no finding is reported as a warning; when gating one version, only
+    waivers written for that version are reported.
+    """
     today = now.date()
     used: set[int] = set()
     out: list[Finding] = []
@@ -150,6 +158,10 @@ def apply_waivers(
     warnings = [
         f"{w.source}: waiver of {w.rule} for {w.model} {w.versions} matches no finding"
         for i, w in enumerate(waivers)
-        if i not in used and (gated_model is None or fnmatch.fnmatchcase(gated_model, w.model))
+        if i not in used
+        and (
+            gated is None
+            or (fnmatch.fnmatchcase(gated[0], w.model) and version_in(gated[1], w.versions))
+        )
     ]
     return out, warnings
