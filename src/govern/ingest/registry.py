@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from govern.ingest.base import Adapter, Candidate
 from govern.ingest.export_import import ExportImportAdapter
+from govern.ingest.mlflow_filestore import MlflowFileStoreAdapter
 from govern.ingest.mlflow_rest import MlflowRestAdapter
 from govern.ingest.mlflow_sql import MlflowSqlAdapter
 from govern.ingest.sagemaker_registry import SageMakerRegistryAdapter
@@ -16,6 +17,7 @@ _ORDER: tuple[Adapter, ...] = (
     ExportImportAdapter(),
     MlflowRestAdapter(),
     MlflowSqlAdapter(),
+    MlflowFileStoreAdapter(),
     SageMakerRegistryAdapter(),
 )
 
