@@ -48,31 +48,10 @@ REGISTRY = "models"
 #: Folders of an experiment that are not runs (MLflow's ``RESERVED_EXPERIMENT_FOLDERS``).
 RESERVED_EXPERIMENT_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
 
-#: Run ``status`` (``mlflow.entities.RunStatus``, proto values).
-RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
-#: Run ``source_type``: proto values, plus 5 = UNKNOWN of the Python ``SourceType`` class.
-SOURCE_TYPE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 5: "UNKNOWN", 1000: "UNKNOWN"}
-#: Logged model ``status`` (``LoggedModelStatus`` proto).
-LOGGED_MODEL_STATUS = {
-    0: "LOGGED_MODEL_STATUS_UNSPECIFIED",
-    1: "LOGGED_MODEL_PENDING",
-    2: "LOGGED_MODEL_READY",
-    3: "LOGGED_MODEL_UPLOAD_FAILED",
-}
-#: Model version ``status`` (``ModelVersionStatus`` proto); files normally hold the string.
-VERSION_STATUS = {1: "PENDING_REGISTRATION", 2: "FAILED_REGISTRATION", 3: "READY"}
-
 #: In a FileStore every experiment folder says so; give up after this many that do not.
 _DETECT_PARSE_LIMIT = 3
 
 _FIX_HINT = "The file may be truncated or hand-edited; restore it from a copy of the store."
-
-
-def _enum(value: Any, names: Mapping[int, str]) -> str | None:
-    """Map an integer enum to its name; strings pass through, unknown integers stay as text."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return names.get(value, str(value))
-    return n.text(value)
 
 
 def _subdirs(folder: Path) -> list[Path]:
@@ -320,7 +299,7 @@ class _Reader:
                 experiment_id=n.text(meta["experiment_id"]),
                 run_name=n.text(meta.get("run_name")) or tags.get("mlflow.runName"),
                 # MLflow writes RUNNING when the file has no status
-                status=_enum(meta.get("status", 1), RUN_STATUS),
+                status=n.enum_name(meta.get("status", 1), n.RUN_STATUS),
                 user_id=n.text(meta.get("user_id")) or tags.get("mlflow.user"),
                 start_time=self._ts(meta, "start_time", meta_path),
                 end_time=self._ts(meta, "end_time", meta_path),
@@ -330,7 +309,7 @@ class _Reader:
                 or tags.get("mlflow.databricks.notebookPath")
                 or n.text(meta.get("source_name")),
                 source_type=tags.get("mlflow.source.type")
-                or _enum(meta.get("source_type"), SOURCE_TYPE),
+                or n.enum_name(meta.get("source_type"), n.SOURCE_TYPE),
                 git_commit=n.git_commit(tags),
                 params=self._resources(run_dir / "params"),
                 tags=tags,
@@ -437,7 +416,7 @@ class _Reader:
             experiment_id=n.text(meta.get("experiment_id")),
             source_run_id=n.text(meta.get("source_run_id")),
             artifact_uri=n.text(meta.get("artifact_location")),
-            status=_enum(meta.get("status"), LOGGED_MODEL_STATUS),
+            status=n.enum_name(meta.get("status"), n.LOGGED_MODEL_STATUS),
             created_at=self._ts(meta, "creation_timestamp", meta_path),
             tags=self._resources(model_dir / "tags"),
         )
@@ -526,7 +505,7 @@ class _Reader:
             model_name=model_name,
             version=version,
             stage=n.stage(meta.get("current_stage")),
-            status=_enum(meta.get("status"), VERSION_STATUS),
+            status=n.enum_name(meta.get("status"), n.VERSION_STATUS),
             status_message=n.text(meta.get("status_message")),
             description=n.text(meta.get("description")),
             source=source,

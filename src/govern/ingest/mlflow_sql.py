@@ -351,7 +351,7 @@ class MlflowSqlAdapter:
                 experiment_id=n.text(row.get("experiment_id")),
                 source_run_id=n.text(row.get("source_run_id")),
                 artifact_uri=n.text(row.get("artifact_location")),
-                status=n.text(row.get("status")),
+                status=n.enum_name(row.get("status"), n.LOGGED_MODEL_STATUS),
                 created_at=n.timestamp(row.get("creation_timestamp_ms")),
                 tags=tags.get(row["model_id"], {}),
             )

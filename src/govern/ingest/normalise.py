@@ -29,6 +29,28 @@ GIT_REPO_TAGS = ("mlflow.source.git.repoURL", "mlflow.databricks.gitRepoUrl")
 _MS_THRESHOLD = 10_000_000_000
 
 
+#: Run ``status`` (``mlflow.entities.RunStatus``, proto values).
+RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+#: Run ``source_type``: proto values, plus 5 = UNKNOWN of the Python ``SourceType`` class.
+SOURCE_TYPE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 5: "UNKNOWN", 1000: "UNKNOWN"}
+#: Logged model ``status`` (``LoggedModelStatus`` proto).
+LOGGED_MODEL_STATUS = {
+    0: "LOGGED_MODEL_STATUS_UNSPECIFIED",
+    1: "LOGGED_MODEL_PENDING",
+    2: "LOGGED_MODEL_READY",
+    3: "LOGGED_MODEL_UPLOAD_FAILED",
+}
+#: Model version ``status`` (``ModelVersionStatus`` proto); files normally hold the string.
+VERSION_STATUS = {1: "PENDING_REGISTRATION", 2: "FAILED_REGISTRATION", 3: "READY"}
+
+
+def enum_name(value: Any, names: Mapping[int, str]) -> str | None:
+    """Map an integer enum to its name; strings pass through, unknown integers stay as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return names.get(value, str(value))
+    return text(value)
+
+
 def text(value: Any) -> str | None:
     """Return ``value`` as text, ``None`` for ``None`` and empty strings."""
     if value is None:
