@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from govern.errors import VerificationError
-from govern.store import Store
-from govern.store import ledger
+from govern.store import Store, ledger
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -43,14 +42,14 @@ def test_empty_ledger_verifies(store: Store) -> None:
 def test_edit_is_detected(store: Store) -> None:
     fill(store)
     store.con.execute("UPDATE ledger SET decision = 'pass' WHERE seq = 2")
-    with pytest.raises(VerificationError, match="entry 2 .* was altered"):
+    with pytest.raises(VerificationError, match=r"entry 2 .* was altered"):
         ledger.verify(store)
 
 
 def test_payload_edit_is_detected(store: Store) -> None:
     fill(store)
     store.con.execute(
-        """UPDATE ledger SET payload = '{"ratio":0.1,"summary":{"fail":0,"pass":9}}' WHERE seq = 1"""
+        'UPDATE ledger SET payload = \'{"ratio":0.1,"summary":{"pass":9}}\' WHERE seq = 1'
     )
     with pytest.raises(VerificationError, match="entry 1"):
         ledger.verify(store)

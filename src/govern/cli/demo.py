@@ -87,7 +87,6 @@ def demo_command(
             for f in result.failing():
                 err_console.print(f"  why: {f.rule}: {f.message}", style="red")
         head = ledger.verify(store)
-    _step(
-        f"ledger verified: {head.seq if head else 0} entries, head {head.hash[:16] if head else '-'}"
-    )
+    count, digest = (head.seq, head.hash[:16]) if head else (0, "-")
+    _step(f"ledger verified: {count} entries, head {digest}")
     err_console.print(f"Explore the demo store: govern --db {path} models", style="bold")
