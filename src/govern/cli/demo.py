@@ -9,16 +9,6 @@ from typing import Annotated
 import typer
 
 from govern.cli.common import err_console, handle_errors, settings, stdout_width, write_output
-from govern.demo import DEMO_GATES, demo_inputs, demo_policies, reset_store
-from govern.formats import findings as findings_fmt
-from govern.formats import ingest as ingest_fmt
-from govern.formats import inventory as inventory_fmt
-from govern.ingest.pipeline import ingest
-from govern.inventory import inventory
-from govern.policy.engine import evaluate
-from govern.policy.loader import load
-from govern.store import ledger
-from govern.store.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +38,17 @@ def demo_command(
     gaps, then gates two versions of credit-risk with the bundled example policies: one
     passes, one is blocked, and the reasons are printed. Exits 0 when the demo ran.
     """
+    from govern.demo import DEMO_GATES, demo_inputs, demo_policies, reset_store
+    from govern.formats import findings as findings_fmt
+    from govern.formats import ingest as ingest_fmt
+    from govern.formats import inventory as inventory_fmt
+    from govern.ingest.pipeline import ingest
+    from govern.inventory import inventory
+    from govern.policy.engine import evaluate
+    from govern.policy.loader import load
+    from govern.store import ledger
+    from govern.store.store import Store
+
     path = db or settings(ctx).db.parent / "demo.duckdb"
     reset_store(path)
     inputs = demo_inputs()
