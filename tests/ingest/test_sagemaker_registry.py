@@ -10,10 +10,11 @@ from govern.ingest.base import Adapter, sniff
 from govern.ingest.normalise import sha256_file
 from govern.ingest.records import Batch, ModelVersion
 from govern.ingest.sagemaker_registry import SageMakerRegistryAdapter
+from tests.conftest import PUBLIC
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "sagemaker"
-SAMPLES = REPO.parent / "shared" / "samples"
+SAMPLES = PUBLIC
 MLFLOW_MODEL_JSON = (
     SAMPLES / "mlflow-export-import" / "samples" / "oss_mlflow" / "single" / "models" / "basic"
 )
@@ -71,7 +72,6 @@ def test_detects_a_list_of_packages(tmp_path: Path) -> None:
     assert adapter.detect(sniff(write_json(tmp_path / "packages.json", docs)))
 
 
-@pytest.mark.skipif(not MLFLOW_MODEL_JSON.is_dir(), reason="shared samples not available")
 def test_does_not_detect_an_mlflow_export_import_model() -> None:
     assert not adapter.detect(sniff(MLFLOW_MODEL_JSON / "model.json"))
 
