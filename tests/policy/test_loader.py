@@ -269,3 +269,22 @@ def test_version_ranges(version: str, spec: str, ok: bool) -> None:
 def test_published_schema_is_current() -> None:
     published = json.loads((ROOT / "docs" / "policy.schema.json").read_text())
     assert published == policy_schema(), "run: govern policy schema -o docs/policy.schema.json"
+
+
+def test_unknown_control_id(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    severity: block\n",
+        "    severity: block\n"
+        '    controls: ["eu-ai-act:Art.10(2)(ff)", "nist-ai-rmf:MEASURE-2.1"]\n',
+        1,
+    )
+    (problem,) = problems_of(write(tmp_path, text))
+    assert ":9:" in problem and "Art.10(2)(ff)" in problem and "Art.10(2)(f)" in problem
+
+
+def test_unknown_control_framework(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    severity: block\n", '    severity: block\n    controls: ["gdpr:Art.22"]\n', 1
+    )
+    (problem,) = problems_of(write(tmp_path, text))
+    assert ":9:" in problem and "eu-ai-act" in problem
