@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,9 @@ class Batch:
     files: list[Path] = field(default_factory=list)
     #: notes for the user (e.g. "index file, nothing to load")
     notes: list[str] = field(default_factory=list)
+    #: records of other families (prediction logs, monitoring), by writer name; each key is
+    #: written by the function registered under it in ``govern.store.store.EXTRA_WRITERS``
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def extend(self, other: Batch) -> None:
         """Append every record of ``other`` to this batch."""
@@ -179,6 +183,8 @@ class Batch:
         self.documents.extend(other.documents)
         self.files.extend(other.files)
         self.notes.extend(other.notes)
+        for key, value in other.extra.items():
+            self.extra.setdefault(key, []).extend(value)
 
     def counts(self) -> dict[str, int]:
         """Return the number of records by kind, as stored in the ``sources`` table."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +53,11 @@ class SourceRecord:
     format: str
     family: str
     files: int
+
+
+#: Writers of ``Batch.extra`` entries, by key: ``writer(store, source_sha, records)``, called
+#: inside the ingest transaction. Modules of other families register themselves here.
+EXTRA_WRITERS: dict[str, Callable[[Store, str, Any], None]] = {}
 
 
 class Store:
@@ -226,6 +231,11 @@ class Store:
                 },
             )
             self._put_pairs("logged_model_tags", ("model_id",), (logged.model_id,), logged.tags)
+        for key, records in sorted(batch.extra.items()):
+            writer = EXTRA_WRITERS.get(key)
+            if writer is None:
+                raise StoreError(f"no writer is registered for {key!r} records.")
+            writer(self, sha, records)
 
     def _write_model(self, model: RegisteredModel, sha: str) -> None:
         self._upsert(
