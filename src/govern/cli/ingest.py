@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
 from govern.cli.common import OutputFormat, err_console, handle_errors, settings, stdout_width
 from govern.cli.common import write_output as write
+from govern.errors import UsageError
 from govern.formats import ingest as fmt
 from govern.ingest.pipeline import IngestReport, discover, ingest
 from govern.ingest.registry import ADAPTERS
+from govern.store import predictions
 from govern.store.store import Store
 
 HELP = (
@@ -27,8 +29,18 @@ HELP = (
     "  govern ingest mlflow.db\n\n"
     "  govern ingest mlruns/\n\n"
     "  govern ingest export/ --skip-invalid   # skip files that are not valid JSON\n\n"
-    "  govern ingest describe-model-package.json --format json"
+    "  govern ingest describe-model-package.json --format json\n\n"
+    "  govern ingest train.parquet --model credit-risk --role reference \\\n"
+    "      --timestamp ts --prediction approved --score score --label default \\\n"
+    "      --sensitive sex --sensitive age_band\n\n"
+    "  govern ingest logs/2026-10/ --model credit-risk --version 2 --role current \\\n"
+    "      --timestamp ts --prediction approved --score score --label default\n\n"
+    "  govern ingest capture/ actuals.jsonl --model churn --role current   # Data Capture\n\n"
+    "Prediction logs (Parquet, CSV, JSON Lines) are loaded only with --model and --role; the "
+    "mapped columns must exist, timestamps (ISO-8601 or epoch s/ms) must all parse."
 )
+
+LogOption = typer.Option  # a short alias for the long list of mapping options below
 
 
 def register(app: typer.Typer) -> None:
@@ -53,22 +65,71 @@ def ingest_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
     ] = None,
+    model: Annotated[
+        str | None, LogOption("--model", "-m", help="Prediction logs: the model they score.")
+    ] = None,
+    version: Annotated[
+        str | None, LogOption("--version", help="Prediction logs: the model version.")
+    ] = None,
+    role: Annotated[
+        str | None,
+        LogOption("--role", help="Prediction logs: reference (e.g. training data) or current."),
+    ] = None,
+    timestamp: Annotated[str | None, LogOption("--timestamp", help="Timestamp column.")] = None,
+    prediction: Annotated[
+        str | None, LogOption("--prediction", help="Predicted label/decision column.")
+    ] = None,
+    score: Annotated[str | None, LogOption("--score", help="Score/probability column.")] = None,
+    label: Annotated[str | None, LogOption("--label", help="Ground-truth label column.")] = None,
+    record_id: Annotated[
+        str | None, LogOption("--id", help="Prediction/request id column.")
+    ] = None,
+    version_column: Annotated[
+        str | None, LogOption("--version-column", help="Column holding the model version.")
+    ] = None,
+    sensitive: Annotated[
+        list[str] | None, LogOption("--sensitive", help="Sensitive attribute column (repeat).")
+    ] = None,
+    feature: Annotated[
+        list[str] | None,
+        LogOption("--feature", help="Feature column (repeat; default: every unmapped column)."),
+    ] = None,
 ) -> None:
     """Load exports into the store."""
     options = settings(ctx)
-    units, _ = discover(paths, skip_invalid=skip_invalid)  # fail fast, before opening the store
+    if role is not None and role not in ("reference", "current"):
+        raise UsageError(f"--role must be 'reference' or 'current', not {role!r}.")
+    log_options = {
+        "model": model,
+        "version": version,
+        "role": role,
+        "timestamp": timestamp,
+        "prediction": prediction,
+        "score": score,
+        "label": label,
+        "id": record_id,
+        "model_version": version_column,
+        "sensitive": sensitive or [],
+        "features": feature or [],
+    }
+    # fail fast, before opening the store
+    units, _ = discover(paths, skip_invalid=skip_invalid, options=log_options)
     with Store.open(options.db) as store:
-        report = _run(store, paths, skip_invalid, len(units))
+        report = _run(store, paths, skip_invalid, len(units), log_options)
+        shas = [u.sha256 for u in report.loaded]
+        logs = predictions.logs(store, sources=shas) if shas else []
     if output_format is OutputFormat.json:
-        write(fmt.render_json(report), output)
+        write(fmt.render_json(report, logs), output)
     else:
-        write(fmt.render_table(report, width=stdout_width()), output)
+        write(fmt.render_table(report, logs, width=stdout_width()), output)
 
 
-def _run(store: Store, paths: list[Path], skip_invalid: bool, total: int) -> IngestReport:
+def _run(
+    store: Store, paths: list[Path], skip_invalid: bool, total: int, options: dict[str, Any]
+) -> IngestReport:
     now = datetime.now(UTC)
     if not sys.stderr.isatty() or total < 3:
-        return ingest(store, paths, now=now, skip_invalid=skip_invalid)
+        return ingest(store, paths, now=now, skip_invalid=skip_invalid, options=options)
     with Progress(
         TextColumn("reading"),
         BarColumn(),
@@ -81,4 +142,6 @@ def _run(store: Store, paths: list[Path], skip_invalid: bool, total: int) -> Ing
         def step(path: str) -> None:
             bar.update(task, advance=1, description=Path(path).name)
 
-        return ingest(store, paths, now=now, skip_invalid=skip_invalid, progress=step)
+        return ingest(
+            store, paths, now=now, skip_invalid=skip_invalid, progress=step, options=options
+        )

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from rich.table import Table
 
 from govern.formats.render import to_json, to_text
 from govern.ingest.pipeline import IngestReport
+from govern.store.predictions import LogInfo
 
 SCHEMA = "govern.ingest/v1"
 
 
-def render_json(report: IngestReport) -> str:
+def render_json(report: IngestReport, logs: Sequence[LogInfo] = ()) -> str:
     """The ingest report as JSON (schema ``govern.ingest/v1``)."""
     return to_json(
         {
             "schema": SCHEMA,
+            "prediction_logs": [log.to_json() for log in logs],
             "loaded": [asdict(u) for u in report.loaded],
             "unchanged": [{"path": p, "format": f} for p, f in report.unchanged],
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
@@ -26,7 +29,13 @@ def render_json(report: IngestReport) -> str:
     )
 
 
-def render_table(report: IngestReport, *, width: int = 160, color: bool = False) -> str:
+def render_table(
+    report: IngestReport,
+    logs: Sequence[LogInfo] = (),
+    *,
+    width: int = 160,
+    color: bool = False,
+) -> str:
     """The ingest report as a table of loaded units, then unchanged and skipped files."""
     parts: list[object] = []
     if report.loaded:
@@ -43,6 +52,23 @@ def render_table(report: IngestReport, *, width: int = 160, color: bool = False)
                 str(c.get("runs", 0)),
                 str(c.get("experiments", 0)),
             )
+        parts.append(table)
+    if logs:
+        table = Table(title="Prediction logs", title_justify="left")
+        for name in ("path", "model", "version", "role", "rows", "time span", "nulls", "schema"):
+            table.add_column(name, overflow="fold")
+        for log in logs:
+            span = (
+                f"{log.ts_min:%Y-%m-%d %H:%M} – {log.ts_max:%Y-%m-%d %H:%M}"
+                if log.ts_min and log.ts_max
+                else "no timestamps"
+            )
+            nulls = ", ".join(f"{c}={k}" for c, k in log.null_counts.items() if k) or "none"
+            schema = ", ".join(f"{c}:{t}" for c, t in log.columns.items())
+            table.add_row(
+                log.path, log.model, log.version or "—", log.role, f"{log.rows:,}", span,
+                nulls, schema,
+            )  # fmt: skip
         parts.append(table)
     totals = report.totals()
     parts.append(

@@ -20,6 +20,10 @@ from govern.errors import IngestError, MalformedInputError
 from govern.ingest.records import Batch
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+PARQUET_MAGIC = b"PAR1"
+#: Files larger than this are sniffed from their first megabyte only (prediction logs).
+LARGE_FILE = 64 * 1024 * 1024
+HEAD_BYTES = 1024 * 1024
 
 
 class Kind(Enum):
@@ -28,6 +32,7 @@ class Kind(Enum):
     JSON = "json"
     JSONL = "jsonl"
     SQLITE = "sqlite"
+    PARQUET = "parquet"
     DIRECTORY = "directory"
     TEXT = "text"
     BINARY = "binary"
@@ -44,6 +49,10 @@ class Candidate:
     data: bytes = b""
     #: JSON Lines records, parsed (only for :attr:`Kind.JSONL`)
     lines: list[Any] = field(default_factory=list)
+    #: False when ``data``/``lines`` hold only the head of a large file
+    complete: bool = True
+    #: ingest options from the command line (model, version, role, column mapping)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def top_keys(self) -> list[str]:
         """Return the top-level keys of a JSON object (empty for anything else)."""
@@ -78,7 +87,12 @@ def sniff(path: Path) -> Candidate:
     if path.is_dir():
         return Candidate(path=path, kind=Kind.DIRECTORY)
     try:
-        data = path.read_bytes()
+        large = path.stat().st_size > LARGE_FILE
+        if large:
+            with path.open("rb") as handle:
+                data = handle.read(HEAD_BYTES)
+        else:
+            data = path.read_bytes()
     except PermissionError as exc:
         raise IngestError(
             "cannot read the file (permission denied).",
@@ -89,10 +103,14 @@ def sniff(path: Path) -> Candidate:
         raise IngestError(f"cannot read the file: {exc.strerror}.", path=path) from exc
     if data.startswith(SQLITE_MAGIC):
         return Candidate(path=path, kind=Kind.SQLITE, data=data[:100])
+    if data.startswith(PARQUET_MAGIC):
+        return Candidate(path=path, kind=Kind.PARQUET, data=data[:4], complete=not large)
     if not data.strip():
         return Candidate(path=path, kind=Kind.EMPTY)
     if b"\x00" in data[:8192]:
         return Candidate(path=path, kind=Kind.BINARY)
+    if large:
+        return _sniff_head(path, data)
     try:
         body = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -113,6 +131,22 @@ def sniff(path: Path) -> Candidate:
             path=path,
         ) from first_error
     return Candidate(path=path, kind=Kind.JSON, document=document, data=data)
+
+
+def _sniff_head(path: Path, head: bytes) -> Candidate:
+    """Sniff a large file from its head: JSON Lines (first records parsed) or text (CSV)."""
+    text = head.decode("utf-8-sig", errors="replace")
+    if text.lstrip()[:1] == "{":
+        complete_lines = text.splitlines()[:-1]  # the last line may be cut off
+        records = _json_lines("\n".join(complete_lines[:50]))
+        if records is not None:
+            return Candidate(path=path, kind=Kind.JSONL, lines=records, data=head, complete=False)
+        raise MalformedInputError(
+            "is a large file that starts like JSON but is not JSON Lines.",
+            hint="Large inputs must be Parquet, CSV or JSON Lines (one record per line).",
+            path=path,
+        )
+    return Candidate(path=path, kind=Kind.TEXT, data=head, complete=False)
 
 
 def _json_lines(body: str) -> list[Any] | None:
@@ -140,6 +174,8 @@ def describe(candidate: Candidate) -> str:
         return f"a JSON {type(candidate.document).__name__}"
     if candidate.kind is Kind.JSONL:
         return f"JSON Lines with {len(candidate.lines)} records"
+    if candidate.kind is Kind.PARQUET:
+        return "a Parquet file"
     if candidate.kind is Kind.SQLITE:
         return f"a SQLite database with tables [{', '.join(_sqlite_tables(candidate.path))}]"
     if candidate.kind is Kind.DIRECTORY:

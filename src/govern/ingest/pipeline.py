@@ -10,10 +10,11 @@ explicitly on the command line must be of a known format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from govern.errors import GovernError, IngestError, MalformedInputError, UnknownFormatError
 from govern.ingest import normalise as n
@@ -68,16 +69,24 @@ def _is_hidden(path: Path) -> bool:
 
 
 def discover(
-    paths: Sequence[Path], *, skip_invalid: bool = False
+    paths: Sequence[Path],
+    *,
+    skip_invalid: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[list[Unit], list[tuple[str, str]]]:
-    """Return the recognised units under ``paths`` and the files skipped with a reason."""
+    """Return the recognised units under ``paths`` and the files skipped with a reason.
+
+    ``options`` (model, version, role, column mapping) reach every candidate: prediction-log
+    adapters need them.
+    """
+    opts = dict(options or {})
     units: list[Unit] = []
     skipped: list[tuple[str, str]] = []
     for path in paths:
         if not path.exists():
             raise IngestError("does not exist.", hint="Check the path and try again.", path=path)
         if path.is_dir():
-            found = list(_walk(path, skip_invalid, skipped))
+            found = list(_walk(path, skip_invalid, skipped, opts))
             if not found:
                 contents = "is empty" if not any(path.iterdir()) else "holds no file govern reads"
                 raise UnknownFormatError(
@@ -88,18 +97,21 @@ def discover(
             units.extend(found)
             continue
         candidate = sniff(path)
+        candidate.options = opts
         adapter = detect(candidate)
         if adapter is None:
             raise UnknownFormatError(
                 f"is {describe(candidate)}, not a format govern reads.",
-                hint=_formats_hint(),
+                hint=_tabular_hint(candidate) or _formats_hint(),
                 path=path,
             )
         units.append(Unit(candidate, adapter, explicit=True))
     return units, skipped
 
 
-def _walk(folder: Path, skip_invalid: bool, skipped: list[tuple[str, str]]) -> Iterator[Unit]:
+def _walk(
+    folder: Path, skip_invalid: bool, skipped: list[tuple[str, str]], opts: dict[str, Any]
+) -> Iterator[Unit]:
     as_whole = detect(Candidate(path=folder, kind=Kind.DIRECTORY))
     if as_whole is not None:
         yield Unit(Candidate(path=folder, kind=Kind.DIRECTORY), as_whole, explicit=False)
@@ -108,7 +120,7 @@ def _walk(folder: Path, skip_invalid: bool, skipped: list[tuple[str, str]]) -> I
         if _is_hidden(child):
             continue
         if child.is_dir():
-            yield from _walk(child, skip_invalid, skipped)
+            yield from _walk(child, skip_invalid, skipped, opts)
             continue
         try:
             candidate = sniff(child)
@@ -117,11 +129,26 @@ def _walk(folder: Path, skip_invalid: bool, skipped: list[tuple[str, str]]) -> I
                 raise
             skipped.append((str(child), exc.message))
             continue
+        candidate.options = opts
         adapter = detect(candidate)
         if adapter is None:
-            skipped.append((str(child), f"{describe(candidate)}, not a format govern reads"))
+            why = _tabular_hint(candidate) or "not a format govern reads"
+            skipped.append((str(child), f"{describe(candidate)}, {why}"))
         else:
             yield Unit(candidate, adapter, explicit=False)
+
+
+def _tabular_hint(candidate: Candidate) -> str | None:
+    """For a table-like file without prediction-log options, say how to load it."""
+    tabular = candidate.kind in (Kind.PARQUET, Kind.JSONL) or (
+        candidate.kind is Kind.TEXT and b"," in candidate.data[:4096]
+    )
+    if tabular and not candidate.options.get("role"):
+        return (
+            "looks like a prediction log: load it with --model NAME --role reference|current "
+            "and the column mapping (see `govern ingest --help`)"
+        )
+    return None
 
 
 def _formats_hint() -> str:
@@ -172,9 +199,10 @@ def ingest(
     now: datetime,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> IngestReport:
     """Detect, read and load ``paths`` into ``store`` in one transaction."""
-    units, skipped = discover(paths, skip_invalid=skip_invalid)
+    units, skipped = discover(paths, skip_invalid=skip_invalid, options=options)
     batches = read_units(units, progress)
     report = IngestReport()
     consumed = {p.resolve() for _, batch in batches for p in batch.files}

@@ -11,7 +11,13 @@ from govern.ingest.export_import import ExportImportAdapter
 from govern.ingest.mlflow_filestore import MlflowFileStoreAdapter
 from govern.ingest.mlflow_rest import MlflowRestAdapter
 from govern.ingest.mlflow_sql import MlflowSqlAdapter
+from govern.ingest.predictions import (
+    DataCaptureAdapter,
+    GroundTruthAdapter,
+    PredictionLogAdapter,
+)
 from govern.ingest.sagemaker_registry import SageMakerRegistryAdapter
+from govern.store import predictions as _prediction_writers  # noqa: F401 (registers writers)
 
 _ORDER: tuple[Adapter, ...] = (
     ExportImportAdapter(),
@@ -19,6 +25,9 @@ _ORDER: tuple[Adapter, ...] = (
     MlflowSqlAdapter(),
     MlflowFileStoreAdapter(),
     SageMakerRegistryAdapter(),
+    DataCaptureAdapter(),
+    GroundTruthAdapter(),
+    PredictionLogAdapter(),
 )
 
 #: Every adapter by its format id.

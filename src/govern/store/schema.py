@@ -177,6 +177,32 @@ MIGRATIONS: tuple[str, ...] = (
         hash      VARCHAR NOT NULL UNIQUE
     );
     """,
+    # 3: prediction logs (each log's rows in its own table predlog_<sha>) and ground truth
+    """
+    CREATE TABLE prediction_logs (
+        table_name  VARCHAR PRIMARY KEY,
+        source_sha  VARCHAR NOT NULL,
+        path        VARCHAR NOT NULL,
+        format      VARCHAR NOT NULL,
+        model       VARCHAR NOT NULL,
+        version     VARCHAR,
+        role        VARCHAR NOT NULL,
+        mapping     JSON NOT NULL,
+        sensitive   VARCHAR[] NOT NULL,
+        features    VARCHAR[] NOT NULL,
+        columns     JSON NOT NULL,
+        rows        BIGINT NOT NULL,
+        ts_min      TIMESTAMP,
+        ts_max      TIMESTAMP,
+        null_counts JSON NOT NULL
+    );
+    CREATE TABLE ground_truth (
+        model      VARCHAR NOT NULL,
+        event_id   VARCHAR NOT NULL,
+        label      DOUBLE,
+        source_sha VARCHAR NOT NULL
+    );
+    """,
 )
 
 #: The schema version this govern writes.
