@@ -72,12 +72,20 @@ class Finding:
     waiver: dict[str, Any] | None = None
     #: rule description (what triggers it, how to fix it), for SARIF/JUnit help text
     help: str = ""
+    #: what the finding is about within the version when a rule gives several findings
+    #: (a feature for drift, a group or sensitive feature for fairness)
+    subject: str | None = None
 
-    def sort_key(self) -> tuple[str, int, str, str, str]:
-        """Findings sort by (model, version, rule) with versions in numeric order."""
+    @property
+    def label(self) -> str:
+        """The rule id, with the subject in brackets when there is one: ``drift.psi[x1]``."""
+        return f"{self.rule}[{self.subject}]" if self.subject else self.rule
+
+    def sort_key(self) -> tuple[str, int, str, str, str, str]:
+        """Findings sort by (model, version, rule, subject) with versions in numeric order."""
         version = self.version
         number = int(version) if version.isdigit() else -1
-        return (self.model, number, version, self.rule, self.policy)
+        return (self.model, number, version, self.rule, self.subject or "", self.policy)
 
     def to_json(self) -> dict[str, Any]:
         """The finding as a JSON object (DESIGN.md schema; empty optional fields omitted)."""
@@ -93,6 +101,8 @@ class Finding:
         }
         if self.policy:
             out["policy"] = self.policy
+        if self.subject is not None:
+            out["subject"] = self.subject
         if self.metric is not None:
             out["metric"] = self.metric
         if self.value is not None:

@@ -57,8 +57,8 @@ class CheckKind(Protocol):
     #: parameters a rule of this kind must set
     required: tuple[str, ...]
 
-    def evaluate(self, rule: Rule, subject: Subject) -> Finding:
-        """Evaluate one rule for one model version."""
+    def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
+        """Evaluate one rule for one model version (one finding, or one per feature/group)."""
         ...
 
 
@@ -73,6 +73,7 @@ def finding(
     value: float | None = None,
     threshold: dict[str, Any] | None = None,
     evidence: dict[str, Any] | None = None,
+    about: str | None = None,
 ) -> Finding:
     """Build a finding for ``rule`` on ``subject`` (shared by every check kind)."""
     return Finding(
@@ -90,4 +91,5 @@ def finding(
         controls=rule.controls,
         evidence=evidence or {},
         help=(rule.description + "\n\n" if rule.description else "") + help_text,
+        subject=about,
     )

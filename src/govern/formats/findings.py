@@ -143,7 +143,7 @@ def render_table(result: CheckResult, *, width: int = 160, color: bool = False) 
             table.add_row(
                 f.model,
                 f.version,
-                f.rule,
+                f.label,
                 Text(STATUS_LABEL[f.status], style=_STATUS_STYLE[f.status]),
                 value_and_threshold(f) or "—",
                 f.message,

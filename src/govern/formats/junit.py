@@ -142,7 +142,7 @@ def render_junit(result: CheckResult) -> str:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                {"classname": _clean(f.check), "name": _clean(f.rule), "time": "0"},
+                {"classname": _clean(f.check), "name": _clean(f.label), "time": "0"},
             )
             if is_problem(f, failing):
                 message = f.message

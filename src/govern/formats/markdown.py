@@ -80,7 +80,7 @@ def _waiver_line(f: Finding) -> str:
         facts.append(f"expires {w['expires']}")
     if w.get("approver"):
         facts.append(f"approved by {w['approver']}")
-    line = f"- {code(f.rule)} for {escape_cell(f.model)} v{escape_cell(f.version)}: "
+    line = f"- {code(f.label)} for {escape_cell(f.model)} v{escape_cell(f.version)}: "
     line += escape_cell(", ".join(facts))
     if w.get("justification"):
         line += f" — {escape_cell(str(w['justification']))}"
@@ -115,7 +115,7 @@ def render_markdown(result: CheckResult) -> str:
                 f.severity.value,
                 escape_cell(f.model),
                 escape_cell(f.version),
-                code(f.rule),
+                code(f.label),
                 escape_cell(f.message),
             ]
             for f in problems
@@ -138,7 +138,7 @@ def render_markdown(result: CheckResult) -> str:
                 STATUS_LABEL[f.status],
                 escape_cell(f.model),
                 escape_cell(f.version),
-                code(f.rule),
+                code(f.label),
                 escape_cell(value_and_threshold(f)),
                 escape_cell(f.message),
             ]

@@ -69,7 +69,10 @@ def level(severity: Severity) -> str:
 
 def fingerprint(finding: Finding) -> str:
     """A stable identity of a finding across runs: SHA-256 of rule, model and version."""
-    key = "\x00".join((finding.rule, finding.model, finding.version))
+    parts = [finding.rule, finding.model, finding.version]
+    if finding.subject:
+        parts.append(finding.subject)
+    key = "\x00".join(parts)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -118,7 +121,7 @@ def _rule(f: Finding) -> dict[str, Any]:
 
 
 def _message(f: Finding) -> str:
-    text = f"{f.model} v{f.version}: {f.message}"
+    text = f"{f.model} v{f.version}" + (f" [{f.subject}]" if f.subject else "") + f": {f.message}"
     extras = []
     if f.value is not None:
         extras.append(f"value {format_number(f.value)}")

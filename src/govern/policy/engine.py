@@ -74,7 +74,8 @@ def evaluate(
             in_scope += 1
             subject = Subject(version=v, baseline=lookup)
             for rule in policy.rules:
-                findings.append(CHECK_KINDS[rule.check].evaluate(rule, subject))
+                produced = CHECK_KINDS[rule.check].evaluate(rule, subject)
+                findings.extend(produced if isinstance(produced, list) else [produced])
     if gate and in_scope == 0:
         raise UsageError(
             f"no policy applies to model {model!r}: no scope.models glob matches it.",
