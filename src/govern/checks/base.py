@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from govern.inventory import VersionLineage
 from govern.models import Finding, Severity, Status
+from govern.store.predictions import LogInfo, Window
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,38 @@ class Rule:
 BaselineLookup = Callable[[str, Mapping[str, Any]], VersionLineage | None]
 
 
+class PredictionData(Protocol):
+    """Access to the prediction logs of the store, as named DuckDB views."""
+
+    @property
+    def connection(self) -> Any:
+        """The DuckDB connection the views live in."""
+        ...
+
+    def logs(self, *, model: str, role: str) -> list[LogInfo]:
+        """The logs of a model and role (empty if none)."""
+        ...
+
+    def view(
+        self,
+        name: str,
+        *,
+        model: str,
+        role: str,
+        version: str | None = None,
+        window: Window | None = None,
+    ) -> list[LogInfo]:
+        """Create the view ``name``; raise :class:`~govern.errors.UsageError` if no log."""
+        ...
+
+
 @dataclass(frozen=True)
 class Subject:
-    """The model version a rule is evaluated against, with a way to find its baselines."""
+    """The model version a rule is evaluated against, its baselines and prediction logs."""
 
     version: VersionLineage
     baseline: BaselineLookup = field(default=lambda model, selector: None)
+    data: PredictionData | None = None
 
 
 class CheckKind(Protocol):

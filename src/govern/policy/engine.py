@@ -20,6 +20,8 @@ from govern.errors import UsageError
 from govern.inventory import VersionLineage, inventory
 from govern.models import CheckResult, Finding, Severity, Status, sort_findings
 from govern.policy.loader import PolicySet, Waiver, version_in
+from govern.store import predictions
+from govern.store.predictions import LogInfo, Window
 from govern.store.store import Store
 
 WAIVER_EXPIRED = "govern.waiver-expired"
@@ -43,6 +45,36 @@ def baseline_lookup(versions: Sequence[VersionLineage]) -> BaselineLookup:
     return lookup
 
 
+class StoreData:
+    """Prediction logs of the store for checks (views in the store's connection)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def connection(self) -> Any:
+        """The store's DuckDB connection."""
+        return self.store.con
+
+    def logs(self, *, model: str, role: str) -> list[LogInfo]:
+        """The logs of a model and role."""
+        return predictions.logs(self.store, model=model, role=role)
+
+    def view(
+        self,
+        name: str,
+        *,
+        model: str,
+        role: str,
+        version: str | None = None,
+        window: Window | None = None,
+    ) -> list[LogInfo]:
+        """Create a temporary view over the logs (see :func:`govern.store.predictions.relation`)."""
+        return predictions.relation(
+            self.store, name, model=model, role=role, version=version, window=window
+        )
+
+
 def evaluate(
     store: Store,
     policies: PolicySet,
@@ -64,6 +96,7 @@ def evaluate(
     if model is not None and not versions:
         inventory(store, model, version)  # raises a UsageError naming the known models
     lookup = baseline_lookup(everything)
+    data = StoreData(store)
     findings: list[Finding] = []
     in_scope = 0
     for policy in policies.policies:
@@ -72,7 +105,7 @@ def evaluate(
             if not applies:
                 continue
             in_scope += 1
-            subject = Subject(version=v, baseline=lookup)
+            subject = Subject(version=v, baseline=lookup, data=data)
             for rule in policy.rules:
                 produced = CHECK_KINDS[rule.check].evaluate(rule, subject)
                 findings.extend(produced if isinstance(produced, list) else [produced])
