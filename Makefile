@@ -20,6 +20,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/govern demo
 
+bench: $(STAMP)
+	bash benchmarks/evidently-venv.sh
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
