@@ -15,7 +15,6 @@ from pathlib import Path
 
 def drift_govern(ref: str, cur: str) -> dict[str, object]:
     import duckdb
-
     from govern.metrics.drift import dataset_drift
 
     con = duckdb.connect()
