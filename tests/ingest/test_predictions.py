@@ -190,3 +190,23 @@ def test_data_capture_json_instances(store: Store) -> None:
     ).fetchall()
     assert [(r[0], r[1]) for r in rows[:3]] == [(1.0, 3.5), (2.0, 4.0), (5.0, 5.5)]
     assert rows[0][2] == datetime(2019, 11, 24, 7, 30, 50)
+
+
+def test_large_files_are_sniffed_from_their_head(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the size limit only the first megabyte is read in Python; DuckDB reads the rest."""
+    from govern.ingest import base
+    from govern.ingest.pipeline import ingest as load
+
+    monkeypatch.setattr(base, "LARGE_FILE", 1000)
+    monkeypatch.setattr(base, "HEAD_BYTES", 2000)
+    df = frame(n=400)
+    df.to_json(tmp_path / "big.jsonl", orient="records", lines=True, date_format="iso")
+    df.to_csv(tmp_path / "big.csv", index=False)
+    jsonl = base.sniff(tmp_path / "big.jsonl")
+    assert jsonl.kind is base.Kind.JSONL and not jsonl.complete and len(jsonl.data) == 2000
+    assert base.sniff(tmp_path / "big.csv").kind is base.Kind.TEXT
+    opts = {"model": "m", "role": "current", "timestamp": "ts", "prediction": "approved"}
+    load(store, [tmp_path / "big.jsonl", tmp_path / "big.csv"], now=datetime.now(UTC), options=opts)
+    assert [log.rows for log in p.logs(store)] == [400, 400]
