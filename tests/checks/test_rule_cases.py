@@ -9,9 +9,12 @@ besides id/check), ``version`` (facts overriding a complete, clean version), opt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -78,8 +81,51 @@ def collect() -> list[Any]:
     return params
 
 
+def generated_log(spec: Mapping[str, Any], path: Path) -> Path:
+    """A small prediction log from a case's spec: rows, seed, shift, nulls, constant, start."""
+    rng = np.random.default_rng(spec.get("seed", 0))
+    n = int(spec.get("rows", 400))
+    df = pd.DataFrame(
+        {
+            "ts": pd.date_range(spec.get("start", "2026-01-01"), periods=n, freq="h", tz="UTC"),
+            "x1": rng.normal(0, 1, n),
+            "x2": rng.normal(0, 1, n),
+            "region": rng.choice(["north", "south", "east"], n),
+            "score": rng.uniform(0, 1, n),
+        }
+    )
+    for column, amount in (spec.get("shift") or {}).items():
+        if column == "region":
+            df.loc[: int(n * amount), "region"] = "north"
+        else:
+            df[column] = df[column] + amount
+    for column, share in (spec.get("nulls") or {}).items():
+        df.loc[: int(n * share) - 1, column] = np.nan
+    for column in spec.get("constant") or []:
+        df[column] = 1.0
+    df["approved"] = (df["score"] > 0.5).astype(int)
+    df.to_parquet(path)
+    return path
+
+
+def prediction_data(data: Mapping[str, Any], tmp: Path) -> Any:
+    """A store holding the case's generated reference and current logs, as checks see it."""
+    from govern.ingest.pipeline import ingest
+    from govern.policy.engine import StoreData
+    from govern.store import Store
+
+    store = Store.open(tmp / "store.duckdb")
+    mapping = {"model": CLEAN["model"], "timestamp": "ts", "prediction": "approved",
+               "score": "score"}  # fmt: skip
+    for role in ("reference", "current"):
+        if role in data:
+            path = generated_log(data[role], tmp / f"{role}.parquet")
+            ingest(store, [path], now=datetime.now(UTC), options={**mapping, "role": role})
+    return StoreData(store)
+
+
 @pytest.mark.parametrize(("check", "case"), collect())
-def test_rule_case(check: str, case: dict[str, Any]) -> None:
+def test_rule_case(check: str, case: dict[str, Any], tmp_path: Path) -> None:
     kind = CHECK_KINDS[check]
     rule = Rule(
         id=f"{check}.case",
@@ -91,8 +137,19 @@ def test_rule_case(check: str, case: dict[str, Any]) -> None:
     )
     subject_version = lineage(case.get("version") or {})
     others = [lineage({"model": subject_version.model, **b}) for b in case.get("baselines") or []]
-    subject = Subject(subject_version, baseline_lookup([subject_version, *others]))
-    result = kind.evaluate(rule, subject)
+    data = prediction_data(case["data"], tmp_path) if "data" in case else None
+    subject = Subject(subject_version, baseline_lookup([subject_version, *others]), data)
+    produced = kind.evaluate(rule, subject)
+    results = produced if isinstance(produced, list) else [produced]
+    if "statuses" in case:
+        got = {r.subject: r.status.value for r in results}
+        assert got == case["statuses"], [r.message for r in results]
+        for r in results:
+            assert r.help and r.rule == rule.id
+        for needle in case.get("message") or []:
+            assert any(needle in r.message for r in results), [r.message for r in results]
+        return
+    (result,) = results
     assert result.status.value == case["status"], result.message
     for needle in case.get("message") or []:
         assert needle in result.message

@@ -79,8 +79,12 @@ class CheckKind(Protocol):
     name: str
     #: one line for listings and help text
     summary: str
-    #: JSON Schema ``properties`` of the rule parameters this kind accepts
-    properties: Mapping[str, Any]
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """JSON Schema ``properties`` of the rule parameters this kind accepts."""
+        ...
+
     #: parameters a rule of this kind must set
     required: tuple[str, ...]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from govern.checks.base import CheckKind
+from govern.checks.drift import Drift
 from govern.checks.metric import LoggedMetric
 from govern.checks.reproducibility import Reproducibility
 
@@ -12,5 +13,6 @@ CHECK_KINDS: dict[str, CheckKind] = {
     for kind in (
         Reproducibility(),
         LoggedMetric(),
+        Drift(),
     )
 }

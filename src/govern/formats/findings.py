@@ -137,16 +137,17 @@ def render_table(result: CheckResult, *, width: int = 160, color: bool = False) 
             title=f"{severity.value} ({len(members)})", title_justify="left", expand=False
         )
         for name in ("model", "version", "rule", "status", "value / threshold"):
-            table.add_column(name, overflow="fold")
+            # rule ids are never cut: they are what a user searches the policy for
+            table.add_column(name, overflow="fold", no_wrap=name == "rule")
         table.add_column("message", overflow="fold")
         for f in members:
-            table.add_row(
-                f.model,
-                f.version,
-                f.label,
+            table.add_row(  # Text, not str: "[x1]" in a label is not rich markup
+                Text(f.model),
+                Text(f.version),
+                Text(f.label),
                 Text(STATUS_LABEL[f.status], style=_STATUS_STYLE[f.status]),
-                value_and_threshold(f) or "—",
-                f.message,
+                Text(value_and_threshold(f) or "—"),
+                Text(f.message),
             )
         parts.append(table)
     failed = result.decision is Decision.failed

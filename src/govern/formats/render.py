@@ -24,6 +24,7 @@ def to_text(*renderables: RenderableType, width: int = 160, color: bool = False)
         force_terminal=color,
         highlight=False,
         emoji=False,
+        markup=False,  # user data ("[x1]", model names) is never rich markup
     )
     for item in renderables:
         console.print(item)

@@ -1,0 +1,356 @@
+"""``check: drift``: reference vs current prediction logs, per feature, score and prediction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from govern.checks.base import Rule, Subject, finding
+from govern.errors import UsageError
+from govern.models import Finding, Status
+from govern.store.predictions import LogInfo, Window
+
+WINDOW_PATTERN = r"^(all|month|week|[0-9]+[dhw])$"
+STANDARD = {"score": "__score", "prediction": "__prediction", "label": "__label"}
+
+
+def parse_window(spec: Any, latest: datetime | None) -> Window | None:
+    """The current window of a rule: ``all``, ``30d``/``12h``/``2w`` ending at the latest
+    timestamp, ``month``/``week`` (the calendar month or ISO week holding the latest
+    timestamp), or ``{start, end}`` dates."""
+    if spec in (None, "all"):
+        return None
+    if isinstance(spec, Mapping):
+        start = spec.get("start")
+        end = spec.get("end")
+        return Window(
+            datetime.fromisoformat(str(start)) if start else None,
+            datetime.fromisoformat(str(end)) if end else None,
+        )
+    if latest is None:
+        return None
+    text = str(spec)
+    if text == "month":
+        start = latest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=32)).replace(day=1)
+        return Window(start, end)
+    if text == "week":
+        day = latest.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = day - timedelta(days=day.weekday())
+        return Window(start, start + timedelta(days=7))
+    match = re.fullmatch(r"([0-9]+)([dhw])", text)
+    if match is None:
+        raise ValueError(f"not a window: {spec!r}")
+    amount, unit = int(match.group(1)), match.group(2)
+    delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount),
+             "w": timedelta(weeks=amount)}[unit]  # fmt: skip
+    end = latest + timedelta(microseconds=1)
+    return Window(end - delta, end)
+
+
+def periods(first: datetime, last: datetime, unit: str) -> list[Window]:
+    """Consecutive calendar windows (day, week or month) covering [first, last]."""
+    if unit == "month":
+        start = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    else:
+        start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+        if unit == "week":
+            start -= timedelta(days=start.weekday())
+    out: list[Window] = []
+    while start <= last:
+        if unit == "month":
+            end = (start + timedelta(days=32)).replace(day=1)
+        elif unit == "week":
+            end = start + timedelta(days=7)
+        else:
+            end = start + timedelta(days=1)
+        out.append(Window(start, end))
+        start = end
+    return out
+
+
+def _features(rule: Rule, ref: Sequence[LogInfo], cur: Sequence[LogInfo]) -> list[tuple[str, str]]:
+    """(display name, column) pairs to test."""
+    wanted = rule.params.get("features", "all")
+    if wanted == "all":
+        in_ref = {f for log in ref for f in log.features}
+        in_cur = {f for log in cur for f in log.features}
+        ordered = [f for log in ref for f in log.features]
+        names = list(dict.fromkeys(f for f in ordered if f in in_cur and f in in_ref))
+    else:
+        names = list(wanted)
+    pairs = [(name, name) for name in names]
+    for extra in rule.params.get("include") or []:
+        pairs.append((extra, STANDARD[extra]))
+    return pairs
+
+
+class Drift:
+    """The distribution of features, score or prediction moved between reference and current.
+
+    Triggers: for a feature, the drift statistic passes its threshold in the method's direction
+    (p-value below it for tests such as ``ks``/``chisquare``/``z``, distance at or above it for
+    ``psi``/``wasserstein``/``jensenshannon``); with ``max_share_drifted``, the share of drifted
+    features exceeds it. ``method: auto`` picks per column (``compatibility: govern``: two-sample
+    tests; ``evidently``: Evidently's defaults). Not enough rows, no reference log or an
+    all-null column gives ``not_evaluated``.
+
+    Fix: find out why the data moved (a pipeline change, a new population, seasonality);
+    retrain on recent data or recalibrate, or accept the change through review (a waiver with
+    an expiry) and refresh the reference window.
+    """
+
+    name = "drift"
+    summary = "feature, score and prediction distributions did not drift from the reference"
+    required: tuple[str, ...] = ()
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """Rule parameters (method names come from the drift metrics module)."""
+        from govern.metrics.drift import METHODS
+
+        return {
+            "method": {
+                "enum": ["auto", *sorted(METHODS)],
+                "description": "Drift statistic (default auto).",
+            },
+            "compatibility": {
+                "enum": ["govern", "evidently"],
+                "description": "Defaults of method auto: govern (two-sample tests) or "
+                "evidently (Evidently's choice by type and size).",
+            },
+            "features": {
+                "oneOf": [
+                    {"const": "all"},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                ],
+                "description": "Features to test (default: every feature in both windows).",
+            },
+            "include": {
+                "type": "array",
+                "items": {"enum": sorted(STANDARD)},
+                "uniqueItems": True,
+                "description": "Also test the score, the prediction or the label.",
+            },
+            "threshold": {"type": "number", "description": "Override the method's threshold."},
+            "max": {"type": "number", "description": "Alias of threshold for distances."},
+            "max_share_drifted": {"type": "number", "minimum": 0, "maximum": 1},
+            "window": {
+                "oneOf": [
+                    {"type": "string", "pattern": WINDOW_PATTERN},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "start": {"type": "string", "format": "date"},
+                            "end": {"type": "string", "format": "date"},
+                        },
+                        "additionalProperties": False,
+                    },
+                ],
+                "description": "Current window: all, 30d, 12h, 2w, week, month or {start, end}.",
+            },
+            "trend": {
+                "enum": ["day", "week", "month"],
+                "description": "Also compute the statistic per calendar window (when drift began).",
+            },
+            "min_rows": {"type": "integer", "minimum": 1, "description": "Default 30."},
+        }
+
+    def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
+        """One finding per feature (and one for the share of drifted features)."""
+        from govern.metrics.drift import METHODS, column_drift
+
+        v = subject.version
+        help_text = self.__doc__ or ""
+        data = subject.data
+
+        def missing(reason: str) -> Finding:
+            return finding(rule, subject, Status.not_evaluated, reason, help_text=help_text)
+
+        if data is None:
+            return missing("no prediction logs are available to this evaluation")
+        try:
+            ref = data.view("__govern_ref", model=v.model, role="reference")
+            spans = data.logs(model=v.model, role="current")
+        except UsageError as exc:
+            return missing(exc.message)
+        if not spans:
+            return missing(f"no current prediction log of model {v.model} is in the store")
+        latest = max((log.ts_max for log in spans if log.ts_max), default=None)
+        window = parse_window(rule.params.get("window"), latest)
+        versioned = any(log.version or "model_version" in log.mapping for log in spans)
+        cur = data.view(
+            "__govern_cur",
+            model=v.model,
+            role="current",
+            version=v.version if versioned else None,
+            window=window,
+        )
+        con = data.connection
+        n_ref = _count(con, "__govern_ref")
+        n_cur = _count(con, "__govern_cur")
+        min_rows = int(rule.params.get("min_rows", 30))
+        where = f" in {window.label()}" if window else ""
+        if n_cur < min_rows or n_ref < min_rows:
+            return missing(
+                f"too few rows to compare: {n_ref} reference, {n_cur} current{where} "
+                f"(min_rows {min_rows})"
+            )
+        method = rule.params.get("method", "auto")
+        threshold = rule.params.get("threshold", rule.params.get("max"))
+        compatibility = rule.params.get("compatibility", "govern")
+        out: list[Finding] = []
+        drifted: list[str] = []
+        evaluated = 0
+        for display, column in _features(rule, ref, cur):
+            try:
+                result = column_drift(
+                    con,
+                    "__govern_ref",
+                    "__govern_cur",
+                    column,
+                    method=None if method == "auto" else method,
+                    threshold=threshold,
+                    compatibility=compatibility,
+                )
+            except ValueError as exc:
+                out.append(
+                    finding(
+                        rule,
+                        subject,
+                        Status.not_evaluated,
+                        str(exc),
+                        help_text=help_text,
+                        about=display,
+                    )  # fmt: skip
+                )
+                continue
+            evidence: dict[str, Any] = {
+                "column": column,
+                "kind": result.kind,
+                "statistic": result.statistic,
+                "p_value": result.p_value,
+                "reference_n": result.reference_n,
+                "current_n": result.current_n,
+                "reference_missing_share": result.reference_missing_share,
+                "current_missing_share": result.current_missing_share,
+                "window": window.label() if window else "all",
+                "details": dict(result.details),
+            }
+            if rule.params.get("trend") and latest is not None:
+                evidence["trend"] = _trend(data, rule, v.version if versioned else None,
+                                           column, result.method, spans)  # fmt: skip
+            info = METHODS.get(result.method)
+            direction = info.direction if info else result.details.get("direction", "distance")
+            value = result.p_value if direction == "p_value" else result.statistic
+            bound = (
+                {"min_p_value": result.threshold}
+                if direction == "p_value"
+                else {"max": result.threshold}
+            )
+            if result.drifted is None:
+                status = Status.not_evaluated
+                message = result.reason or "not evaluated"
+            else:
+                evaluated += 1
+                status = Status.failed if result.drifted else Status.passed
+                shown = f"{value:.4g}" if value is not None else "n/a"
+                verdict = "drifted" if result.drifted else "no drift"
+                message = (
+                    f"{display}: {verdict} ({result.method} "
+                    f"{'p-value' if direction == 'p_value' else 'statistic'} {shown}, "
+                    f"threshold {result.threshold:g}; {result.reference_n} reference vs "
+                    f"{result.current_n} current rows{where})"
+                )
+                if result.drifted:
+                    drifted.append(display)
+                began = _began(evidence.get("trend"))
+                if began:
+                    message += f"; drifted since {began}"
+            out.append(
+                finding(
+                    rule,
+                    subject,
+                    status,
+                    message,
+                    help_text=help_text,
+                    metric=result.method,
+                    value=value,
+                    threshold=bound,
+                    evidence=evidence,
+                    about=display,
+                )  # fmt: skip
+            )
+        if "max_share_drifted" in rule.params and evaluated:
+            share = len(drifted) / evaluated
+            limit = float(rule.params["max_share_drifted"])
+            status = Status.failed if share > limit else Status.passed
+            out.append(
+                finding(
+                    rule,
+                    subject,
+                    status,
+                    f"{len(drifted)} of {evaluated} columns drifted (share {share:.2f}, "
+                    f"max {limit:g})" + (f": {', '.join(drifted)}" if drifted else ""),
+                    help_text=help_text,
+                    metric="share_of_drifted_columns",
+                    value=share,
+                    threshold={"max": limit},
+                    evidence={"drifted": drifted},
+                    about="share_drifted",
+                )  # fmt: skip
+            )
+        return out
+
+
+def _count(con: Any, view: str) -> int:
+    row = con.execute(f'SELECT count(*) FROM "{view}"').fetchone()
+    return int(row[0]) if row else 0
+
+
+def _trend(
+    data: Any, rule: Rule, version: str | None, column: str, method: str, spans: Sequence[LogInfo]
+) -> list[dict[str, Any]]:
+    """The statistic per calendar window over the whole current log."""
+    from govern.metrics.drift import column_drift
+
+    first = min((log.ts_min for log in spans if log.ts_min), default=None)
+    last = max((log.ts_max for log in spans if log.ts_max), default=None)
+    if first is None or last is None:
+        return []
+    points = []
+    for period in periods(first, last, str(rule.params["trend"])):
+        data.view("__govern_trend", model=spans[0].model, role="current", version=version,
+                  window=period)  # fmt: skip
+        if _count(data.connection, "__govern_trend") == 0:
+            continue
+        result = column_drift(
+            data.connection, "__govern_ref", "__govern_trend", column, method=method,
+            threshold=rule.params.get("threshold", rule.params.get("max")),
+        )  # fmt: skip
+        points.append(
+            {
+                "window": period.label(),
+                "start": period.start.date().isoformat() if period.start else None,
+                "statistic": result.statistic,
+                "p_value": result.p_value,
+                "drifted": result.drifted,
+                "current_n": result.current_n,
+            }
+        )
+    return points
+
+
+def _began(trend: Any) -> str | None:
+    """The start of the run of drifted windows that reaches the latest window."""
+    if not trend:
+        return None
+    began = None
+    for point in trend:
+        if point.get("drifted"):
+            began = began or point.get("start")
+        else:
+            began = None
+    return str(began) if began else None
