@@ -17,9 +17,11 @@ STANDARD = {"score": "__score", "prediction": "__prediction", "label": "__label"
 
 
 def parse_window(spec: Any, latest: datetime | None) -> Window | None:
-    """The current window of a rule: ``all``, ``30d``/``12h``/``2w`` ending at the latest
-    timestamp, ``month``/``week`` (the calendar month or ISO week holding the latest
-    timestamp), or ``{start, end}`` dates."""
+    """Return the current window of a rule.
+
+    ``all``, ``30d``/``12h``/``2w`` ending at the latest timestamp, ``month``/``week`` (the
+    calendar month or ISO week holding the latest timestamp), or ``{start, end}`` dates.
+    """
     if spec in (None, "all"):
         return None
     if isinstance(spec, Mapping):
@@ -44,8 +46,11 @@ def parse_window(spec: Any, latest: datetime | None) -> Window | None:
     if match is None:
         raise ValueError(f"not a window: {spec!r}")
     amount, unit = int(match.group(1)), match.group(2)
-    delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount),
-             "w": timedelta(weeks=amount)}[unit]  # fmt: skip
+    delta = {
+        "d": timedelta(days=amount),
+        "h": timedelta(hours=amount),
+        "w": timedelta(weeks=amount),
+    }[unit]
     end = latest + timedelta(microseconds=1)
     return Window(end - delta, end)
 
@@ -224,7 +229,7 @@ class Drift:
                         str(exc),
                         help_text=help_text,
                         about=display,
-                    )  # fmt: skip
+                    )
                 )
                 continue
             evidence: dict[str, Any] = {
@@ -240,8 +245,9 @@ class Drift:
                 "details": dict(result.details),
             }
             if rule.params.get("trend") and latest is not None:
-                evidence["trend"] = _trend(data, rule, v.version if versioned else None,
-                                           column, result.method, spans)  # fmt: skip
+                evidence["trend"] = _trend(
+                    data, rule, v.version if versioned else None, column, result.method, spans
+                )
             info = METHODS.get(result.method)
             direction = info.direction if info else result.details.get("direction", "distance")
             value = result.p_value if direction == "p_value" else result.statistic
@@ -281,7 +287,7 @@ class Drift:
                     threshold=bound,
                     evidence=evidence,
                     about=display,
-                )  # fmt: skip
+                )
             )
         if "max_share_drifted" in rule.params and evaluated:
             share = len(drifted) / evaluated
@@ -300,7 +306,7 @@ class Drift:
                     threshold={"max": limit},
                     evidence={"drifted": drifted},
                     about="share_drifted",
-                )  # fmt: skip
+                )
             )
         return out
 
@@ -322,14 +328,19 @@ def _trend(
         return []
     points = []
     for period in periods(first, last, str(rule.params["trend"])):
-        data.view("__govern_trend", model=spans[0].model, role="current", version=version,
-                  window=period)  # fmt: skip
+        data.view(
+            "__govern_trend", model=spans[0].model, role="current", version=version, window=period
+        )
         if _count(data.connection, "__govern_trend") == 0:
             continue
         result = column_drift(
-            data.connection, "__govern_ref", "__govern_trend", column, method=method,
+            data.connection,
+            "__govern_ref",
+            "__govern_trend",
+            column,
+            method=method,
             threshold=rule.params.get("threshold", rule.params.get("max")),
-        )  # fmt: skip
+        )
         points.append(
             {
                 "window": period.label(),
@@ -349,8 +360,5 @@ def _began(trend: Any) -> str | None:
         return None
     began = None
     for point in trend:
-        if point.get("drifted"):
-            began = began or point.get("start")
-        else:
-            began = None
+        began = (began or point.get("start")) if point.get("drifted") else None
     return str(began) if began else None
