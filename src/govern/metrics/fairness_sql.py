@@ -1,0 +1,257 @@
+"""Every SQL aggregate behind :mod:`govern.metrics.fairness`, as text over one named relation.
+
+Each builder returns one SQL statement that reads a relation (a table or view name) and
+returns a handful of rows: column types, missing-value counts, the few distinct values of a
+label column, confusion counts per group, or the counts of an LL144 table. No statement
+returns data rows, so the same text can run where a team's logs live (DuckDB here, Spark on a
+cluster) and only the small aggregates travel back.
+
+Identifiers are double-quoted (ANSI); values (the positive label, unknown categories) are
+written as literals by :func:`sql_literal`, floats as ``CAST('<repr>' AS DOUBLE)`` so they
+round-trip exactly. Every count is ``sum(CASE WHEN ... THEN 1 ELSE 0 END)`` rather than
+DuckDB's ``count(*) FILTER (...)``.
+
+Dialect notes, for running the text elsewhere than DuckDB: Spark SQL needs
+``spark.sql.ansi.doubleQuotedIdentifiers=true``, ``DESCRIBE QUERY`` instead of ``DESCRIBE``,
+``percentile`` instead of ``quantile_cont`` (both interpolate linearly) and ``isnan`` is the
+same; ``GROUPING SETS``, ``GROUPING()`` and ``CASE`` are standard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "GroupCountsQuery",
+    "describe_sql",
+    "distinct_values_sql",
+    "group_counts_sql",
+    "ll144_counts_sql",
+    "missing_counts_sql",
+    "missing_predicate",
+    "quote_ident",
+    "sql_literal",
+]
+
+_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
+
+
+def quote_ident(name: str) -> str:
+    """Quote one identifier (relation or column name) for SQL, whatever characters it holds.
+
+    >>> quote_ident('amount "net" (EUR)')
+    '"amount ""net"" (EUR)"'
+    """
+    if "\x00" in name:
+        raise ValueError(f"identifier {name!r} contains a NUL character")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a label or category value: bool, int, Decimal, float or str.
+
+    >>> sql_literal("O'Neil"), sql_literal(True), sql_literal(2), sql_literal(0.5)
+    ("'O''Neil'", 'TRUE', '2', "CAST('0.5' AS DOUBLE)")
+    """
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        return format(value, "f")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} is not a finite number")
+        return f"CAST('{value!r}' AS DOUBLE)"
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"value {value!r} contains a NUL character")
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(
+        f"cannot write {value!r} ({type(value).__name__}) as a SQL literal: "
+        "use a bool, int, Decimal, float or str label/category"
+    )
+
+
+def is_floating(sql_type: str) -> bool:
+    """True for floating-point SQL types, the only ones that can hold NaN."""
+    return sql_type.upper() in _FLOAT_TYPES
+
+
+def missing_predicate(column_sql: str, *, floating: bool) -> str:
+    """SQL that is true when the value is missing: NULL, or NaN for float columns."""
+    if not floating:
+        return f"({column_sql} IS NULL)"
+    return f"({column_sql} IS NULL OR isnan({column_sql}))"
+
+
+def describe_sql(relation: str, columns: Sequence[str]) -> str:
+    """The name and SQL type of each column: rows ``(column_name, column_type, ...)``."""
+    cols = ", ".join(quote_ident(c) for c in columns)
+    return f"DESCRIBE SELECT {cols} FROM {quote_ident(relation)}"
+
+
+def missing_counts_sql(relation: str, columns: Mapping[str, bool]) -> str:
+    """One row: the number of rows, then the number of missing values of each column.
+
+    ``columns`` maps a column name to whether it is floating-point (so NaN counts as missing).
+    Returns ``(n_rows, m0, m1, ...)`` in the mapping's order.
+    """
+    parts = ["count(*) AS n_rows"]
+    for i, (name, floating) in enumerate(columns.items()):
+        pred = missing_predicate(quote_ident(name), floating=floating)
+        parts.append(f"sum(CASE WHEN {pred} THEN 1 ELSE 0 END) AS m{i}")
+    return "SELECT " + ",\n  ".join(parts) + f"\nFROM {quote_ident(relation)}"
+
+
+def distinct_values_sql(relation: str, column: str, *, limit: int = 3) -> str:
+    """Up to ``limit`` distinct non-NULL values of a column, sorted: enough to judge binarity."""
+    col = quote_ident(column)
+    return (
+        f"SELECT DISTINCT {col} AS v FROM {quote_ident(relation)}\n"
+        f"WHERE {col} IS NOT NULL\nORDER BY 1\nLIMIT {int(limit)}"
+    )
+
+
+@dataclass(frozen=True)
+class GroupCountsQuery:
+    """What :func:`group_counts_sql` needs: columns, positive-value literals, grouping sets.
+
+    ``keys`` are the grouping columns (controls first, then sensitive features) and
+    ``grouping_sets`` lists subsets of them. ``label_positive_sql`` and
+    ``prediction_positive_sql`` are SQL literals for the positive value, or ``None`` when no
+    row can be positive (the predicate becomes ``FALSE``). ``label`` and ``score`` may be
+    ``None``: the label cells then count nothing and the score sum is NULL.
+    """
+
+    relation: str
+    keys: tuple[str, ...]
+    grouping_sets: tuple[tuple[str, ...], ...]
+    prediction: str
+    prediction_positive_sql: str | None
+    label: str | None = None
+    label_positive_sql: str | None = None
+    score: str | None = None
+
+
+def _is_positive(column: str, literal: str | None) -> str:
+    if literal is None:
+        return "FALSE"
+    return f"({quote_ident(column)} = {literal})"
+
+
+def group_counts_sql(q: GroupCountsQuery) -> str:
+    """Confusion counts per group for every grouping set, in one scan.
+
+    Returns one row per (grouping set, group) with columns ``g0..gk`` (``GROUPING()`` of each
+    key: 1 when the key is rolled up in that row's set), ``k0..kk`` (the key values), then
+    ``n, tp, fp, tn, fn, label_positive, predicted_positive, score_sum, score_n``. Only
+    non-empty groups come back; empty intersections are the caller's business.
+    """
+    if not q.keys:
+        raise ValueError("group_counts_sql needs at least one key column or an empty set")
+    inner = [f"{quote_ident(k)} AS k{i}" for i, k in enumerate(q.keys)]
+    inner.append(f"{_is_positive(q.prediction, q.prediction_positive_sql)} AS p")
+    if q.label is None:
+        inner.append("CAST(NULL AS BOOLEAN) AS y")
+    else:
+        inner.append(f"{_is_positive(q.label, q.label_positive_sql)} AS y")
+    if q.score is None:
+        inner.append("CAST(NULL AS DOUBLE) AS s")
+    else:
+        inner.append(f"CAST({quote_ident(q.score)} AS DOUBLE) AS s")
+    index = {k: i for i, k in enumerate(q.keys)}
+    sets = ", ".join("(" + ", ".join(f"k{index[k]}" for k in s) + ")" for s in q.grouping_sets)
+    outer = [f"GROUPING(k{i}) AS g{i}" for i in range(len(q.keys))]
+    outer += [f"k{i}" for i in range(len(q.keys))]
+    outer += [
+        "count(*) AS n",
+        "sum(CASE WHEN y AND p THEN 1 ELSE 0 END) AS tp",
+        "sum(CASE WHEN (NOT y) AND p THEN 1 ELSE 0 END) AS fp",
+        "sum(CASE WHEN (NOT y) AND (NOT p) THEN 1 ELSE 0 END) AS tn",
+        "sum(CASE WHEN y AND (NOT p) THEN 1 ELSE 0 END) AS fn",
+        "sum(CASE WHEN y THEN 1 ELSE 0 END) AS label_positive",
+        "sum(CASE WHEN p THEN 1 ELSE 0 END) AS predicted_positive",
+        "sum(s) AS score_sum",
+        "count(s) AS score_n",
+    ]
+    return (
+        "SELECT "
+        + ",\n  ".join(outer)
+        + "\nFROM (\n  SELECT "
+        + ",\n    ".join(inner)
+        + f"\n  FROM {quote_ident(q.relation)}\n) AS base\n"
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+
+
+def _known(column: str, unknown_values: Sequence[Any]) -> str:
+    """SQL: the column's value, or NULL when it is one of the unknown values (or NULL)."""
+    col = quote_ident(column)
+    listed = [v for v in unknown_values if v is not None]
+    if not listed:
+        return col
+    if all(isinstance(v, str) for v in listed):
+        test = f"CAST({col} AS VARCHAR) IN ({', '.join(sql_literal(v) for v in listed)})"
+    else:
+        test = f"{col} IN ({', '.join(sql_literal(v) for v in listed)})"
+    return f"CASE WHEN {test} THEN NULL ELSE {col} END"
+
+
+def ll144_counts_sql(
+    relation: str,
+    *,
+    dimensions: Sequence[str],
+    unknown_values: Sequence[Any],
+    prediction: str | None = None,
+    prediction_positive_sql: str | None = None,
+    score: str | None = None,
+) -> str:
+    """Counts for an LL144 bias-audit table: per category of each dimension and their crossing.
+
+    Exactly one of ``prediction`` (selection: ``prediction = <positive literal>``) and
+    ``score`` (scoring: ``score >`` the median score of the whole sample, interpolated as
+    ``quantile_cont(score, 0.5)``) is given. Unknown categories (listed values or NULL) become
+    NULL keys, so each grouping set returns them as a NULL group.
+
+    Returns rows ``(g0..gk, k0..kk, n, selected, median_score)``: one per category of each
+    dimension alone, of all dimensions crossed (if more than one), and one overall row.
+    """
+    if (prediction is None) == (score is None):
+        raise ValueError("give exactly one of prediction and score")
+    keys = [f"{_known(d, unknown_values)} AS k{i}" for i, d in enumerate(dimensions)]
+    if prediction is not None:
+        outcome = _is_positive(prediction, prediction_positive_sql)
+        med = "CAST(NULL AS DOUBLE) AS m"
+        median_cte = f"SELECT {med}"
+    else:
+        assert score is not None
+        outcome = f"(CAST({quote_ident(score)} AS DOUBLE) > med.m)"
+        median_cte = (
+            f"SELECT quantile_cont(CAST({quote_ident(score)} AS DOUBLE), 0.5) AS m "
+            f"FROM {quote_ident(relation)}"
+        )
+    idx = range(len(dimensions))
+    sets = [f"(k{i})" for i in idx]
+    if len(dimensions) > 1:
+        sets.append("(" + ", ".join(f"k{i}" for i in idx) + ")")
+    sets.append("()")
+    outer = [f"GROUPING(k{i}) AS g{i}" for i in idx] + [f"k{i}" for i in idx]
+    outer += [
+        "count(*) AS n",
+        "sum(CASE WHEN sel THEN 1 ELSE 0 END) AS selected",
+        "max(m) AS median_score",
+    ]
+    return (
+        f"WITH med AS ({median_cte}),\n"
+        "base AS (\n  SELECT "
+        + ",\n    ".join([*keys, f"{outcome} AS sel", "med.m AS m"])
+        + f"\n  FROM {quote_ident(relation)} CROSS JOIN med\n)\n"
+        "SELECT " + ",\n  ".join(outer) + "\nFROM base\n"
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
