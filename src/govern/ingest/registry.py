@@ -7,6 +7,7 @@ format means writing one adapter module and adding it here.
 from __future__ import annotations
 
 from govern.ingest.base import Adapter, Candidate
+from govern.ingest.evidently import EvidentlyAdapter
 from govern.ingest.export_import import ExportImportAdapter
 from govern.ingest.mlflow_filestore import MlflowFileStoreAdapter
 from govern.ingest.mlflow_rest import MlflowRestAdapter
@@ -16,7 +17,10 @@ from govern.ingest.predictions import (
     GroundTruthAdapter,
     PredictionLogAdapter,
 )
+from govern.ingest.sagemaker_clarify import ClarifyAdapter
+from govern.ingest.sagemaker_monitor import ModelMonitorAdapter
 from govern.ingest.sagemaker_registry import SageMakerRegistryAdapter
+from govern.store import monitoring as _monitoring_writers  # noqa: F401 (registers writers)
 from govern.store import predictions as _prediction_writers  # noqa: F401 (registers writers)
 
 _ORDER: tuple[Adapter, ...] = (
@@ -25,6 +29,9 @@ _ORDER: tuple[Adapter, ...] = (
     MlflowSqlAdapter(),
     MlflowFileStoreAdapter(),
     SageMakerRegistryAdapter(),
+    EvidentlyAdapter(),
+    ModelMonitorAdapter(),
+    ClarifyAdapter(),
     DataCaptureAdapter(),
     GroundTruthAdapter(),
     PredictionLogAdapter(),

@@ -203,6 +203,34 @@ MIGRATIONS: tuple[str, ...] = (
         source_sha VARCHAR NOT NULL
     );
     """,
+    # 4: monitoring exports (Evidently, SageMaker Model Monitor, Clarify) in one schema
+    """
+    CREATE TABLE monitoring_reports (
+        report_id       VARCHAR PRIMARY KEY,
+        source_sha      VARCHAR NOT NULL,
+        tool            VARCHAR NOT NULL,
+        tool_version    VARCHAR,
+        kind            VARCHAR NOT NULL,
+        generated_at    TIMESTAMP,
+        generated_at_tz VARCHAR,
+        model           VARCHAR,
+        version         VARCHAR,
+        dataset_summary JSON NOT NULL
+    );
+    CREATE TABLE monitoring_results (
+        report_id  VARCHAR NOT NULL,
+        seq        INTEGER NOT NULL,
+        subject    VARCHAR NOT NULL,
+        metric     VARCHAR NOT NULL,
+        value      DOUBLE,
+        threshold  DOUBLE,
+        direction  VARCHAR,
+        drifted    BOOLEAN,
+        passed     BOOLEAN,
+        detail     JSON NOT NULL,
+        PRIMARY KEY (report_id, seq)
+    );
+    """,
 )
 
 #: The schema version this govern writes.
