@@ -22,21 +22,28 @@ functions, ``GROUPING SETS`` and ``CASE`` are standard.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "CategoryBranch",
+    "GridBranch",
     "Side",
+    "category_counts_many_sql",
     "category_counts_sql",
     "describe_sql",
     "ecdf_summary_sql",
+    "finite_stats_sql",
     "float_literal",
+    "grid_counts_sql",
+    "grid_refine_sql",
     "histogram_sql",
     "missing_predicate",
     "profile_sql",
     "quantiles_sql",
     "quote_ident",
     "reference_moments_sql",
+    "window_stats_sql",
 ]
 
 
@@ -234,4 +241,206 @@ def quantiles_sql(reference: Side, current: Side, probabilities: Sequence[float]
     return (
         _obs(reference, current) + f"\nSELECT quantile_cont(v, [{probs}]) AS q\n"
         "FROM obs WHERE ok AND side = 0"
+    )
+
+
+# --------------------------------------------------------------------------- batched builders
+#
+# The builders below serve many columns at once (``govern.metrics.drift.dataset_drift``). Each
+# statement is a UNION ALL of one branch per (column, window): a branch reads one column of one
+# relation, so every value is read once per statement whatever the number of columns, and
+# independent statements can run side by side on parallel connections.
+
+
+def window_stats_sql(relation: str, columns: Sequence[tuple[str, bool]]) -> str:
+    """Rows, and per column the non-NULL count and, for numeric columns, min and max as DOUBLE.
+
+    ``columns`` holds ``(column_sql, numeric)`` pairs. Plain ``count``/``min``/``max`` so that
+    an engine may answer from file metadata (DuckDB does from Parquet statistics); the casts
+    apply to the aggregate, with the same conversion as the per-row ``CAST(x AS DOUBLE)``.
+    For floating-point columns min or max may be NaN or infinite: :func:`finite_stats_sql`
+    then gives the finite ones. One row ``(n_rows, count_1, [min_1, max_1,] count_2, ...)``.
+    """
+    parts = ["count(*)"]
+    for column_sql, numeric in columns:
+        parts.append(f"count({column_sql})")
+        if numeric:
+            parts.append(f"CAST(min({column_sql}) AS DOUBLE)")
+            parts.append(f"CAST(max({column_sql}) AS DOUBLE)")
+    return f"SELECT {', '.join(parts)}\nFROM {quote_ident(relation)}"
+
+
+def finite_stats_sql(relation: str, columns: Sequence[tuple[str, str]]) -> str:
+    """Per column: number, min and max of the *present* values (``(value_sql, ok_sql)`` pairs).
+
+    One row ``(n_valid_1, min_1, max_1, n_valid_2, ...)``.
+    """
+    parts = []
+    for value_sql, ok_sql in columns:
+        parts += [
+            f"count(*) FILTER (WHERE {ok_sql})",
+            f"min({value_sql}) FILTER (WHERE {ok_sql})",
+            f"max({value_sql}) FILTER (WHERE {ok_sql})",
+        ]
+    return f"SELECT {', '.join(parts)}\nFROM {quote_ident(relation)}"
+
+
+@dataclass(frozen=True)
+class GridBranch:
+    """One (column, window) of a binned ECDF: value ``v`` goes to bin ``round((v - lo) * scale)``.
+
+    ``lo``/``hi`` bound the present values of the column in BOTH windows; the bins are the
+    integers ``0 .. round((hi - lo) * scale)``. ``key`` names the column in the output and
+    ``side`` the window (0 reference, 1 current). ``moments`` adds the sum of squared offsets.
+    """
+
+    key: int
+    side: int
+    relation: str
+    value_sql: str
+    lo: float
+    hi: float
+    scale: float
+    moments: bool = False
+
+    def positions(self) -> str:
+        """``y``, the value's position on the grid, for present values only."""
+        v, lo = self.value_sql, float_literal(self.lo)
+        return (
+            f"SELECT ({v} - {lo}) * {float_literal(self.scale)} AS y\n"
+            f"  FROM {quote_ident(self.relation)}\n"
+            f"  WHERE {v} BETWEEN {lo} AND {float_literal(self.hi)}"
+        )
+
+
+def _bin_of(position_sql: str, bins: int) -> str:
+    # Rounds to the nearest integer; the narrowest type keeps the aggregate's hash table small.
+    return f"CAST({position_sql} AS {'USMALLINT' if bins <= 65536 else 'INTEGER'})"
+
+
+def grid_counts_sql(branches: Sequence[GridBranch], bins: int) -> str:
+    """Per (column, window, bin): count, sum of offsets and of squared offsets.
+
+    The offset of a value is ``y - b``, its grid position less its bin, in ``[-0.5, 0.5]``;
+    squared offsets are summed for branches with ``moments`` only (else 0). Returns rows
+    ``(col, side, b, n, s1, s2)`` for non-empty bins. ``bins`` is the largest bin number plus
+    one. ``BETWEEN lo AND hi`` keeps present values only: NULL, NaN and ±infinity all fail it
+    when ``lo`` and ``hi`` are finite.
+    """
+    parts = []
+    for br in branches:
+        s2 = "sum((y - b) * (y - b))" if br.moments else "CAST(0 AS DOUBLE)"
+        parts.append(
+            f"SELECT {br.key} AS col, {br.side} AS side, b, count(*) AS n, sum(y - b) AS s1,\n"
+            f"  {s2} AS s2\n"
+            f"FROM (SELECT y, {_bin_of('y', bins)} AS b FROM (\n  {br.positions()}\n) AS p) AS q\n"
+            "GROUP BY b"
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+def grid_refine_sql(
+    branches: Sequence[GridBranch],
+    candidates: Sequence[tuple[int, int, int, int]],
+    totals: Mapping[int, tuple[int, int]],
+    bins: int,
+) -> tuple[str, list[list[int]]]:
+    """The exact ECDF difference inside chosen bins of a grid (see :func:`grid_counts_sql`).
+
+    ``candidates`` holds ``(col, b, base_ref, base_cur)``: the bin and, per window, the number
+    of values in the bins before it *minus* those in earlier candidate bins of the column (so
+    that base + the running count over the candidate bins' values, in order, is the count of
+    values up to the current one); ``totals`` maps col to ``(n_ref, n_cur)``. The distinct
+    positions ``y`` of the candidate bins are sorted per column and the ECDF difference
+    ``g = F_ref - F_cur`` is evaluated after each one (ties included). Returns the statement
+    and its parameters (the candidates as lists, bound rather than written out: a long
+    ``VALUES`` list costs more to parse than the query to run). The rows are
+    ``(col, b, g_max, area, y_first)``: ``max |g|`` over the bin's values, the integral of
+    ``|g|`` from the bin's first value to its upper edge ``b + 0.5`` (grid units), and that
+    first position (below it ``g`` is the difference before the bin).
+    """
+    params = [
+        [c for c, _, _, _ in candidates],
+        [b for _, b, _, _ in candidates],
+        [r for _, _, r, _ in candidates],
+        [k for _, _, _, k in candidates],
+        [totals[c][0] for c, _, _, _ in candidates],
+        [totals[c][1] for c, _, _, _ in candidates],
+    ]
+    obs = "\n  UNION ALL\n  ".join(
+        f"SELECT {br.key} AS col, {br.side} AS side, y, {_bin_of('y', bins)} AS b FROM (\n"
+        f"  {br.positions()}\n  ) AS p{i}"
+        for i, br in enumerate(branches)
+    )
+    sql = (
+        "WITH cand AS (\n"
+        "  SELECT unnest(?::INTEGER[]) AS col, unnest(?::INTEGER[]) AS b,\n"
+        "    unnest(?::BIGINT[]) AS base_ref, unnest(?::BIGINT[]) AS base_cur,\n"
+        "    unnest(?::BIGINT[]) AS n_ref, unnest(?::BIGINT[]) AS n_cur\n"
+        "),\n"
+        f"obs AS (\n  {obs}\n),\n"
+        "vals AS (\n"
+        "  SELECT o.col, o.b, o.y,\n"
+        "    count(*) FILTER (WHERE o.side = 0) AS c_ref,\n"
+        "    count(*) FILTER (WHERE o.side = 1) AS c_cur\n"
+        "  FROM obs AS o SEMI JOIN cand AS k ON o.col = k.col AND o.b = k.b\n"
+        "  GROUP BY o.col, o.b, o.y\n"
+        "),\n"
+        "ecdf AS (\n"
+        "  SELECT v.col, v.b, v.y,\n"
+        "    CAST(k.base_ref + sum(v.c_ref) OVER w AS DOUBLE) / CAST(k.n_ref AS DOUBLE)\n"
+        "      - CAST(k.base_cur + sum(v.c_cur) OVER w AS DOUBLE) / CAST(k.n_cur AS DOUBLE)\n"
+        "      AS g,\n"
+        "    CASE WHEN lead(v.b) OVER w = v.b THEN lead(v.y) OVER w\n"
+        "      ELSE CAST(v.b AS DOUBLE) + 0.5 END AS y_next\n"
+        "  FROM vals AS v JOIN cand AS k ON v.col = k.col AND v.b = k.b\n"
+        "  WINDOW w AS (PARTITION BY v.col ORDER BY v.y\n"
+        "    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)\n"
+        ")\n"
+        "SELECT col, b, max(abs(g)) AS g_max, fsum(abs(g) * (y_next - y)) AS area,\n"
+        "  min(y) AS y_first\n"
+        "FROM ecdf\n"
+        "GROUP BY col, b"
+    )
+    return sql, params
+
+
+@dataclass(frozen=True)
+class CategoryBranch:
+    """One (column, window) of a category count: ``key`` names the column, ``side`` the window."""
+
+    key: int
+    side: int
+    relation: str
+    value_sql: str
+    ok_sql: str
+
+
+def category_counts_many_sql(branches: Sequence[CategoryBranch], cap: int) -> str:
+    """Counts per category and window for many columns (their values of one common type).
+
+    Returns rows ``(col, v, c_ref, c_cur, n_categories)`` ordered by column and value; a column
+    with more than ``cap`` categories returns one row only, its ``n_categories`` telling why.
+    """
+    parts = "\n  UNION ALL\n  ".join(
+        f"SELECT {br.key} AS col, {br.side} AS side, {br.value_sql} AS v, count(*) AS n\n"
+        f"  FROM {quote_ident(br.relation)} WHERE {br.ok_sql} GROUP BY 3"
+        for br in branches
+    )
+    return (
+        f"WITH counts AS (\n  {parts}\n),\n"
+        "cats AS (\n"
+        "  SELECT col, v,\n"
+        "    coalesce(sum(n) FILTER (WHERE side = 0), 0) AS c_ref,\n"
+        "    coalesce(sum(n) FILTER (WHERE side = 1), 0) AS c_cur\n"
+        "  FROM counts GROUP BY col, v\n"
+        "),\n"
+        "numbered AS (\n"
+        "  SELECT *, count(*) OVER (PARTITION BY col) AS n_categories,\n"
+        "    row_number() OVER (PARTITION BY col ORDER BY v) AS rn\n"
+        "  FROM cats\n"
+        ")\n"
+        "SELECT col, v, c_ref, c_cur, n_categories FROM numbered\n"
+        f"WHERE n_categories <= {int(cap)} OR rn = 1\n"
+        "ORDER BY col, v"
     )
