@@ -707,11 +707,10 @@ class _Runner:
 
     def _shareable(self, relations: Sequence[str]) -> bool:
         con = self.con
-        try:
-            con.execute("BEGIN TRANSACTION")  # fails inside an open transaction
-        except duckdb.Error:
+        # Each auto-committed statement has its own transaction; in an open one, the same.
+        first = _one(con, "SELECT txid_current()")[0]
+        if _one(con, "SELECT txid_current()")[0] == first:
             return False
-        con.execute("ROLLBACK")
         for relation in relations:
             row = _one(
                 con,
@@ -1023,6 +1022,7 @@ def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], moments: boo
                     side,
                     s.relation,
                     s.value_sql,
+                    s.ok_sql,
                     g.lo,
                     g.hi,
                     g.scale,
@@ -1425,7 +1425,9 @@ def _refine(con: duckdb.DuckDBPyConnection, part: list[_Item]) -> None:
         g, c, r = it.grid, it.counts, it.refine
         assert g is not None and c is not None and r is not None
         for side, s in ((0, it.ref_side), (1, it.cur_side)):
-            branches.append(q.GridBranch(key, side, s.relation, s.value_sql, g.lo, g.hi, g.scale))
+            branches.append(
+                q.GridBranch(key, side, s.relation, s.value_sql, s.ok_sql, g.lo, g.hi, g.scale)
+            )
         chosen = np.array(sorted(r.candidates), dtype=np.int64)
         # values before each candidate bin, less those of earlier candidate bins (the SQL
         # running count covers the candidate bins only)

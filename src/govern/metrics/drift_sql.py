@@ -68,15 +68,14 @@ def float_literal(x: float) -> str:
 def missing_predicate(column_sql: str, *, floating: bool) -> str:
     """SQL that is true when the value is present: not NULL, and finite for float columns.
 
-    ``abs(x) < 'Infinity'`` is false for ±infinity and, since SQL engines order NaN above
-    every number, for NaN too; ``isnan`` is spelled out anyway for readers.
+    ``isfinite`` is false for NaN and ±infinity (and NULL for NULL). Written this way, not as
+    ``NOT isnan(x) AND abs(x) < 'Infinity'``: DuckDB folds those comparisons to true from
+    Parquet statistics, which leave NaN out of min/max, and so keeps NaN values (DuckDB 1.x
+    and 2.0). Engines without ``isfinite`` can use that standard spelling.
     """
     if not floating:
         return f"({column_sql} IS NOT NULL)"
-    return (
-        f"({column_sql} IS NOT NULL AND NOT isnan({column_sql}) "
-        f"AND abs({column_sql}) < CAST('Infinity' AS DOUBLE))"
-    )
+    return f"({column_sql} IS NOT NULL AND isfinite({column_sql}))"
 
 
 @dataclass(frozen=True)
@@ -289,15 +288,17 @@ def finite_stats_sql(relation: str, columns: Sequence[tuple[str, str]]) -> str:
 class GridBranch:
     """One (column, window) of a binned ECDF: value ``v`` goes to bin ``round((v - lo) * scale)``.
 
-    ``lo``/``hi`` bound the present values of the column in BOTH windows; the bins are the
-    integers ``0 .. round((hi - lo) * scale)``. ``key`` names the column in the output and
-    ``side`` the window (0 reference, 1 current). ``moments`` adds the sum of squared offsets.
+    ``lo``/``hi`` bound the present values of the column in BOTH windows (``ok_sql`` says
+    which are present); the bins are the integers ``0 .. round((hi - lo) * scale)``.
+    ``key`` names the column in the output and ``side`` the window (0 reference, 1 current).
+    ``moments`` adds the sum of squared offsets.
     """
 
     key: int
     side: int
     relation: str
     value_sql: str
+    ok_sql: str
     lo: float
     hi: float
     scale: float
@@ -309,7 +310,7 @@ class GridBranch:
         return (
             f"SELECT ({v} - {lo}) * {float_literal(self.scale)} AS y\n"
             f"  FROM {quote_ident(self.relation)}\n"
-            f"  WHERE {v} BETWEEN {lo} AND {float_literal(self.hi)}"
+            f"  WHERE {self.ok_sql} AND {v} BETWEEN {lo} AND {float_literal(self.hi)}"
         )
 
 
@@ -324,8 +325,7 @@ def grid_counts_sql(branches: Sequence[GridBranch], bins: int) -> str:
     The offset of a value is ``y - b``, its grid position less its bin, in ``[-0.5, 0.5]``;
     squared offsets are summed for branches with ``moments`` only (else 0). Returns rows
     ``(col, side, b, n, s1, s2)`` for non-empty bins. ``bins`` is the largest bin number plus
-    one. ``BETWEEN lo AND hi`` keeps present values only: NULL, NaN and ±infinity all fail it
-    when ``lo`` and ``hi`` are finite.
+    one. Branches keep present values only (their ``ok_sql``), all within ``[lo, hi]``.
     """
     parts = []
     for br in branches:
