@@ -234,6 +234,9 @@ _MAX_WORKERS = 8
 
 _PERFECT_HT = "perfect_ht_threshold"
 
+#: The grid pass is split into about this many statements per worker (load balance).
+_GRID_TASKS_PER_WORKER = 2
+
 
 @dataclass(frozen=True)
 class MethodInfo:
@@ -997,7 +1000,7 @@ def _grid_round(runner: _Runner, items: list[_Item], method: str | None, moments
                 it.prof = _profile(runner.con, it.ref_side, it.cur_side)
             continue
         gridded.append(it)
-    chunk = max(1, math.ceil(len(gridded) / (2 * runner.workers)))
+    chunk = max(1, math.ceil(len(gridded) / (_GRID_TASKS_PER_WORKER * runner.workers)))
     for start in range(0, len(gridded), chunk):
         part = gridded[start : start + chunk]
         jobs.append(lambda con, part=part: _grid_counts(con, part, moments))  # type: ignore[misc]
@@ -1032,7 +1035,8 @@ def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], moments: boo
     size = max(it.grid.bins for it in part if it.grid is not None)
     out: dict[str, Any] = {}
     if branches:
-        out = con.execute(q.grid_counts_sql(branches, size)).fetchnumpy()
+        # The relation API converts to NumPy without the DB-API result copy.
+        out = con.sql(q.grid_counts_sql(branches, size)).fetchnumpy()
     cols = np.asarray(out.get("col", np.zeros(0)), dtype=np.int64)
     sides = np.asarray(out.get("side", np.zeros(0)), dtype=np.int64)
     b = np.asarray(out.get("b", np.zeros(0)), dtype=np.int64)

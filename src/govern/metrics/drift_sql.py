@@ -391,8 +391,9 @@ def grid_refine_sql(
         "    CAST(k.base_ref + sum(v.c_ref) OVER w AS DOUBLE) / CAST(k.n_ref AS DOUBLE)\n"
         "      - CAST(k.base_cur + sum(v.c_cur) OVER w AS DOUBLE) / CAST(k.n_cur AS DOUBLE)\n"
         "      AS g,\n"
-        "    CASE WHEN lead(v.b) OVER w = v.b THEN lead(v.y) OVER w\n"
-        "      ELSE CAST(v.b AS DOUBLE) + 0.5 END AS y_next\n"
+        # the next value, or the bin's upper edge b + 1/2 if it is in a later bin
+        "    least(coalesce(lead(v.y) OVER w, CAST(v.b AS DOUBLE) + 0.5),\n"
+        "      CAST(v.b AS DOUBLE) + 0.5) AS y_next\n"
         "  FROM vals AS v JOIN cand AS k ON v.col = k.col AND v.b = k.b\n"
         "  WINDOW w AS (PARTITION BY v.col ORDER BY v.y\n"
         "    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)\n"
