@@ -606,18 +606,14 @@ def _find(columns: Mapping[str, str], column: str, relation: str) -> str:
     )
 
 
-def _resolve_column(
-    con: duckdb.DuckDBPyConnection, reference: str, current: str, column: str
-) -> _Column:
-    ref_cols = _columns_of(con, reference)
-    cur_cols = _columns_of(con, current)
-    name_ref = _find(ref_cols, column, reference)
-    name_cur = _find(cur_cols, column, current)
-    return _Column(name_ref, name_cur, ref_cols[name_ref], cur_cols[name_cur])
-
-
 @dataclass(frozen=True)
 class _Profile:
+    """Rows, present values and distinct present values per window and over both.
+
+    Distinct counts are exact up to 20 (all that the rules compare them with, see *Distinct
+    counts* in the module docstring); above, from the grid, they may be lower bounds.
+    """
+
     ref_rows: int
     ref_valid: int
     ref_unique: int
@@ -791,7 +787,6 @@ class _Window:
     lo: float | None = None  # finite min and max of the present values (numeric columns)
     hi: float | None = None
     valid: int | None = None  # present values, when known before the grid pass
-    unique: int = 0  # distinct present values: exact up to 20, above a lower bound (> 20)
 
 
 @dataclass(frozen=True)
@@ -1007,7 +1002,7 @@ def _grid_round(runner: _Runner, items: list[_Item], method: str | None, moments
     if method != "missing_share":
         categorical = [it for it in items if not it.col.numeric]
         jobs += _category_jobs(categorical)
-    # Large jobs first: the category counts are the cheapest.
+    # Grid jobs first, the cheaper category counts fill in at the end.
     runner.map(lambda con, job: job(con), jobs)
 
 
@@ -1064,14 +1059,20 @@ def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], moments: boo
         it.cur.valid = int(n_cur.sum())
 
 
-def _category_jobs(items: list[_Item]) -> list[Callable[[duckdb.DuckDBPyConnection], None]]:
-    """Category counts of ``items``, one statement per value type (UNION needs one type)."""
+def _category_jobs(
+    items: list[_Item], per_job: int = 2
+) -> list[Callable[[duckdb.DuckDBPyConnection], None]]:
+    """Category counts of ``items``, in statements of ``per_job`` columns of one value type.
+
+    A UNION needs one type; small statements balance the connections.
+    """
     by_type: dict[str, list[_Item]] = {}
     for it in items:
         by_type.setdefault(_value_type(it), []).append(it)
     return [
-        lambda con, group=group: _category_counts_many(con, group)  # type: ignore[misc]
+        lambda con, group=group[i : i + per_job]: _category_counts_many(con, group)  # type: ignore[misc]
         for group in by_type.values()
+        for i in range(0, len(group), per_job)
     ]
 
 
