@@ -165,6 +165,7 @@ raises ``ValueError`` naming it: that is a configuration error for the caller to
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -498,6 +499,11 @@ def ks_2samp_p_value(d: float, n1: int, n2: int) -> tuple[float, float, str]:
     return d, min(max(p, 0.0), 1.0), "asymp"
 
 
+# SciPy's kstwo.sf takes up to a second for some (D, n) (e.g. D 0.0024, n 5e5); a binned ks
+# asks for the same p-values when deciding and when reporting.
+_ks_p = functools.lru_cache(maxsize=256)(ks_2samp_p_value)
+
+
 def sturges_edges(
     lo: float, hi: float, n: int, *, integer: bool = False, bins: int | None = None
 ) -> FloatArray:
@@ -806,7 +812,7 @@ class _GridCounts:
     s1_ref: FloatArray
     s1_cur: FloatArray
     s2_ref: FloatArray
-    moments: bool  # s2_ref computed
+    sums: bool  # s1_* and s2_ref computed (Wasserstein); else zeros
 
 
 @dataclass(frozen=True)
@@ -905,8 +911,9 @@ def _drift(
     runner = _Runner(con, (reference, current))
     try:
         _first_round(runner, reference, current, items)
-        moments = method == "wasserstein" or (method is None and compatibility == "evidently")
-        _grid_round(runner, items, method, moments)
+        # Sums of offsets only where wasserstein may be chosen: ks needs counts only.
+        sums = method == "wasserstein" or (method is None and compatibility == "evidently")
+        _grid_round(runner, items, method, sums)
         for item in items:
             _decide(con, item, method, kind, threshold, compatibility)
         _last_round(runner, items, bins, exact)
@@ -981,7 +988,7 @@ def _grid_of(item: _Item) -> _Grid | None:
     return _Grid(lo, hi, scale, bins)
 
 
-def _grid_round(runner: _Runner, items: list[_Item], method: str | None, moments: bool) -> None:
+def _grid_round(runner: _Runner, items: list[_Item], method: str | None, sums: bool) -> None:
     """The grid pass of numeric columns and the category counts of the others."""
     jobs: list[Callable[[duckdb.DuckDBPyConnection], None]] = []
     gridded: list[_Item] = []
@@ -998,7 +1005,7 @@ def _grid_round(runner: _Runner, items: list[_Item], method: str | None, moments
     chunk = max(1, math.ceil(len(gridded) / (_GRID_TASKS_PER_WORKER * runner.workers)))
     for start in range(0, len(gridded), chunk):
         part = gridded[start : start + chunk]
-        jobs.append(lambda con, part=part: _grid_counts(con, part, moments))  # type: ignore[misc]
+        jobs.append(lambda con, part=part: _grid_counts(con, part, sums))  # type: ignore[misc]
     if method != "missing_share":
         categorical = [it for it in items if not it.col.numeric]
         jobs += _category_jobs(categorical)
@@ -1006,7 +1013,7 @@ def _grid_round(runner: _Runner, items: list[_Item], method: str | None, moments
     runner.map(lambda con, job: job(con), jobs)
 
 
-def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], moments: bool) -> None:
+def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], sums: bool) -> None:
     branches = []
     for key, it in enumerate(part):
         g = it.grid
@@ -1024,7 +1031,8 @@ def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], moments: boo
                     g.lo,
                     g.hi,
                     g.scale,
-                    moments=moments and side == 0,
+                    sums=sums,
+                    moments=sums and side == 0,
                 )
             )
     size = max(it.grid.bins for it in part if it.grid is not None)
@@ -1054,7 +1062,7 @@ def _grid_counts(con: duckdb.DuckDBPyConnection, part: list[_Item], moments: boo
                 a2[b[sel]] = s2[sel]
                 arrays.append(a2)
         n_ref, s1_ref, s2_ref, n_cur, s1_cur = arrays
-        it.counts = _GridCounts(n_ref, n_cur, s1_ref, s1_cur, s2_ref, moments)
+        it.counts = _GridCounts(n_ref, n_cur, s1_ref, s1_cur, s2_ref, sums)
         it.ref.valid = int(n_ref.sum())
         it.cur.valid = int(n_cur.sum())
 
@@ -1224,8 +1232,11 @@ def _last_round(runner: _Runner, items: list[_Item], bins: int | None, exact: bo
     refine: list[_Item] = []
     for it in todo:
         if it.method in ("ks", "wasserstein"):
-            if it.grid is None or it.grid.scale == 0 or it.counts is None:
+            c = it.counts
+            if it.grid is None or it.grid.scale == 0 or c is None:
                 continue  # computed by _evaluate (degenerate grid or constant column)
+            if it.method == "wasserstein" and not c.sums:  # pragma: no cover - by construction
+                continue
             it.refine = _plan_ecdf(runner.con, it, exact)
             if it.refine.candidates:
                 refine.append(it)
@@ -1374,7 +1385,7 @@ def _ecdf_summary(c: _GridCounts) -> _EcdfSummary:
 def _reference_moments(con: duckdb.DuckDBPyConnection, item: _Item) -> tuple[float, float]:
     """Mean and population std of the reference: from the grid pass, else a query."""
     g, c = item.grid, item.counts
-    if g is None or c is None or not c.moments or g.scale == 0:
+    if g is None or c is None or not c.sums or g.scale == 0:
         row = _one(con, q.reference_moments_sql(item.ref_side, item.cur_side))
         return float(row[0]), float(row[1])
     n = c.n_ref
@@ -1408,8 +1419,8 @@ def _binned_settles(con: duckdb.DuckDBPyConnection, item: _Item, s: _EcdfSummary
     if item.method == "ks":
         if s.d_hi - s.d_lo > BINNED_MAX_ERROR:
             return False
-        p_small = ks_2samp_p_value(s.d_hi, prof.ref_valid, prof.cur_valid)[1]
-        p_large = ks_2samp_p_value(s.d_lo, prof.ref_valid, prof.cur_valid)[1]
+        p_small = _ks_p(s.d_hi, prof.ref_valid, prof.cur_valid)[1]
+        p_large = _ks_p(s.d_lo, prof.ref_valid, prof.cur_valid)[1]
         return (p_small < item.limit) == (p_large < item.limit)
     if prof.ref_unique == 1:
         return True  # not evaluated: the distance is evidence only
@@ -1467,14 +1478,14 @@ def _ecdf_outcome(con: duckdb.DuckDBPyConnection, item: _Item) -> _Outcome:
             half = 0.0
         else:
             d, half = s.d_lo, s.d_hi - s.d_lo
-        stat, p, how = ks_2samp_p_value(d, n1, n2)
+        stat, p, how = _ks_p(d, n1, n2)
         details: dict[str, Any] = {"d_max_abs": d, "p_value_method": how, **common}
         details["error_bound"] = half
         if not r.exact:
             details["statistic_range"] = [s.d_lo, s.d_hi]
             details["p_value_range"] = [
-                ks_2samp_p_value(s.d_hi, n1, n2)[1],
-                ks_2samp_p_value(s.d_lo, n1, n2)[1],
+                _ks_p(s.d_hi, n1, n2)[1],
+                _ks_p(s.d_lo, n1, n2)[1],
             ]
         return _Outcome(stat, p, details=details)
     if r.exact:

@@ -291,7 +291,7 @@ class GridBranch:
     ``lo``/``hi`` bound the present values of the column in BOTH windows (``ok_sql`` says
     which are present); the bins are the integers ``0 .. round((hi - lo) * scale)``.
     ``key`` names the column in the output and ``side`` the window (0 reference, 1 current).
-    ``moments`` adds the sum of squared offsets.
+    ``sums`` adds the sum of offsets (``y - b``), ``moments`` the sum of squared offsets.
     """
 
     key: int
@@ -302,6 +302,7 @@ class GridBranch:
     lo: float
     hi: float
     scale: float
+    sums: bool = True
     moments: bool = False
 
     def positions(self) -> str:
@@ -323,15 +324,17 @@ def grid_counts_sql(branches: Sequence[GridBranch], bins: int) -> str:
     """Per (column, window, bin): count, sum of offsets and of squared offsets.
 
     The offset of a value is ``y - b``, its grid position less its bin, in ``[-0.5, 0.5]``;
-    squared offsets are summed for branches with ``moments`` only (else 0). Returns rows
+    offsets are summed for branches with ``sums`` only, squared offsets for branches with
+    ``moments`` only (else 0: a count is much cheaper than a sum). Returns rows
     ``(col, side, b, n, s1, s2)`` for non-empty bins. ``bins`` is the largest bin number plus
     one. Branches keep present values only (their ``ok_sql``), all within ``[lo, hi]``.
     """
     parts = []
     for br in branches:
+        s1 = "sum(y - b)" if br.sums else "CAST(0 AS DOUBLE)"
         s2 = "sum((y - b) * (y - b))" if br.moments else "CAST(0 AS DOUBLE)"
         parts.append(
-            f"SELECT {br.key} AS col, {br.side} AS side, b, count(*) AS n, sum(y - b) AS s1,\n"
+            f"SELECT {br.key} AS col, {br.side} AS side, b, count(*) AS n, {s1} AS s1,\n"
             f"  {s2} AS s2\n"
             f"FROM (SELECT y, {_bin_of('y', bins)} AS b FROM (\n  {br.positions()}\n) AS p) AS q\n"
             "GROUP BY b"
