@@ -70,11 +70,13 @@ Exactness of ``ks`` and ``wasserstein`` (``exact``)
     ``W1`` is exact; where it may change sign, that share lies between the absolute integral
     and ``min(2 H_k - I_k, I_k - 2 L_k)`` bin widths. ``W1_binned`` (the sum of the lower
     ends) satisfies ``W1_binned <= W1 <= W1_binned + e``, ``e`` the sum of those ranges:
-    about bin width x (bin share) x (number of sign-change bins), ~1e-4 of the standard
-    deviation at 1M rows. Evaluating the ECDF exactly inside the bins where the bounds are
-    not tight (``ks``: where ``|L_k|`` or ``|H_k|`` exceeds ``D_binned``; ``wasserstein``:
-    where the sign may change -- typically a few hundred bins and a few percent of the
-    values) gives the exact statistic; one more pass, over those bins' values only.
+    about bin width x bin share x number of sign-change bins. On 1M normal values per
+    window, 16384 bins: ``e`` about 2e-4 on D and at most 4e-4 on the normalised W1, while
+    the binned values were within 3e-5 (D) and 4e-7 (normalised W1) of SciPy's.
+    Evaluating the ECDF exactly inside the bins where the bounds are not tight (``ks``:
+    where ``|L_k|`` or ``|H_k|`` exceeds ``D_binned``; ``wasserstein``: where the sign may
+    change -- typically a few hundred bins and a few percent of the values) gives the exact
+    statistic: one more pass over the column that keeps those bins' values only.
 
     ``exact=True``: always exact (SciPy's values, to floating-point rounding). ``exact=False``:
     always binned. ``exact=None`` (default): exact while both windows have at most
@@ -93,7 +95,7 @@ Exactness of ``ks`` and ``wasserstein`` (``exact``)
     Evidently's normalised Wasserstein: ``scipy.stats.wasserstein_distance(ref, cur) /
     max(std_ref, 0.001)`` with ``std_ref`` the population standard deviation (``np.std``,
     ddof=0) of the reference; the 0.001 floor is Evidently's. The distance is the integral
-    of ``|F_ref - F_cur|``, summed over the merged ECDF in SQL. A constant reference (std 0)
+    of ``|F_ref - F_cur|`` over the merged ECDF (see *Exactness*). A constant reference (std 0)
     is not evaluated: the ratio measures nothing (Evidently would divide by its 0.001 floor;
     that score is in ``details["evidently_score"]``). Exact or binned, see *Exactness*.
 
@@ -123,7 +125,7 @@ Exactness of ``ks`` and ``wasserstein`` (``exact``)
 ``jensenshannon`` (distance, drift if >= 0.1; numeric and categorical)
     Evidently's Jensen-Shannon distance ``scipy.spatial.distance.jensenshannon(ref, cur)``
     (natural log, so in ``[0, sqrt(ln 2)]``) over the same bins as ``psi_evidently``, without
-    the zero replacement.
+    the zero replacement; SciPy's operations written in NumPy (no SciPy import).
 
 ``chisquare`` (p-value, drift if p < 0.05; categorical, or numeric values as categories)
     govern's chi-square test of homogeneity on the 2 x k table (windows x categories of
