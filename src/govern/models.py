@@ -109,11 +109,19 @@ class Finding:
             out["value"] = self.value
         if self.threshold is not None:
             out["threshold"] = self.threshold
-        if self.evidence:
-            out["evidence"] = self.evidence
+        evidence = dict(self.evidence or {})
+        for key in TOP_LEVEL_EVIDENCE:
+            if evidence.get(key) is not None:
+                out[key] = evidence.pop(key)
+        if evidence:
+            out["evidence"] = evidence
         if self.waiver is not None:
             out["waiver"] = self.waiver
         return out
+
+
+#: Evidence keys the DESIGN schema lifts to the finding itself (fairness: interval and groups).
+TOP_LEVEL_EVIDENCE = ("ci", "sensitive_feature", "groups")
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

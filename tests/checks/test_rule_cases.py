@@ -103,7 +103,13 @@ def generated_log(spec: Mapping[str, Any], path: Path) -> Path:
         df.loc[: int(n * share) - 1, column] = np.nan
     for column in spec.get("constant") or []:
         df[column] = 1.0
-    df["approved"] = (df["score"] > 0.5).astype(int)
+    df["sex"] = rng.choice(["female", "male"], n, p=spec.get("sex_shares", [0.5, 0.5]))
+    df["race"] = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    df["default"] = (rng.uniform(0, 1, n) < 0.4).astype(int)
+    cut = 0.5 + np.where(df["sex"] == "female", float(spec.get("bias", 0.0)), 0.0)
+    df["approved"] = (df["score"] > cut).astype(int)
+    if spec.get("no_labels"):
+        df["default"] = None
     df.to_parquet(path)
     return path
 
@@ -116,7 +122,7 @@ def prediction_data(data: Mapping[str, Any], tmp: Path) -> Any:
 
     store = Store.open(tmp / "store.duckdb")
     mapping = {"model": CLEAN["model"], "timestamp": "ts", "prediction": "approved",
-               "score": "score"}  # fmt: skip
+               "score": "score", "label": "default", "sensitive": ["sex", "race"]}  # fmt: skip
     for role in ("reference", "current"):
         if role in data:
             path = generated_log(data[role], tmp / f"{role}.parquet")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from govern.checks.base import CheckKind
 from govern.checks.drift import Drift
+from govern.checks.fairness import Fairness
 from govern.checks.metric import LoggedMetric
 from govern.checks.reproducibility import Reproducibility
 
@@ -14,5 +15,6 @@ CHECK_KINDS: dict[str, CheckKind] = {
         Reproducibility(),
         LoggedMetric(),
         Drift(),
+        Fairness(),
     )
 }

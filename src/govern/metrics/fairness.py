@@ -317,15 +317,15 @@ def group_counts(
         found[(grouping, control, group)] = GroupCounts(
             grouping=grouping,
             group=group,
-            n=int(n),
-            tp=int(tp),
-            fp=int(fp),
-            tn=int(tn),
-            fn=int(fn),
-            label_positive=int(lp),
-            predicted_positive=int(pp),
+            n=int(n or 0),
+            tp=int(tp or 0),
+            fp=int(fp or 0),
+            tn=int(tn or 0),
+            fn=int(fn or 0),
+            label_positive=int(lp or 0),
+            predicted_positive=int(pp or 0),
             score_sum=None if score is None else float(ssum or 0.0),
-            score_n=int(sn),
+            score_n=int(sn or 0),
             control=control,
         )
     ordered = {key: sorted(v) for key, v in values.items()}

@@ -1,0 +1,294 @@
+"""``check: fairness``: group fairness of production decisions, by sensitive feature."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from govern.checks.base import Rule, Subject, finding
+from govern.checks.drift import WINDOW_PATTERN, parse_window
+from govern.errors import GovernError, UsageError
+from govern.models import Finding, Status
+
+#: Disparity metrics a rule can bound, and whether they need ground-truth labels.
+DISPARITIES: dict[str, bool] = {
+    "demographic_parity_difference": False,
+    "demographic_parity_ratio": False,
+    "selection_rate_ratio": False,
+    "impact_ratio": False,
+    "equalized_odds_difference": True,
+    "equalized_odds_ratio": True,
+    "equal_opportunity_difference": True,
+    "accuracy_difference": True,
+    "false_positive_rate_difference": True,
+    "true_positive_rate_difference": True,
+}
+GROUP_COLUMNS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
+
+
+def _statistic(name: str, reference_group: Any) -> Callable[[Any, Sequence[Any]], float]:
+    """A function (grouping, counts) -> value for a disparity name."""
+    from govern.metrics import fairness as f
+
+    def run(grouping: tuple[str, ...], counts: Sequence[Any]) -> float:
+        if name == "demographic_parity_difference":
+            return f.demographic_parity_difference(counts, grouping)
+        if name == "demographic_parity_ratio":
+            return f.demographic_parity_ratio(counts, grouping)
+        if name in ("selection_rate_ratio", "impact_ratio"):
+            ratios = f.impact_ratios(counts, grouping, reference_group=reference_group)
+            values = [v for v in ratios.values() if not math.isnan(v)]
+            return min(values) if values else math.nan
+        if name == "equalized_odds_difference":
+            return f.equalized_odds_difference(counts, grouping)
+        if name == "equalized_odds_ratio":
+            return f.equalized_odds_ratio(counts, grouping)
+        if name == "equal_opportunity_difference":
+            return f.equal_opportunity_difference(counts, grouping)
+        metric = name.removesuffix("_difference")
+        return f.disparity(counts, grouping, metric, method="difference")
+
+    return lambda grouping, counts: run(grouping, counts)
+
+
+class Fairness:
+    """A disparity between groups of a sensitive feature (and their intersection) is bounded.
+
+    Triggers: the disparity (``metric``: demographic parity difference/ratio, the impact ratio
+    of the four-fifths rule, equalized odds difference/ratio, equal opportunity difference, or
+    the difference of accuracy / TPR / FPR) is past ``min``/``max`` -- with ``confidence`` set,
+    only when the whole seeded bootstrap interval lies past the bound (``fail_when: ci``, the
+    default then) or whenever the point estimate does (``fail_when: point``). Groups smaller
+    than ``min_group_size`` (default 30) are excluded and listed, never silently passed; fewer
+    than two evaluable groups, or no labels for a label-based metric, gives ``not_evaluated``.
+    Definitions and values are fairlearn's.
+
+    Fix: investigate the groups that differ (evidence lists rates and counts per group);
+    rebalance or reweight training data, recalibrate thresholds per policy, or document a
+    business necessity through review (a waiver with an expiry).
+    """
+
+    name = "fairness"
+    summary = "disparities between groups (fairlearn definitions) stay within bounds"
+    required: tuple[str, ...] = ("metric",)
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """Rule parameters."""
+        return {
+            "metric": {"enum": sorted(DISPARITIES), "description": "Disparity to bound."},
+            "sensitive": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "description": "Sensitive columns (default: those mapped at ingest).",
+            },
+            "intersect": {"type": "boolean", "description": "Also their intersection."},
+            "min": {"type": "number"},
+            "max": {"type": "number"},
+            "min_group_size": {"type": "integer", "minimum": 1},
+            "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "fail_when": {"enum": ["ci", "point"]},
+            "n_boot": {"type": "integer", "minimum": 100},
+            "seed": {"type": "integer"},
+            "reference_group": {
+                "type": ["string", "number", "boolean"],
+                "description": "Group the impact ratio is taken against (default: most favoured).",
+            },
+            "pos_label": {
+                "type": ["string", "number", "boolean"],
+                "description": "Value of prediction and label meaning selected (default 1).",
+            },
+            "window": {
+                "oneOf": [
+                    {"type": "string", "pattern": WINDOW_PATTERN},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "start": {"type": "string", "format": "date"},
+                            "end": {"type": "string", "format": "date"},
+                        },
+                        "additionalProperties": False,
+                    },
+                ],
+            },
+        }
+
+    def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
+        """One finding per sensitive feature (and one for their intersection)."""
+        from govern.metrics import fairness as f
+
+        v = subject.version
+        p = rule.params
+        help_text = self.__doc__ or ""
+        data = subject.data
+
+        def missing(reason: str, about: str | None = None) -> Finding:
+            return finding(rule, subject, Status.not_evaluated, reason, help_text=help_text,
+                           metric=str(p["metric"]), about=about)  # fmt: skip
+
+        if data is None:
+            return missing("no prediction logs are available to this evaluation")
+        spans = data.logs(model=v.model, role="current")
+        if not spans:
+            return missing(f"no current prediction log of model {v.model} is in the store")
+        latest = max((log.ts_max for log in spans if log.ts_max), default=None)
+        window = parse_window(p.get("window"), latest)
+        versioned = any(log.version or "model_version" in log.mapping for log in spans)
+        try:
+            data.view("__govern_fair", model=v.model, role="current",
+                      version=v.version if versioned else None, window=window)  # fmt: skip
+        except UsageError as exc:
+            return missing(exc.message)
+        sensitive = list(
+            p.get("sensitive") or dict.fromkeys(s for log in spans for s in log.sensitive)
+        )
+        if not sensitive:
+            return missing("no sensitive column: map one at ingest (--sensitive) or in the rule")
+        metric = str(p["metric"])
+        needs_labels = DISPARITIES[metric]
+        con = data.connection
+        relation = "__govern_fair"
+        if needs_labels:
+            con.execute(
+                'CREATE OR REPLACE TEMP VIEW "__govern_fair_labelled" AS '
+                'SELECT * FROM "__govern_fair" WHERE __label IS NOT NULL'
+            )
+            relation = "__govern_fair_labelled"
+            (labelled,) = con.execute('SELECT count(*) FROM "__govern_fair_labelled"').fetchone()
+            if not labelled:
+                return missing(
+                    f"{metric} needs ground-truth labels and no record{where_text(window)} has "
+                    "one: map a label column at ingest (--label) or ingest ground truth"
+                )
+        try:
+            counts = f.group_counts(
+                con, relation, label="__label" if needs_labels else None,
+                prediction="__prediction", sensitive=sensitive,
+                intersect=bool(p.get("intersect", False)) and len(sensitive) > 1,
+                pos_label=p.get("pos_label", 1),
+            )  # fmt: skip
+        except (GovernError, ValueError) as exc:
+            message = exc.message if isinstance(exc, GovernError) else str(exc)
+            return missing(message)
+        groupings = [(s,) for s in sensitive]
+        if p.get("intersect") and len(sensitive) > 1:
+            groupings.append(tuple(sensitive))
+        statistic = _statistic(metric, p.get("reference_group"))
+        min_size = int(p.get("min_group_size", 30))
+        out: list[Finding] = []
+        where = where_text(window)
+        for grouping in groupings:
+            about = "×".join(grouping)
+            members = [c for c in counts if c.grouping == grouping and c.n > 0]
+            kept = [c for c in members if c.n >= min_size]
+            excluded = [{"group": _name(c.group), "n": c.n} for c in members if c.n < min_size]
+            groups = _groups(kept)
+            if len(kept) < 2:
+                out.append(
+                    finding(
+                        rule,
+                        subject,
+                        Status.not_evaluated,
+                        f"{about}: fewer than two groups with at least {min_size} records{where} "
+                        f"({len(members)} groups, {len(excluded)} too small)",
+                        help_text=help_text,
+                        metric=metric,
+                        about=about,
+                        evidence={"groups": groups, "excluded": excluded},
+                    )
+                )
+                continue
+            value = statistic(grouping, kept)
+            bound = {k: p[k] for k in ("min", "max") if k in p}
+            ci: tuple[float, float] | None = None
+            if "confidence" in p:
+
+                def of_counts(cs: Sequence[Any], g: tuple[str, ...] = grouping) -> float:
+                    return statistic(g, cs)
+
+                ci = f.bootstrap_ci(
+                    kept, grouping, of_counts,
+                    n_boot=int(p.get("n_boot", 2000)), confidence=float(p["confidence"]),
+                    seed=int(p.get("seed", 0)),
+                )  # fmt: skip
+            fail_when = p.get("fail_when", "ci" if ci else "point")
+            status = _decide(value, ci, bound, fail_when)
+            ci_text = f", {p['confidence']:.0%} CI [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+            small = (
+                f"; excluded small groups: {', '.join(str(e['group']) for e in excluded)}"
+                if excluded
+                else ""
+            )
+            message = (
+                f"{about}: {metric} {value:.4f}{ci_text} "
+                f"({_bound_text(bound)}; decided on the {fail_when}) over "
+                f"{sum(c.n for c in kept)} records{where}{small}"
+            )
+            out.append(
+                finding(
+                    rule,
+                    subject,
+                    status,
+                    message,
+                    help_text=help_text,
+                    metric=metric,
+                    value=value,
+                    threshold=bound or None,
+                    about=about,
+                    evidence={
+                        "sensitive_feature": about,
+                        "groups": groups,
+                        "excluded": excluded,
+                        "ci": list(ci) if ci else None,
+                        "fail_when": fail_when,
+                        "window": window.label() if window else "all",
+                    },
+                )
+            )
+        return out
+
+
+def where_text(window: Any) -> str:
+    """' in <window>' for messages, or nothing for the whole log."""
+    return f" in {window.label()}" if window else ""
+
+
+def _name(group: Sequence[Any]) -> str:
+    return "×".join(str(g) for g in group)
+
+
+def _groups(counts: Sequence[Any]) -> list[dict[str, Any]]:
+    from govern.metrics import fairness as f
+
+    out = []
+    for c in counts:
+        row: dict[str, Any] = {"group": _name(c.group), "n": c.n}
+        for name in GROUP_COLUMNS:
+            try:
+                value = f.GROUP_METRICS[name](c)
+            except (GovernError, ValueError, ZeroDivisionError):
+                continue
+            if not math.isnan(value):
+                row[name] = value
+        out.append(row)
+    return out
+
+
+def _decide(
+    value: float, ci: tuple[float, float] | None, bound: Mapping[str, Any], fail_when: str
+) -> Status:
+    if math.isnan(value):
+        return Status.not_evaluated
+    low, high = ci if (ci and fail_when == "ci") else (value, value)
+    if "max" in bound and low > float(bound["max"]):
+        return Status.failed
+    if "min" in bound and high < float(bound["min"]):
+        return Status.failed
+    return Status.passed
+
+
+def _bound_text(bound: Mapping[str, Any]) -> str:
+    parts = [f"{k} {v}" for k, v in bound.items()]
+    return ", ".join(parts) if parts else "no bound"
