@@ -120,7 +120,16 @@ def make_result(**changes: Any) -> CheckResult:
                 threshold={"max": 0.1},
                 controls=FAIR_CONTROLS,
                 help=FAIR_HELP,
-                evidence={"groups": [{"group": "female", "n": 310, "selection_rate": 0.61}]},
+                subject="sex",
+                evidence={
+                    "sensitive_feature": "sex",
+                    "ci": [0.11, 0.17],
+                    "groups": [
+                        {"group": "female", "n": 310, "selection_rate": 0.61},
+                        {"group": "male", "n": 402, "selection_rate": 0.75},
+                    ],
+                    "excluded": [{"group": "other", "n": 4}],
+                },
             ),
             _f(
                 "repro.lineage",

@@ -100,6 +100,22 @@ class Fairness:
                 "type": ["string", "number", "boolean"],
                 "description": "Value of prediction and label meaning selected (default 1).",
             },
+            "ll144": {
+                "type": "object",
+                "description": (
+                    "Also publish an NYC LL144 bias-audit table (rates and impact ratios by "
+                    "sex, race/ethnicity and their intersection) as a finding of its own."
+                ),
+                "properties": {
+                    "sex": {"type": "string"},
+                    "race": {"type": "string"},
+                    "rate": {"enum": ["selection", "scoring"]},
+                    "min_share": {"type": "number", "minimum": 0, "maximum": 1},
+                    "unknown": {"type": "array", "items": {"type": ["string", "number"]}},
+                },
+                "anyOf": [{"required": ["sex"]}, {"required": ["race"]}],
+                "additionalProperties": False,
+            },
             "window": {
                 "oneOf": [
                     {"type": "string", "pattern": WINDOW_PATTERN},
@@ -141,14 +157,20 @@ class Fairness:
                       version=v.version if versioned else None, window=window)  # fmt: skip
         except UsageError as exc:
             return missing(exc.message)
+        con = data.connection
+        ll144: list[Finding] = []
+        if p.get("ll144"):
+            ll144.append(self._ll144(rule, subject, con, window))
         sensitive = list(
             p.get("sensitive") or dict.fromkeys(s for log in spans for s in log.sensitive)
         )
         if not sensitive:
-            return missing("no sensitive column: map one at ingest (--sensitive) or in the rule")
+            return [
+                *ll144,
+                missing("no sensitive column: map one at ingest (--sensitive) or in the rule"),
+            ]
         metric = str(p["metric"])
         needs_labels = DISPARITIES[metric]
-        con = data.connection
         relation = "__govern_fair"
         if needs_labels:
             con.execute(
@@ -158,10 +180,11 @@ class Fairness:
             relation = "__govern_fair_labelled"
             (labelled,) = con.execute('SELECT count(*) FROM "__govern_fair_labelled"').fetchone()
             if not labelled:
-                return missing(
+                reason = (
                     f"{metric} needs ground-truth labels and no record{where_text(window)} has "
                     "one: map a label column at ingest (--label) or ingest ground truth"
                 )
+                return [*ll144, missing(reason)]
         try:
             counts = f.group_counts(
                 con, relation, label="__label" if needs_labels else None,
@@ -171,7 +194,7 @@ class Fairness:
             )  # fmt: skip
         except (GovernError, ValueError) as exc:
             message = exc.message if isinstance(exc, GovernError) else str(exc)
-            return missing(message)
+            return [*ll144, missing(message)]
         groupings = [(s,) for s in sensitive]
         if p.get("intersect") and len(sensitive) > 1:
             groupings.append(tuple(sensitive))
@@ -247,7 +270,92 @@ class Fairness:
                     },
                 )
             )
-        return out
+        return [*ll144, *out]
+
+    def _ll144(self, rule: Rule, subject: Subject, con: Any, window: Any) -> Finding:
+        """The LL144 audit table over the rule's window, as one finding.
+
+        Bounded by the rule's ``min`` when its metric is an impact ratio (the lowest impact
+        ratio of any category not excluded for being under ``min_share`` of the data);
+        otherwise published as a passing, informational finding.
+        """
+        from govern.metrics import fairness as f
+
+        p = rule.params
+        spec = p["ll144"]
+        scoring = spec.get("rate") == "scoring"
+        help_text = self.__doc__ or ""
+        try:
+            table = f.ll144_table(
+                con, "__govern_fair", sex=spec.get("sex"), race=spec.get("race"),
+                prediction=None if scoring else "__prediction",
+                score="__score" if scoring else None,
+                unknown_values=(*spec.get("unknown", ["Unknown"]), None),
+                min_share=float(spec.get("min_share", 0.02)), pos_label=p.get("pos_label", 1),
+            )  # fmt: skip
+        except (GovernError, ValueError) as exc:
+            message = exc.message if isinstance(exc, GovernError) else str(exc)
+            return finding(rule, subject, Status.not_evaluated, f"LL144 table: {message}",
+                           help_text=help_text, metric="impact_ratio", about="LL144")  # fmt: skip
+        ratios = [
+            r.impact_ratio
+            for section in table.sections
+            for r in section.rows
+            if r.impact_ratio is not None and not math.isnan(r.impact_ratio)
+        ]
+        lowest = min(ratios) if ratios else math.nan
+        bounded = str(p["metric"]) in ("impact_ratio", "selection_rate_ratio") and "min" in p
+        threshold = {"min": p["min"]} if bounded else None
+        if math.isnan(lowest):
+            status = Status.not_evaluated
+        elif bounded and lowest < float(p["min"]):
+            status = Status.failed
+        else:
+            status = Status.passed
+        rate = table.rate_kind.replace("_", " ")
+        message = (
+            f"LL144 audit table: {rate} and impact ratio of {table.total} records"
+            f"{where_text(window)}; lowest impact ratio {lowest:.3f}"
+            + (f" (min {p['min']})" if bounded else "")
+        )
+        return finding(
+            rule, subject, status, message, help_text=help_text, metric="impact_ratio",
+            value=None if math.isnan(lowest) else lowest, threshold=threshold, about="LL144",
+            evidence={"ll144": ll144_json(table)},
+        )  # fmt: skip
+
+
+def ll144_json(table: Any) -> dict[str, Any]:
+    """An LL144 table as JSON: sections by dimension, one row per category."""
+
+    def number(x: float | None) -> float | None:
+        return None if x is None or math.isnan(x) else x
+
+    return {
+        "rate_kind": table.rate_kind,
+        "total": table.total,
+        "median_score": table.median_score,
+        "min_share": table.min_share,
+        "sections": [
+            {
+                "dimension": list(section.dimension),
+                "unknown": section.unknown,
+                "excluded": [_name(c) for c in section.excluded],
+                "rows": [
+                    {
+                        "category": _name(r.category),
+                        "n": r.n,
+                        "selected": r.selected,
+                        "rate": number(r.rate),
+                        "impact_ratio": number(r.impact_ratio),
+                        "excluded": r.excluded,
+                    }
+                    for r in section.rows
+                ],
+            }
+            for section in table.sections
+        ],
+    }
 
 
 def where_text(window: Any) -> str:

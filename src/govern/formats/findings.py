@@ -20,6 +20,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from govern.formats.fairness import detail_tables
 from govern.formats.render import to_json, to_text
 from govern.models import CheckResult, Decision, Finding, Severity, Status, sort_findings
 
@@ -149,6 +150,16 @@ def render_table(result: CheckResult, *, width: int = 160, color: bool = False) 
                 Text(value_and_threshold(f) or "—"),
                 Text(f.message),
             )
+        parts.append(table)
+    for detail in detail_tables(ordered(result.findings)):
+        parts.append(Text(detail.title, style="bold"))
+        table = Table(expand=False)
+        for name in detail.header:
+            table.add_column(
+                name, overflow="fold", justify="left" if name in ("group", "category") else "right"
+            )
+        for row in detail.rows:
+            table.add_row(*(Text(cell) for cell in row))
         parts.append(table)
     failed = result.decision is Decision.failed
     parts.append(Text(decision_line(result), style="bold red" if failed else "bold green"))

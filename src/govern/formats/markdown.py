@@ -12,6 +12,7 @@ line breaks become ``<br>``, so a message never breaks a row.
 
 from __future__ import annotations
 
+from govern.formats.fairness import detail_tables
 from govern.formats.findings import (
     STATUS_LABEL,
     STATUS_ORDER,
@@ -151,6 +152,17 @@ def render_markdown(result: CheckResult) -> str:
     else:
         out.append("No findings: no policy rule applied to a model version in scope.")
     out += ["", "</details>", ""]
+
+    details = detail_tables(findings)
+    if details:
+        out += ["<details>", "<summary>Fairness by group</summary>", ""]
+        for detail in details:
+            out += [f"**{escape_cell(detail.title)}**", ""]
+            out += _table(
+                list(detail.header), [[escape_cell(c) for c in row] for row in detail.rows]
+            )
+            out.append("")
+        out += ["</details>", ""]
 
     waived = [f for f in findings if f.status is Status.waived]
     if waived:
