@@ -110,6 +110,11 @@ def generated_log(spec: Mapping[str, Any], path: Path) -> Path:
     df["approved"] = (df["score"] > cut).astype(int)
     if spec.get("no_labels"):
         df["default"] = None
+    if spec.get("pending_labels"):  # the most recent outcomes are not known yet: NaN
+        df["default"] = df["default"].astype(float)
+        df.loc[int(n * (1 - spec["pending_labels"])) :, "default"] = np.nan
+    if spec.get("label_values"):  # e.g. a three-valued outcome
+        df["default"] = rng.choice(spec["label_values"], n)
     df.to_parquet(path)
     return path
 

@@ -175,7 +175,9 @@ class Fairness:
         if needs_labels:
             con.execute(
                 'CREATE OR REPLACE TEMP VIEW "__govern_fair_labelled" AS '
-                'SELECT * FROM "__govern_fair" WHERE __label IS NOT NULL'
+                'SELECT * FROM "__govern_fair" WHERE __label IS NOT NULL '
+                # NaN is "no label yet" too (a float column of pending outcomes)
+                "AND NOT coalesce(isnan(TRY_CAST(__label AS DOUBLE)), false)"
             )
             relation = "__govern_fair_labelled"
             (labelled,) = con.execute('SELECT count(*) FROM "__govern_fair_labelled"').fetchone()
@@ -194,7 +196,7 @@ class Fairness:
             )  # fmt: skip
         except (GovernError, ValueError) as exc:
             message = exc.message if isinstance(exc, GovernError) else str(exc)
-            return [*ll144, missing(message)]
+            return [*ll144, missing(user_names(message, spans))]
         groupings = [(s,) for s in sensitive]
         if p.get("intersect") and len(sensitive) > 1:
             groupings.append(tuple(sensitive))
@@ -356,6 +358,16 @@ def ll144_json(table: Any) -> dict[str, Any]:
             for section in table.sections
         ],
     }
+
+
+def user_names(message: str, spans: Sequence[Any]) -> str:
+    """A metrics message with the standard columns (``'__label'``) named as the user mapped them."""
+    for role in ("label", "prediction", "score"):
+        mapped = next((log.mapping[role] for log in spans if log.mapping.get(role)), None)
+        name = f"{role} column {mapped}" if mapped else f"{role} column"
+        message = message.replace(f"columns '__{role}'", f"the {name}")
+        message = message.replace(f"column '__{role}'", f"{name}").replace(f"'__{role}'", name)
+    return message
 
 
 def where_text(window: Any) -> str:
