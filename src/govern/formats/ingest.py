@@ -73,7 +73,14 @@ def render_table(
     totals = report.totals()
     parts.append(
         f"{len(report.loaded)} loaded ({totals.get('models', 0)} model records, "
-        f"{totals.get('versions', 0)} versions, {totals.get('runs', 0)} runs), "
+        f"{totals.get('versions', 0)} versions, {totals.get('runs', 0)} runs"
+        + (
+            f", {totals['monitoring_reports']} monitoring reports with "
+            f"{totals.get('monitoring_results', 0)} results"
+            if totals.get("monitoring_reports")
+            else ""
+        )
+        + "), "
         f"{len(report.unchanged)} unchanged (same bytes as before), "
         f"{len(report.skipped)} skipped."
     )

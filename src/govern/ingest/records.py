@@ -11,7 +11,7 @@ records. The store writes a batch in one transaction. Conventions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -197,4 +197,25 @@ class Batch:
             "metrics": sum(len(r.metrics) for r in self.runs),
             "datasets": sum(len(r.datasets) for r in self.runs),
             "artifacts": sum(len(r.artifacts) for r in self.runs),
+            **self._extra_counts(),
         }
+
+    def _extra_counts(self) -> dict[str, int]:
+        """Count the records of other families kept in :attr:`extra`.
+
+        An entry that holds lists of records (monitoring: ``MonitoringRecords`` with
+        ``reports`` and ``results``) counts each list as ``<key>_<field>``, e.g.
+        ``monitoring_reports`` and ``monitoring_results``. Entries without lists (a planned
+        prediction-log load) add nothing: their rows are counted by their own writer.
+        """
+        out: dict[str, int] = {}
+        for key, records in sorted(self.extra.items()):
+            for record in records:
+                if not is_dataclass(record) or isinstance(record, type):
+                    continue
+                for f in fields(record):
+                    value = getattr(record, f.name)
+                    if isinstance(value, list):
+                        name = f"{key}_{f.name}"
+                        out[name] = out.get(name, 0) + len(value)
+        return out
