@@ -231,6 +231,19 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (report_id, seq)
     );
     """,
+    # 5: periodic fairness reviews (govern review), each result kept to compare the next against
+    """
+    CREATE TABLE reviews (
+        id          BIGINT PRIMARY KEY,
+        model       VARCHAR NOT NULL,
+        version     VARCHAR,
+        period      VARCHAR NOT NULL,
+        created_at  TIMESTAMP NOT NULL,
+        params      JSON NOT NULL,
+        result      JSON NOT NULL,
+        result_sha256 VARCHAR NOT NULL
+    );
+    """,
 )
 
 #: The schema version this govern writes.

@@ -1,0 +1,1191 @@
+"""Periodic fairness review of a model's production decisions over calendar windows.
+
+``govern review`` (this module is its core) cuts a model's current prediction logs into
+calendar windows (``month`` or ``quarter``; from the logs' time span, or ``start``/``end``)
+and, in every window, for each sensitive feature and their intersection:
+
+* the **group metrics** (fairlearn names): ``count``, ``selection_rate``, ``mean_score`` when a
+  score is mapped and every reviewed row has one, and -- when the window has ground-truth
+  labels -- ``true_positive_rate``, ``false_positive_rate``, ``accuracy``, ``precision``;
+* the **disparities**: demographic parity difference/ratio, equalized odds difference/ratio,
+  equal opportunity difference and the smallest impact ratio (selection rate over the most
+  favoured group's, the four-fifths rule; or over a policy's ``reference_group``), with a
+  seeded bootstrap interval when ``confidence`` is set;
+* an **LL144 table** (selection rates and impact ratios by sex, race/ethnicity and both) when
+  sex- or race-like columns are named or found among the sensitive columns.
+
+Counts come from DuckDB: one ``GROUPING SETS`` scan over all windows at once (the window is a
+control column of :func:`govern.metrics.fairness.group_counts`), a second one over the labelled
+rows when only some rows have labels, and one LL144 scan per window. No row reaches Python.
+
+Rows and groups are never silently dropped. Rows without a prediction or with a missing
+sensitive value are counted per window (``missing_prediction``, ``missing_sensitive``) and
+left out of the metrics. Groups with fewer than ``min_group_size`` rows (labelled rows, for
+label metrics) are listed as ``excluded`` and left out of the disparities. A window without
+rows, a feature with fewer than two large-enough groups and a label metric without labels are
+``not_evaluated`` with the reason.
+
+**Trend and regressions.** Every disparity is compared with the same feature's value in the
+latest earlier evaluated window (of this review, else of the stored review) and with the same
+window of the last stored review of the model and period. A **regression** is flagged when a
+disparity moved the wrong way (a difference up, a ratio down) by more than ``tolerance``
+(absolute), or when it no longer meets a bound of a ``check: fairness`` policy rule that the
+earlier value met. Regression decisions use point estimates; intervals are reported.
+
+The result is JSON-ready data (schema ``govern.review/v1``, see :data:`SCHEMA`), rendered by
+:mod:`govern.formats.review` and stored by :mod:`govern.store.reviews`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from govern.checks.drift import periods
+from govern.errors import UsageError
+from govern.store import predictions
+from govern.store import reviews as stored_reviews
+from govern.store.predictions import Window
+
+if TYPE_CHECKING:
+    from govern.metrics.fairness import GroupCounts
+    from govern.policy.loader import PolicySet
+    from govern.store.store import Store
+
+__all__ = [
+    "DISPARITIES",
+    "PERIODS",
+    "SCHEMA",
+    "Disparity",
+    "ReviewOptions",
+    "ReviewResult",
+    "calendar_windows",
+    "parse_bound",
+    "review",
+]
+
+SCHEMA = "govern.review/v1"
+PERIODS: tuple[str, ...] = ("month", "quarter")
+Period = Literal["month", "quarter"]
+
+#: Group metrics reported per group; the label metrics only for labelled rows.
+SELECTION_METRICS: tuple[str, ...] = ("selection_rate",)
+LABEL_METRICS: tuple[str, ...] = (
+    "true_positive_rate",
+    "false_positive_rate",
+    "accuracy",
+    "precision",
+)
+
+#: Column names recognised as sex and race/ethnicity for the LL144 table (case-insensitive).
+SEX_NAMES = frozenset({"sex", "gender"})
+RACE_NAMES = frozenset({"race", "ethnicity", "race_ethnicity", "race/ethnicity"})
+
+_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """A disparity the review computes: its name, kind and whether it needs labels.
+
+    ``kind`` is ``difference`` (0 is parity; up is worse) or ``ratio`` (1 is parity; down is
+    worse).
+    """
+
+    name: str
+    kind: Literal["difference", "ratio"]
+    needs_labels: bool
+    description: str
+
+    @property
+    def worse_sign(self) -> int:
+        """+1 when a rise is worse (differences), -1 when a fall is (ratios)."""
+        return 1 if self.kind == "difference" else -1
+
+
+DISPARITIES: tuple[Disparity, ...] = (
+    Disparity(
+        "demographic_parity_difference",
+        "difference",
+        False,
+        "largest minus smallest selection rate",
+    ),
+    Disparity("demographic_parity_ratio", "ratio", False, "smallest over largest selection rate"),
+    Disparity(
+        "impact_ratio",
+        "ratio",
+        False,
+        "smallest selection rate over the reference group's (four-fifths rule)",
+    ),
+    Disparity(
+        "equalized_odds_difference", "difference", True, "larger of the TPR and FPR differences"
+    ),
+    Disparity("equalized_odds_ratio", "ratio", True, "smaller of the TPR and FPR ratios"),
+    Disparity(
+        "equal_opportunity_difference",
+        "difference",
+        True,
+        "largest minus smallest true positive rate",
+    ),
+)
+
+#: Further disparities computed when a policy rule bounds them.
+_EXTRA: dict[str, Disparity] = {
+    d.name: d
+    for d in (
+        Disparity("accuracy_difference", "difference", True, "largest minus smallest accuracy"),
+        Disparity(
+            "true_positive_rate_difference",
+            "difference",
+            True,
+            "largest minus smallest true positive rate",
+        ),
+        Disparity(
+            "false_positive_rate_difference",
+            "difference",
+            True,
+            "largest minus smallest false positive rate",
+        ),
+    )
+}
+#: Policy metric names that are another name of a review disparity.
+_ALIASES = {"selection_rate_ratio": "impact_ratio"}
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """What to review: the model, the period and the knobs (see the module docstring).
+
+    ``start`` is inclusive and ``end`` exclusive (naive UTC); ``None`` takes the logs' span.
+    ``sensitive`` ``None`` takes the columns mapped at ingest; ``intersect`` ``None`` means
+    yes with two or more. ``pos_label`` ``None`` takes the policy rules' ``pos_label``, else 1.
+    ``ll144_sex``/``ll144_race`` ``None`` look for a sex-/race-like sensitive column.
+    """
+
+    model: str
+    version: str | None = None
+    period: Period = "month"
+    start: datetime | None = None
+    end: datetime | None = None
+    sensitive: tuple[str, ...] | None = None
+    intersect: bool | None = None
+    policies: PolicySet | None = None
+    min_group_size: int = 30
+    confidence: float | None = None
+    tolerance: float = 0.05
+    n_boot: int = 1000
+    seed: int = 0
+    pos_label: Any = None
+    ll144_sex: str | None = None
+    ll144_race: str | None = None
+    compare: bool = True
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """A review: its JSON-ready ``data`` (``govern.review/v1``) and the options to store."""
+
+    data: dict[str, Any]
+    params: dict[str, Any]
+    compared_to: stored_reviews.StoredReview | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def regressions(self) -> list[dict[str, Any]]:
+        """Every regression flagged (may be empty)."""
+        return list(self.data["regressions"])
+
+
+# --------------------------------------------------------------------------------------------
+# Windows
+
+
+def parse_bound(text: str, *, end: bool) -> datetime:
+    """A ``--from``/``--to`` date: ``YYYY-MM-DD`` or ``YYYY-MM`` (naive UTC).
+
+    A start is the first instant of the day (month); an end is inclusive, so the instant
+    returned is the first one *after* that day (month).
+    """
+    value = text.strip()
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+            day = date.fromisoformat(value + "-01")
+            if not end:
+                return datetime(day.year, day.month, 1)
+            nxt = (datetime(day.year, day.month, 1) + timedelta(days=32)).replace(day=1)
+            return nxt
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{'--to' if end else '--from'} {text!r} is not a date.",
+            hint="Write YYYY-MM-DD (e.g. 2026-03-31) or YYYY-MM (a whole month).",
+        ) from None
+    moment = datetime(day.year, day.month, day.day)
+    return moment + timedelta(days=1) if end else moment
+
+
+def _label(start: datetime, period: Period) -> str:
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year:04d}-{start.month:02d}"
+
+
+def calendar_windows(first: datetime, last: datetime, period: Period) -> list[Window]:
+    """Calendar months or quarters covering ``[first, last]`` (months from :func:`periods`)."""
+    if period == "month":
+        return periods(first, last, "month")
+    q_first = first.replace(
+        month=(first.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    q_last = datetime(last.year, (last.month - 1) // 3 * 3 + 3, 1)
+    months = periods(q_first, q_last, "month")
+    return [Window(months[i].start, months[i + 2].end) for i in range(0, len(months), 3)]
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One reviewed window: its index (the control value), label and bounds."""
+
+    index: int
+    label: str
+    start: datetime
+    end: datetime
+    partial: bool
+
+
+def _slots(first: datetime, last: datetime, period: Period, clip: Window) -> list[_Slot]:
+    out = []
+    for i, w in enumerate(calendar_windows(first, last, period)):
+        assert w.start is not None and w.end is not None
+        start = max(w.start, clip.start) if clip.start else w.start
+        end = min(w.end, clip.end) if clip.end else w.end
+        out.append(_Slot(i, _label(w.start, period), start, end, (start, end) != (w.start, w.end)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ts(moment: datetime) -> str:
+    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+
+
+def _num(value: float | None) -> float | None:
+    """A finite float for JSON, else None."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _plain(value: Any) -> Any:
+    """A group value as JSON (str/int/float/bool kept; anything else as text)."""
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def _name(group: Sequence[Any]) -> str:
+    return "×".join(str(v) for v in group)
+
+
+def _iso(moment: datetime) -> str:
+    if moment.time() == datetime.min.time():
+        return moment.date().isoformat()
+    return moment.isoformat()
+
+
+# --------------------------------------------------------------------------------------------
+# Policy bounds
+
+
+@dataclass(frozen=True)
+class _Bound:
+    rule: str
+    metric: str
+    low: float | None
+    high: float | None
+    sensitive: tuple[str, ...] | None
+    intersect: bool
+
+    def applies(self, grouping: tuple[str, ...], all_sensitive: Sequence[str]) -> bool:
+        wanted = self.sensitive or tuple(all_sensitive)
+        if len(grouping) == 1:
+            return grouping[0] in wanted
+        return self.intersect and set(grouping) <= set(wanted)
+
+    def met(self, value: float) -> bool:
+        if self.low is not None and value < self.low - _EPS:
+            return False
+        return not (self.high is not None and value > self.high + _EPS)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule}
+        if self.low is not None:
+            out["min"] = self.low
+        if self.high is not None:
+            out["max"] = self.high
+        return out
+
+
+def _policy_terms(
+    policies: PolicySet | None, model: str
+) -> tuple[list[_Bound], Any, Any, list[dict[str, Any]]]:
+    """Bounds of ``check: fairness`` rules applying to the model, pos_label, reference, refs."""
+    if policies is None:
+        return [], None, None, []
+    bounds: list[_Bound] = []
+    pos: dict[str, Any] = {}
+    refs: dict[str, Any] = {}
+    used = []
+    for policy in policies.policies:
+        if not policy.scope.matches_model(model):
+            continue
+        used.append(
+            {
+                "id": policy.id,
+                "version": policy.version,
+                "path": str(policy.path),
+                "sha256": policy.sha256,
+            }
+        )
+        for rule in policy.rules:
+            if rule.check != "fairness":
+                continue
+            p = rule.params
+            metric = _ALIASES.get(str(p.get("metric")), str(p.get("metric")))
+            if "pos_label" in p:
+                pos[rule.id] = p["pos_label"]
+            if "reference_group" in p:
+                refs[rule.id] = p["reference_group"]
+            if "min" not in p and "max" not in p:
+                continue
+            sens = p.get("sensitive")
+            bounds.append(
+                _Bound(
+                    rule=rule.id,
+                    metric=metric,
+                    low=float(p["min"]) if "min" in p else None,
+                    high=float(p["max"]) if "max" in p else None,
+                    sensitive=tuple(sens) if sens else None,
+                    intersect=bool(p.get("intersect", False)),
+                )
+            )
+    for name, values in (("pos_label", pos), ("reference_group", refs)):
+        if len({repr(v) for v in values.values()}) > 1:
+            listed = ", ".join(f"{rid}: {v!r}" for rid, v in sorted(values.items()))
+            raise UsageError(
+                f"the fairness rules of the policies disagree on {name} ({listed}).",
+                hint=f"Give every fairness rule of model {model!r} the same {name}.",
+            )
+    pos_label = next(iter(pos.values())) if pos else None
+    reference = next(iter(refs.values())) if refs else None
+    return bounds, pos_label, reference, used
+
+
+# --------------------------------------------------------------------------------------------
+# The review
+
+
+def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResult:
+    """Compute a fairness review (see the module docstring); nothing is written.
+
+    Raises :class:`~govern.errors.UsageError` for bad input: an unknown model, no current
+    log, an unknown column, no timestamps, an unknown version or bad options.
+    """
+    o = options
+    _check_options(o)
+    bounds, policy_pos, reference_group, policy_refs = _policy_terms(o.policies, o.model)
+    pos_label = o.pos_label if o.pos_label is not None else policy_pos
+    if pos_label is None:
+        pos_label = 1
+
+    logs = predictions.logs(store, model=o.model, role="current")
+    if not logs:
+        known = sorted({log.model for log in predictions.logs(store, role="current")})
+        raise UsageError(
+            f"no current prediction log of model {o.model!r} is in the store"
+            + (f" (models with logs: {', '.join(known)})." if known else "."),
+            hint=f"Load one with `govern ingest LOG --model {o.model} --role current "
+            "--timestamp TS --prediction COL --sensitive COL ...`.",
+        )
+    if not any("prediction" in log.mapping for log in logs):
+        raise UsageError(
+            f"the prediction logs of model {o.model!r} have no prediction column mapped.",
+            hint="Ingest them again into a fresh store with --prediction COL.",
+        )
+    versioned = any(log.version or "model_version" in log.mapping for log in logs)
+    if o.version is not None and not versioned:
+        raise UsageError(
+            f"the prediction logs of model {o.model!r} carry no model version, so --version "
+            f"{o.version} cannot select rows.",
+            hint="Drop --version, or ingest the logs with --version V or --version-column COL.",
+        )
+    con = store.con
+    base = "__govern_review_all"
+    predictions.relation(store, base, model=o.model, role="current", version=o.version)
+    columns = [str(r[0]) for r in con.execute(f"DESCRIBE {_q(base)}").fetchall()]
+    if o.version is not None:
+        found = [r[0] for r in con.execute(f"SELECT DISTINCT __version FROM {_q(base)}").fetchall()]
+        if not found:
+            every = "__govern_review_versions"
+            predictions.relation(store, every, model=o.model, role="current")
+            rows = con.execute(
+                f"SELECT DISTINCT __version FROM {_q(every)} ORDER BY 1 NULLS LAST"
+            ).fetchall()
+            names = ", ".join(str(r[0]) for r in rows if r[0] is not None) or "none"
+            raise UsageError(
+                f"model {o.model!r} has no prediction rows of version {o.version!r} "
+                f"(versions in its logs: {names}).",
+                hint="Pick one of those versions, or drop --version to review every version.",
+            )
+
+    visible = [c for c in columns if not c.startswith("__")]
+    sensitive = (
+        list(o.sensitive)
+        if o.sensitive
+        else list(dict.fromkeys(s for log in logs for s in log.sensitive))
+    )
+    if not sensitive:
+        raise UsageError(
+            f"no sensitive column is mapped for model {o.model!r}.",
+            hint="Pass --sensitive COL (repeatable), or map them at ingest with --sensitive.",
+        )
+    if len(set(sensitive)) != len(sensitive):
+        raise UsageError(f"--sensitive names a column twice: {', '.join(sensitive)}.")
+    _known_columns(sensitive, visible, "--sensitive")
+    sex, race = _ll144_columns(o, sensitive)
+    _known_columns([c for c in (sex, race) if c], visible, "--ll144-sex/--ll144-race")
+    intersect = (
+        (len(sensitive) > 1) if o.intersect is None else (o.intersect and len(sensitive) > 1)
+    )
+
+    # time span and windows
+    clip = Window(o.start, o.end)
+    span = con.execute(
+        f"SELECT min(__ts), max(__ts), count(*), count(*) - count(__ts) FROM {_q(base)}"
+    ).fetchall()[0]
+    if span[2] and span[0] is None:
+        raise UsageError(
+            f"the prediction logs of model {o.model!r} have no timestamps, so they cannot be "
+            "cut into calendar windows.",
+            hint="Ingest them again into a fresh store with --timestamp COL.",
+        )
+    first = o.start if o.start is not None else span[0]
+    last = (o.end - timedelta(microseconds=1)) if o.end is not None else span[1]
+    if first is None or last is None:
+        raise UsageError(
+            f"model {o.model!r} has no timestamped prediction rows to review.",
+            hint="Ingest a current log with --timestamp COL, or pass --from and --to.",
+        )
+    slots = _slots(first, last, o.period, clip)
+
+    # keyed rows, profile per window (one scan)
+    keyed = "__govern_review_keyed"
+    case = " ".join(
+        f"WHEN __ts >= {_ts(s.start)} AND __ts < {_ts(s.end)} THEN {s.index}" for s in slots
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_q(keyed)} AS SELECT * FROM "
+        f"(SELECT *, CASE {case} END AS __window FROM {_q(base)}) WHERE __window IS NOT NULL"
+    )
+    sens_null = " OR ".join(f"{_q(s)} IS NULL" for s in sensitive)
+    valid = f"__prediction IS NOT NULL AND NOT ({sens_null})"
+    profile_rows = con.execute(
+        f"SELECT __window, count(*), "
+        f"sum(CASE WHEN __prediction IS NULL THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {sens_null} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {valid} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {valid} AND __label IS NOT NULL THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {valid} AND __score IS NOT NULL THEN 1 ELSE 0 END) "
+        f"FROM {_q(keyed)} GROUP BY __window"
+    ).fetchall()
+    profile = {int(r[0]): [int(v or 0) for v in r[1:]] for r in profile_rows}
+    usable = sum(p[3] for p in profile.values())
+    labelled = sum(p[4] for p in profile.values())
+    scored = sum(p[5] for p in profile.values())
+    has_score = any("score" in log.mapping for log in logs)
+    notes: list[str] = []
+    use_score = has_score and usable > 0 and scored == usable
+    if has_score and usable and scored < usable:
+        notes.append(
+            f"{usable - scored} reviewed row(s) have no score: mean_score is not reported."
+        )
+
+    rows_view = "__govern_review_rows"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_q(rows_view)} AS SELECT * FROM {_q(keyed)} WHERE {valid}"
+    )
+    sel_counts: list[GroupCounts] = []
+    lab_counts: list[GroupCounts] = []
+    if usable:
+        from govern.metrics.fairness import group_counts
+
+        all_labelled = labelled == usable
+        sel_counts = group_counts(
+            con,
+            rows_view,
+            label="__label" if all_labelled else None,
+            prediction="__prediction",
+            sensitive=sensitive,
+            score="__score" if use_score else None,
+            pos_label=pos_label,
+            intersect=intersect,
+            controls=("__window",),
+        )
+        if all_labelled:
+            lab_counts = sel_counts
+        elif labelled:
+            lab_view = "__govern_review_labelled"
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {_q(lab_view)} AS "
+                f"SELECT * FROM {_q(rows_view)} WHERE __label IS NOT NULL"
+            )
+            lab_counts = group_counts(
+                con,
+                lab_view,
+                label="__label",
+                prediction="__prediction",
+                sensitive=sensitive,
+                pos_label=pos_label,
+                intersect=intersect,
+                controls=("__window",),
+            )
+
+    groupings: list[tuple[str, ...]] = [(s,) for s in sensitive]
+    if intersect:
+        groupings.append(tuple(sensitive))
+    metrics = _disparities(bounds)
+    by_key_sel = _index(sel_counts)
+    by_key_lab = _index(lab_counts)
+
+    windows: list[dict[str, Any]] = []
+    for slot in slots:
+        prof = profile.get(slot.index, [0, 0, 0, 0, 0, 0])
+        win: dict[str, Any] = {
+            "label": slot.label,
+            "start": _iso(slot.start),
+            "end": _iso(slot.end),
+            "partial": slot.partial,
+            "rows": prof[0],
+            "missing_prediction": prof[1],
+            "missing_sensitive": prof[2],
+            "reviewed": prof[3],
+            "labelled": prof[4],
+            "scored": prof[5],
+        }
+        if prof[0] == 0:
+            win.update(
+                status="not_evaluated", reason="no records in this window", features=[], ll144=None
+            )
+        elif prof[3] == 0:
+            win.update(
+                status="not_evaluated",
+                reason="every record of this window lacks a prediction or a sensitive value",
+                features=[],
+                ll144=None,
+            )
+        else:
+            win["status"] = "evaluated"
+            win["reason"] = None
+            win["features"] = [
+                _feature(
+                    grouping,
+                    slot.index,
+                    by_key_sel,
+                    by_key_lab,
+                    metrics,
+                    o,
+                    reference_group,
+                    bounds,
+                    sensitive,
+                    use_score,
+                )
+                for grouping in groupings
+            ]
+            win["ll144"] = _ll144(con, keyed, slot.index, sex, race, pos_label)
+        windows.append(win)
+
+    params: dict[str, Any] = {
+        "model": o.model,
+        "version": o.version,
+        "period": o.period,
+        "from": _iso(o.start) if o.start else None,
+        "to": _iso(o.end) if o.end else None,
+        "sensitive": sensitive,
+        "intersect": intersect,
+        "min_group_size": o.min_group_size,
+        "tolerance": o.tolerance,
+        "confidence": o.confidence,
+        "n_boot": o.n_boot if o.confidence else None,
+        "seed": o.seed if o.confidence else None,
+        "pos_label": _plain(pos_label),
+        "reference_group": _plain(reference_group),
+        "ll144": {"sex": sex, "race": race} if (sex or race) else None,
+        "policies": policy_refs,
+        "metrics": [m.name for m in metrics],
+    }
+    stored = (
+        stored_reviews.latest(store, model=o.model, version=o.version, period=o.period)
+        if o.compare
+        else None
+    )
+    warnings = list(notes)
+    if span[3]:
+        warnings.append(
+            f"{span[3]} record(s) have no timestamp and belong to no window: they are not reviewed."
+        )
+    if stored is not None:
+        if not stored.verified():
+            warnings.append(
+                f"stored review #{stored.id} no longer matches its digest (it was edited); "
+                "compared with it anyway."
+            )
+        for key in ("sensitive", "pos_label", "min_group_size"):
+            if stored.params.get(key) != params[key]:
+                warnings.append(
+                    f"stored review #{stored.id} used {key} {stored.params.get(key)!r}, this "
+                    f"review {params[key]!r}: values may not be comparable."
+                )
+    regressions = _compare(windows, metrics, stored, o.tolerance)
+    trend = _trend(windows, metrics, groupings)
+    evaluated = sum(1 for w in windows if w["status"] == "evaluated")
+    violations = sum(
+        1
+        for w in windows
+        for f in w["features"]
+        for d in f["disparities"]
+        if any(not b["met"] for b in d["bounds"])
+    )
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "model": o.model,
+        "version": o.version,
+        "period": o.period,
+        "generated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "params": params,
+        "span": {
+            "start": _iso(slots[0].start) if slots else None,
+            "end": _iso(slots[-1].end) if slots else None,
+            "first_record": span[0].isoformat() if span[0] else None,
+            "last_record": span[1].isoformat() if span[1] else None,
+            "records": int(span[2]),
+            "untimed_records": int(span[3]),
+        },
+        "compared_to": stored.ref() if stored else None,
+        "decision": "regression" if regressions else "ok",
+        "summary": {
+            "windows": len(windows),
+            "evaluated": evaluated,
+            "not_evaluated": len(windows) - evaluated,
+            "regressions": len(regressions),
+            "bound_violations": violations,
+        },
+        "disparities": [
+            {
+                "metric": m.name,
+                "kind": m.kind,
+                "needs_labels": m.needs_labels,
+                "description": m.description,
+            }
+            for m in metrics
+        ],
+        "windows": windows,
+        "trend": trend,
+        "regressions": regressions,
+        "warnings": warnings,
+    }
+    return ReviewResult(data=data, params=params, compared_to=stored, warnings=tuple(warnings))
+
+
+def store_review(
+    store: Store, result: ReviewResult, *, now: datetime
+) -> stored_reviews.StoredReview:
+    """Append a review's result to the store (one transaction)."""
+    d = result.data
+    return stored_reviews.append(
+        store,
+        model=d["model"],
+        version=d["version"],
+        period=d["period"],
+        params=result.params,
+        result=d,
+        now=now,
+    )
+
+
+def _check_options(o: ReviewOptions) -> None:
+    if o.period not in PERIODS:
+        raise UsageError(f"--period must be month or quarter, not {o.period!r}.")
+    if o.min_group_size < 1:
+        raise UsageError(f"--min-group-size must be at least 1, not {o.min_group_size}.")
+    if not (o.tolerance >= 0 and math.isfinite(o.tolerance)):
+        raise UsageError(f"--tolerance must be a number of at least 0, not {o.tolerance}.")
+    if o.confidence is not None and not 0 < o.confidence < 1:
+        raise UsageError(
+            f"--confidence must lie strictly between 0 and 1, not {o.confidence}.",
+            hint="For a 95% interval write --confidence 0.95.",
+        )
+    if o.n_boot < 100:
+        raise UsageError(f"n_boot must be at least 100, not {o.n_boot}.")
+    if o.start is not None and o.end is not None and o.start >= o.end:
+        raise UsageError(
+            f"--from {o.start.date()} is not before --to {(o.end - timedelta(days=1)).date()}.",
+            hint="Give the first day of the review with --from and its last day with --to.",
+        )
+
+
+def _known_columns(wanted: Iterable[str], visible: Sequence[str], option: str) -> None:
+    import difflib
+
+    for column in wanted:
+        if column not in visible:
+            close = difflib.get_close_matches(column, visible, n=1)
+            hint = f"Did you mean {close[0]!r}? " if close else ""
+            raise UsageError(
+                f"{option} names column {column!r}, which the prediction logs do not have.",
+                hint=f"{hint}Columns: {', '.join(visible)}.",
+            )
+
+
+def _ll144_columns(o: ReviewOptions, sensitive: Sequence[str]) -> tuple[str | None, str | None]:
+    sex, race = o.ll144_sex, o.ll144_race
+    if sex is None and race is None:
+        sex = next((s for s in sensitive if s.lower() in SEX_NAMES), None)
+        race = next((s for s in sensitive if s.lower() in RACE_NAMES), None)
+    return sex, race
+
+
+def _disparities(bounds: Sequence[_Bound]) -> list[Disparity]:
+    out = list(DISPARITIES)
+    for b in bounds:
+        extra = _EXTRA.get(b.metric)
+        if extra is not None and extra not in out:
+            out.append(extra)
+    return out
+
+
+def _index(
+    counts: Sequence[GroupCounts],
+) -> dict[tuple[tuple[Any, ...], tuple[str, ...]], list[GroupCounts]]:
+    out: dict[tuple[tuple[Any, ...], tuple[str, ...]], list[GroupCounts]] = {}
+    for c in counts:
+        out.setdefault((c.control, c.grouping), []).append(c)
+    return out
+
+
+def _statistic(
+    metric: Disparity, grouping: tuple[str, ...], control: tuple[Any, ...], reference: Any
+) -> Callable[[Sequence[GroupCounts]], float]:
+    """The function of a grouping's counts giving one disparity."""
+    from govern.metrics import fairness as f
+
+    name = metric.name
+
+    def run(counts: Sequence[GroupCounts]) -> float:
+        if name == "demographic_parity_difference":
+            return f.demographic_parity_difference(counts, grouping, control=control)
+        if name == "demographic_parity_ratio":
+            return f.demographic_parity_ratio(counts, grouping, control=control)
+        if name == "impact_ratio":
+            ratios = f.impact_ratios(counts, grouping, reference_group=reference, control=control)
+            values = [v for v in ratios.values() if not math.isnan(v)]
+            return min(values) if values else math.nan
+        if name == "equalized_odds_difference":
+            return f.equalized_odds_difference(counts, grouping, control=control)
+        if name == "equalized_odds_ratio":
+            return f.equalized_odds_ratio(counts, grouping, control=control)
+        if name == "equal_opportunity_difference":
+            return f.equal_opportunity_difference(counts, grouping, control=control)
+        base = name.removesuffix("_difference")
+        return f.disparity(counts, grouping, base, method="difference", control=control)
+
+    return run
+
+
+def _group_rows(
+    sel: Sequence[GroupCounts], lab: Mapping[tuple[Any, ...], GroupCounts], use_score: bool
+) -> list[dict[str, Any]]:
+    from govern.metrics.fairness import GROUP_METRICS
+
+    rows = []
+    for c in sel:
+        if c.n == 0:
+            continue
+        row: dict[str, Any] = {
+            "group": _name(c.group),
+            "values": [_plain(v) for v in c.group],
+            "n": c.n,
+            "selection_rate": _num(GROUP_METRICS["selection_rate"](c)),
+        }
+        if use_score:
+            row["mean_score"] = _num(GROUP_METRICS["mean_score"](c))
+        lc = lab.get(c.group)
+        row["labelled"] = lc.n if lc is not None else 0
+        if lc is not None and lc.n > 0:
+            for name in LABEL_METRICS:
+                row[name] = _num(GROUP_METRICS[name](lc))
+        rows.append(row)
+    return rows
+
+
+def _feature(
+    grouping: tuple[str, ...],
+    window: int,
+    by_sel: Mapping[tuple[tuple[Any, ...], tuple[str, ...]], list[GroupCounts]],
+    by_lab: Mapping[tuple[tuple[Any, ...], tuple[str, ...]], list[GroupCounts]],
+    metrics: Sequence[Disparity],
+    o: ReviewOptions,
+    reference_group: Any,
+    bounds: Sequence[_Bound],
+    sensitive: Sequence[str],
+    use_score: bool,
+) -> dict[str, Any]:
+    """Group metrics and disparities of one grouping in one window."""
+    from govern.metrics.fairness import bootstrap_ci
+
+    control = (window,)
+    sel = by_sel.get((control, grouping), [])
+    lab = by_lab.get((control, grouping), [])
+    lab_by_group = {c.group: c for c in lab}
+    members = [c for c in sel if c.n > 0]
+    kept = [c for c in members if c.n >= o.min_group_size]
+    kept_lab = [c for c in lab if c.n >= o.min_group_size]
+    min_size = o.min_group_size
+    excluded = []
+    for c in members:
+        n_lab = lab_by_group[c.group].n if c.group in lab_by_group else 0
+        if c.n < min_size:
+            excluded.append({"group": _name(c.group), "n": c.n, "labelled": n_lab, "from": "all"})
+        elif 0 < n_lab < min_size:
+            excluded.append(
+                {"group": _name(c.group), "n": c.n, "labelled": n_lab, "from": "label_metrics"}
+            )
+    absent = [_name(c.group) for c in sel if c.n == 0]
+    key = "×".join(grouping)
+    out: dict[str, Any] = {
+        "feature": key,
+        "columns": list(grouping),
+        "groups": _group_rows(sel, lab_by_group, use_score),
+        "excluded": excluded,
+        "absent": absent,
+    }
+    if len(kept) < 2:
+        out["status"] = "not_evaluated"
+        out["reason"] = (
+            f"fewer than two groups with at least {min_size} records ({len(members)} group(s), "
+            f"{sum(1 for c in members if c.n < min_size)} too small)"
+        )
+    else:
+        out["status"] = "evaluated"
+        out["reason"] = None
+    reference = (
+        reference_group
+        if len(grouping) == 1 and any(c.group == (reference_group,) for c in kept)
+        else None
+    )
+    disparities = []
+    for m in metrics:
+        d: dict[str, Any] = {
+            "metric": m.name,
+            "kind": m.kind,
+            "value": None,
+            "ci": None,
+            "previous": None,
+            "stored": None,
+            "regression": False,
+        }
+        applicable = [b for b in bounds if b.metric == m.name and b.applies(grouping, sensitive)]
+        d["bounds"] = []
+        groups = kept_lab if m.needs_labels else kept
+        if out["status"] != "evaluated":
+            d.update(status="not_evaluated", reason=out["reason"])
+        elif m.needs_labels and not lab:
+            d.update(status="not_evaluated", reason="no ground-truth labels in this window")
+        elif m.needs_labels and len(groups) < 2:
+            d.update(
+                status="not_evaluated",
+                reason=f"fewer than two groups with at least {min_size} labelled records",
+            )
+        else:
+            fn = _statistic(m, grouping, control, reference)
+            value = fn(groups)
+            if math.isnan(value) or math.isinf(value):
+                d.update(
+                    status="not_evaluated", reason="undefined in this window (e.g. every rate is 0)"
+                )
+            else:
+                d.update(status="evaluated", reason=None, value=value)
+                if m.name == "impact_ratio":
+                    d["detail"] = _impact_detail(groups, grouping, control, reference)
+                if o.confidence is not None:
+                    lo, hi = bootstrap_ci(
+                        groups,
+                        grouping,
+                        fn,
+                        n_boot=o.n_boot,
+                        confidence=o.confidence,
+                        seed=o.seed,
+                        control=control,
+                    )
+                    d["ci"] = [_num(lo), _num(hi)]
+                d["bounds"] = [{**b.to_json(), "met": b.met(value)} for b in applicable]
+        if d["status"] != "evaluated":
+            d["bounds"] = [{**b.to_json(), "met": None} for b in applicable]
+        disparities.append(d)
+    out["disparities"] = disparities
+    return out
+
+
+def _impact_detail(
+    groups: Sequence[GroupCounts], grouping: tuple[str, ...], control: tuple[Any, ...], ref: Any
+) -> dict[str, Any]:
+    from govern.metrics.fairness import GROUP_METRICS, impact_ratios
+
+    ratios = impact_ratios(groups, grouping, reference_group=ref, control=control)
+    finite = {g: v for g, v in ratios.items() if not math.isnan(v)}
+    if ref is not None:
+        reference = (ref,)
+    else:
+        best = max(groups, key=lambda c: GROUP_METRICS["selection_rate"](c))
+        reference = best.group
+    lowest = min(finite, key=lambda g: finite[g]) if finite else None
+    return {
+        "reference": _name(reference),
+        "lowest": _name(lowest) if lowest is not None else None,
+        "ratios": {_name(g): _num(v) for g, v in ratios.items()},
+    }
+
+
+def _ll144(
+    con: Any, keyed: str, window: int, sex: str | None, race: str | None, pos_label: Any
+) -> dict[str, Any] | None:
+    if sex is None and race is None:
+        return None
+    from govern.metrics.fairness import ll144_table
+
+    view = "__govern_review_ll144"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_q(view)} AS SELECT * FROM {_q(keyed)} "
+        f"WHERE __window = {int(window)} AND __prediction IS NOT NULL"
+    )
+    table = ll144_table(
+        con, view, sex=sex, race=race, prediction="__prediction", pos_label=pos_label
+    )
+    return {
+        "rate_kind": table.rate_kind,
+        "total": table.total,
+        "min_share": table.min_share,
+        "sections": [
+            {
+                "dimension": list(s.dimension),
+                "unknown": s.unknown,
+                "reference": _name(s.reference) if s.reference is not None else None,
+                "rows": [
+                    {
+                        "category": _name(r.category),
+                        "n": r.n,
+                        "selected": r.selected,
+                        "rate": _num(r.rate),
+                        "impact_ratio": _num(r.impact_ratio),
+                        "excluded": r.excluded,
+                    }
+                    for r in s.rows
+                ],
+            }
+            for s in table.sections
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Trend and regressions
+
+
+def _values(windows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], float | None]:
+    """(window label, feature, metric) -> evaluated value (None when not evaluated)."""
+    out: dict[tuple[str, str, str], float | None] = {}
+    for w in windows:
+        for f in w.get("features") or []:
+            for d in f["disparities"]:
+                out[(w["label"], f["feature"], d["metric"])] = (
+                    d["value"] if d["status"] == "evaluated" else None
+                )
+    return out
+
+
+def _compare(
+    windows: list[dict[str, Any]],
+    metrics: Sequence[Disparity],
+    stored: stored_reviews.StoredReview | None,
+    tolerance: float,
+) -> list[dict[str, Any]]:
+    """Fill each disparity's ``previous``/``stored``/``regression``; return the regressions."""
+    kinds = {m.name: m for m in metrics}
+    old_windows: list[dict[str, Any]] = list(stored.result.get("windows", [])) if stored else []
+    old_values = _values(old_windows)
+    old_by_key = {(w["label"], w["start"], w["end"]): w for w in old_windows}
+    # label -> start of every window known, this review's overriding the stored one's
+    starts: dict[str, str] = {w["label"]: w["start"] for w in old_windows}
+    here = _values(windows)
+    combined = dict(old_values)
+    for w in windows:
+        starts[w["label"]] = w["start"]
+        for key in [k for k in combined if k[0] == w["label"]]:
+            combined[key] = None
+    combined.update(here)
+    out: list[dict[str, Any]] = []
+    for w in windows:
+        same = old_by_key.get((w["label"], w["start"], w["end"]))
+        for f in w.get("features") or []:
+            for d in f["disparities"]:
+                if d["status"] != "evaluated":
+                    continue
+                m = kinds[d["metric"]]
+                value = float(d["value"])
+                earlier = [
+                    (starts[label], label, v)
+                    for (label, feat, met), v in combined.items()
+                    if feat == f["feature"]
+                    and met == m.name
+                    and v is not None
+                    and starts.get(label, "") < w["start"]
+                ]
+                reasons: list[dict[str, Any]] = []
+                if earlier:
+                    _, label, prev = max(earlier)
+                    source = "review" if (label, f["feature"], m.name) in here else "stored"
+                    d["previous"] = {
+                        "window": label,
+                        "value": prev,
+                        "delta": value - prev,
+                        "source": source,
+                    }
+                    reasons += _judge(
+                        m, value, prev, tolerance, d["bounds"], "previous_window", label, d["ci"]
+                    )
+                if same is not None and stored is not None:
+                    old = old_values.get((w["label"], f["feature"], m.name))
+                    if old is not None:
+                        d["stored"] = {"review": stored.id, "value": old, "delta": value - old}
+                        reasons += _judge(
+                            m,
+                            value,
+                            old,
+                            tolerance,
+                            d["bounds"],
+                            "stored_review",
+                            f"review #{stored.id}",
+                            d["ci"],
+                        )
+                if reasons:
+                    d["regression"] = True
+                    for r in reasons:
+                        out.append(
+                            {
+                                "window": w["label"],
+                                "feature": f["feature"],
+                                "metric": m.name,
+                                "kind": m.kind,
+                                "value": value,
+                                **r,
+                            }
+                        )
+    return out
+
+
+def _judge(
+    m: Disparity,
+    value: float,
+    earlier: float,
+    tolerance: float,
+    bounds: Sequence[Mapping[str, Any]],
+    basis: str,
+    against: str,
+    ci: Sequence[float | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The regressions of one value against one earlier value.
+
+    With an interval ``ci`` of the value, a move counts only when the earlier value lies
+    outside it on the better side, and a bound is crossed only when the whole interval lies
+    past it (as ``fail_when: ci`` of the fairness check).
+    """
+    out = []
+    delta = value - earlier
+    worse = m.worse_sign * delta
+    lo, hi = value, value
+    outside = True
+    if ci is not None and ci[0] is not None and ci[1] is not None:
+        lo, hi = float(ci[0]), float(ci[1])
+        outside = earlier < lo - _EPS if m.worse_sign > 0 else earlier > hi + _EPS
+    if worse > tolerance + _EPS and outside:
+        direction = "rose" if delta > 0 else "fell"
+        out.append(
+            {
+                "basis": basis,
+                "reason": "moved",
+                "compared_with": against,
+                "earlier": earlier,
+                "delta": delta,
+                "tolerance": tolerance,
+                "message": f"{m.name} {direction} from {earlier:.4f} ({against}) to {value:.4f} "
+                f"({delta:+.4f}; tolerance {tolerance:g})",
+            }
+        )
+    for b in bounds:
+        if b.get("met") is False:
+            low, high = b.get("min"), b.get("max")
+            met_before = (low is None or earlier >= low - _EPS) and (
+                high is None or earlier <= high + _EPS
+            )
+            past = (low is not None and hi < low - _EPS) or (high is not None and lo > high + _EPS)
+            if met_before and past:
+                limit = f"min {low:g}" if low is not None and value < low else f"max {high:g}"
+                out.append(
+                    {
+                        "basis": basis,
+                        "reason": "bound_crossed",
+                        "compared_with": against,
+                        "earlier": earlier,
+                        "delta": delta,
+                        "rule": b["rule"],
+                        "bound": {k: b[k] for k in ("min", "max") if k in b},
+                        "message": f"{m.name} {value:.4f} crossed {limit} of rule {b['rule']} "
+                        f"(met at {earlier:.4f}, {against})",
+                    }
+                )
+    return out
+
+
+def _trend(
+    windows: Sequence[Mapping[str, Any]],
+    metrics: Sequence[Disparity],
+    groupings: Sequence[tuple[str, ...]],
+) -> list[dict[str, Any]]:
+    """Each feature's disparity series across the windows (None where not evaluated)."""
+    values = _values(windows)
+    out = []
+    for grouping in groupings:
+        feature = "×".join(grouping)
+        for m in metrics:
+            out.append(
+                {
+                    "feature": feature,
+                    "metric": m.name,
+                    "kind": m.kind,
+                    "windows": [w["label"] for w in windows],
+                    "values": [values.get((w["label"], feature, m.name)) for w in windows],
+                }
+            )
+    return out
