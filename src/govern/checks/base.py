@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from govern.inventory import VersionLineage
@@ -70,6 +71,8 @@ class Subject:
     version: VersionLineage
     baseline: BaselineLookup = field(default=lambda model, selector: None)
     data: PredictionData | None = None
+    #: the evaluation time (``--as-of``, aware UTC); ``None``: the checks use the current time
+    as_of: datetime | None = None
 
 
 class CheckKind(Protocol):

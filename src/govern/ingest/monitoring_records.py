@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -127,8 +127,22 @@ def monitoring_batch(
     reports: list[MonitoringReport],
     results: list[MonitoringResult],
 ) -> Batch:
-    """A batch holding the raw document and the monitoring records of one file."""
+    """A batch holding the raw document and the monitoring records of one file.
+
+    ``govern ingest --model NAME [--version V]`` links the reports to that model version
+    (monitoring exports rarely say which model they watched); a link the adapter read from the
+    file itself is kept.
+    """
     path = candidate.path
+    model = candidate.options.get("model")
+    if model:
+        version = candidate.options.get("version")
+        reports = [
+            r
+            if r.model
+            else replace(r, model=str(model), version=str(version) if version else r.version)
+            for r in reports
+        ]
     batch = Batch(files=[path])
     batch.documents.append(
         Document(

@@ -105,7 +105,7 @@ def evaluate(
             if not applies:
                 continue
             in_scope += 1
-            subject = Subject(version=v, baseline=lookup, data=data)
+            subject = Subject(version=v, baseline=lookup, data=data, as_of=now)
             for rule in policy.rules:
                 produced = CHECK_KINDS[rule.check].evaluate(rule, subject)
                 findings.extend(produced if isinstance(produced, list) else [produced])
