@@ -507,8 +507,8 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
         f"sum(CASE WHEN __prediction IS NULL THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {sens_null} THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {valid} THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN {valid} AND __label IS NOT NULL THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN {valid} AND __score IS NOT NULL THEN 1 ELSE 0 END) "
+        f"sum(CASE WHEN {valid} AND {_present('__label')} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {valid} AND {_present('__score')} THEN 1 ELSE 0 END) "
         f"FROM {_q(keyed)} GROUP BY __window"
     ).fetchall()
     profile = {int(r[0]): [int(v or 0) for v in r[1:]] for r in profile_rows}
@@ -530,10 +530,9 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
     sel_counts: list[GroupCounts] = []
     lab_counts: list[GroupCounts] = []
     if usable:
-        from govern.metrics.fairness import group_counts
-
         all_labelled = labelled == usable
-        sel_counts = group_counts(
+        sel_counts = _counts(
+            logs,
             con,
             rows_view,
             label="__label" if all_labelled else None,
@@ -550,9 +549,10 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
             lab_view = "__govern_review_labelled"
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {_q(lab_view)} AS "
-                f"SELECT * FROM {_q(rows_view)} WHERE __label IS NOT NULL"
+                f"SELECT * FROM {_q(rows_view)} WHERE {_present('__label')}"
             )
-            lab_counts = group_counts(
+            lab_counts = _counts(
+                logs,
                 con,
                 lab_view,
                 label="__label",
@@ -614,7 +614,7 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
                 )
                 for grouping in groupings
             ]
-            win["ll144"] = _ll144(con, keyed, slot.index, sex, race, pos_label)
+            win["ll144"] = _ll144(logs, con, keyed, slot.index, sex, race, pos_label)
         windows.append(win)
 
     params: dict[str, Any] = {
@@ -968,21 +968,47 @@ def _impact_detail(
     }
 
 
+def _present(column: str) -> str:
+    """SQL: the column has a value (NULL and NaN are "not yet known", e.g. pending labels)."""
+    return f"({column} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({column} AS DOUBLE)), false))"
+
+
+def _counts(logs: Sequence[predictions.LogInfo], *args: Any, **kwargs: Any) -> list[GroupCounts]:
+    """:func:`~govern.metrics.fairness.group_counts`; bad data becomes a UsageError."""
+    from govern.checks.fairness import user_names
+    from govern.metrics.fairness import FairnessInputError, group_counts
+
+    try:
+        return group_counts(*args, **kwargs)
+    except FairnessInputError as exc:
+        raise UsageError(user_names(exc.message, logs) + ".", hint=exc.hint) from exc
+
+
 def _ll144(
-    con: Any, keyed: str, window: int, sex: str | None, race: str | None, pos_label: Any
+    logs: Sequence[predictions.LogInfo],
+    con: Any,
+    keyed: str,
+    window: int,
+    sex: str | None,
+    race: str | None,
+    pos_label: Any,
 ) -> dict[str, Any] | None:
     if sex is None and race is None:
         return None
-    from govern.metrics.fairness import ll144_table
+    from govern.checks.fairness import user_names
+    from govern.metrics.fairness import FairnessInputError, ll144_table
 
     view = "__govern_review_ll144"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {_q(view)} AS SELECT * FROM {_q(keyed)} "
         f"WHERE __window = {int(window)} AND __prediction IS NOT NULL"
     )
-    table = ll144_table(
-        con, view, sex=sex, race=race, prediction="__prediction", pos_label=pos_label
-    )
+    try:
+        table = ll144_table(
+            con, view, sex=sex, race=race, prediction="__prediction", pos_label=pos_label
+        )
+    except FairnessInputError as exc:
+        raise UsageError(user_names(exc.message, logs) + ".", hint=exc.hint) from exc
     return {
         "rate_kind": table.rate_kind,
         "total": table.total,

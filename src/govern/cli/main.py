@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from govern import __version__
-from govern.cli import check, demo, ingest, models, policy
+from govern.cli import check, demo, ingest, models, policy, review
 from govern.cli.common import Settings
 from govern.store.store import ENV_DB, default_db_path
 
@@ -64,6 +64,7 @@ ingest.register(app)
 models.register(app)
 check.register(app)
 policy.register(app)
+review.register(app)
 demo.register(app)
 
 

@@ -1,0 +1,181 @@
+"""``govern review MODEL``: a periodic fairness review over calendar windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govern.cli.common import (
+    EXIT_OK,
+    EXIT_POLICY,
+    OutputFormat,
+    err_console,
+    handle_errors,
+    settings,
+    stdout_width,
+    write_output,
+)
+
+HELP = (
+    "A periodic fairness review of a model's production decisions: per calendar month or "
+    "quarter, for each sensitive feature and their intersection, the group metrics "
+    "(selection rate, mean score; TPR, FPR, accuracy and precision where ground truth is "
+    "known), the disparities (demographic parity and equalized odds difference/ratio, equal "
+    "opportunity difference, smallest impact ratio), an LL144 table when sex/race columns "
+    "are known, and the trend against earlier windows and the last stored review.\n\n"
+    "A regression is a disparity that moved the wrong way (a difference up, a ratio down) by "
+    "more than --tolerance, or that no longer meets a bound of a `check: fairness` rule of "
+    "--policy it met before. The result is stored (unless --no-store) so the next review "
+    "compares against it.\n\n"
+    "Exit code 0 when no regression is flagged, 1 when one is, 2 on bad input.\n\n"
+    "Examples:\n\n"
+    "  govern review credit-risk\n\n"
+    "  govern review credit-risk --period quarter --from 2026-01 --to 2026-06\n\n"
+    "  govern review credit-risk --version 2 --sensitive sex --sensitive age_band "
+    "--policy policies/credit.yaml\n\n"
+    "  govern review credit-risk --confidence 0.95 --format json -o review.json\n\n"
+    "  govern review credit-risk --tolerance 0.1 --no-store"
+)
+
+
+class Period(StrEnum):
+    """Calendar windows of a review."""
+
+    month = "month"
+    quarter = "quarter"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command(name="review", help=HELP)(review_command)
+
+
+@handle_errors
+def review_command(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model whose current prediction logs to review.")],
+    version: Annotated[
+        str | None, typer.Option("--version", help="Only rows of this model version.")
+    ] = None,
+    period: Annotated[
+        Period, typer.Option("--period", help="Calendar windows: month or quarter.")
+    ] = Period.month,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First day reviewed (YYYY-MM-DD or YYYY-MM); default: the first record."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Last day reviewed, inclusive (YYYY-MM-DD, or YYYY-MM for the whole month); "
+            "default: the last record.",
+        ),
+    ] = None,
+    sensitive: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sensitive", "-s", help="Sensitive column (repeat; default: those mapped at ingest)."
+        ),
+    ] = None,
+    no_intersect: Annotated[
+        bool,
+        typer.Option("--no-intersect", help="Do not review the intersection of the features."),
+    ] = False,
+    policy: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="Policy file or folder (repeatable): bounds and pos_label of its "
+            "`check: fairness` rules for this model.",
+        ),
+    ] = None,
+    min_group_size: Annotated[
+        int,
+        typer.Option("--min-group-size", help="Smaller groups are excluded from disparities."),
+    ] = 30,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--confidence",
+            help="Seeded bootstrap intervals at this level (e.g. 0.95); a move then counts "
+            "only when the earlier value lies outside the interval.",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float,
+        typer.Option("--tolerance", help="Absolute move of a disparity that is a regression."),
+    ] = 0.05,
+    ll144_sex: Annotated[
+        str | None,
+        typer.Option(
+            "--ll144-sex",
+            help="Sex column of the LL144 table (default: a sensitive column named sex or gender).",
+        ),
+    ] = None,
+    ll144_race: Annotated[
+        str | None,
+        typer.Option(
+            "--ll144-race",
+            help="Race/ethnicity column of the LL144 table (default: a "
+            "sensitive column named race or ethnicity).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    ] = None,
+    no_store: Annotated[
+        bool,
+        typer.Option("--no-store", help="Do not keep the result in the store for the next review."),
+    ] = False,
+) -> None:
+    """Review a model's fairness over calendar windows."""
+    from govern.formats import review as fmt
+    from govern.policy.loader import load
+    from govern.review import ReviewOptions, parse_bound, review, store_review
+    from govern.store.store import Store
+
+    options = ReviewOptions(
+        model=model,
+        version=version,
+        period="quarter" if period is Period.quarter else "month",
+        start=parse_bound(start, end=False) if start else None,
+        end=parse_bound(end, end=True) if end else None,
+        sensitive=tuple(sensitive) if sensitive else None,
+        intersect=False if no_intersect else None,
+        policies=load(policy) if policy else None,
+        min_group_size=min_group_size,
+        confidence=confidence,
+        tolerance=tolerance,
+        ll144_sex=ll144_sex,
+        ll144_race=ll144_race,
+    )
+    now = datetime.now(UTC)
+    with Store.open(settings(ctx).db) as store:
+        result = review(store, options, now=now)
+        stored = None if no_store else store_review(store, result, now=now)
+    if output_format is OutputFormat.json:
+        text = fmt.render_json(result.data)
+    else:
+        text = fmt.render_table(result.data, width=stdout_width())
+    write_output(text, output)
+    regressions = result.regressions
+    if stored is not None:
+        err_console.print(f"stored as review #{stored.id} ({stored.result_sha256[:12]})")
+    err_console.print(
+        f"govern review {model}: {len(regressions)} regression(s)"
+        if regressions
+        else f"govern review {model}: no regression",
+        style="bold red" if regressions else "bold green",
+    )
+    raise typer.Exit(EXIT_POLICY if regressions else EXIT_OK)

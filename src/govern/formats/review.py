@@ -1,0 +1,281 @@
+"""Render a fairness review (``govern review``, schema ``govern.review/v1``) as JSON or tables.
+
+The JSON is the review's data serialised canonically (sorted keys, two-space indent). The
+table shows a header with the decision, then per window a compact disparity table (each cell:
+value, change against the previous window with an arrow, ``!`` for a regression and ``✗`` for
+a policy bound not met) and the groups' metrics, then the trend of every disparity as a text
+sparkline, the regressions, the LL144 table of the latest evaluated window and any warnings.
+Both render from the data alone, so a stored review renders the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from govern.formats.render import to_json, to_text
+
+#: Short column headers of the disparities.
+SHORT: dict[str, str] = {
+    "demographic_parity_difference": "DP diff",
+    "demographic_parity_ratio": "DP ratio",
+    "impact_ratio": "impact ratio",
+    "equalized_odds_difference": "EO diff",
+    "equalized_odds_ratio": "EO ratio",
+    "equal_opportunity_difference": "EOpp diff",
+    "accuracy_difference": "acc diff",
+    "true_positive_rate_difference": "TPR diff",
+    "false_positive_rate_difference": "FPR diff",
+}
+GROUP_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("selection_rate", "selection"),
+    ("mean_score", "mean score"),
+    ("true_positive_rate", "TPR"),
+    ("false_positive_rate", "FPR"),
+    ("accuracy", "accuracy"),
+    ("precision", "precision"),
+)
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def render_json(data: Mapping[str, Any]) -> str:
+    """The review as canonical JSON (schema ``govern.review/v1``)."""
+    return to_json(data)
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """A text sparkline: one bar per value between the series' min and max, ``·`` if missing."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return "·" * len(values)
+    low, high = min(present), max(present)
+    out = []
+    for v in values:
+        if v is None:
+            out.append("·")
+        elif high - low < 1e-12:
+            out.append(BARS[3])
+        else:
+            out.append(BARS[round((v - low) / (high - low) * (len(BARS) - 1))])
+    return "".join(out)
+
+
+def _n(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return f"{float(value):.{digits}f}"
+
+
+def _arrow(delta: float) -> str:
+    if abs(delta) < 0.0005:
+        return "="
+    return f"{'▲' if delta > 0 else '▼'}{abs(delta):.3f}"
+
+
+def _cell(d: Mapping[str, Any]) -> Text:
+    if d["status"] != "evaluated":
+        return Text("—", style="dim")
+    text = _n(d["value"])
+    if d.get("ci"):
+        lo, hi = d["ci"]
+        text += f" [{_n(lo, 2)}, {_n(hi, 2)}]"
+    if d.get("previous"):
+        text += " " + _arrow(float(d["previous"]["delta"]))
+    style = ""
+    if any(b.get("met") is False for b in d.get("bounds") or ()):
+        text += " ✗"
+        style = "yellow"
+    if d.get("regression"):
+        text += " !"
+        style = "bold red"
+    return Text(text, style=style)
+
+
+def _header(data: Mapping[str, Any]) -> list[Any]:
+    s = data["summary"]
+    windows = data["windows"]
+    version = f"version {data['version']}" if data.get("version") else "all versions"
+    span = f"{windows[0]['label']} … {windows[-1]['label']}" if windows else "no window"
+    period = {"month": "monthly", "quarter": "quarterly"}.get(data["period"], data["period"])
+    params = data["params"]
+    lines = [
+        Text(
+            f"Fairness review: {data['model']} ({version}), {period}, {span} "
+            f"({s['windows']} window(s), {s['evaluated']} evaluated)",
+            style="bold",
+        ),
+        Text(
+            f"sensitive: {', '.join(params['sensitive'])}"
+            + (" and their intersection" if params.get("intersect") else "")
+            + f"; min group size {params['min_group_size']}; tolerance {params['tolerance']:g}"
+            + (
+                f"; {params['confidence']:.0%} bootstrap intervals"
+                if params.get("confidence")
+                else ""
+            )
+        ),
+    ]
+    ref = data.get("compared_to")
+    lines.append(
+        Text(
+            f"compared with stored review #{ref['id']} of {ref['created_at']}"
+            if ref
+            else "no stored review of this model and period to compare with"
+        )
+    )
+    bad = data["decision"] == "regression"
+    verdict = (
+        f"REGRESSION: {s['regressions']} regression(s) flagged" if bad else "no regression flagged"
+    )
+    lines.append(
+        Text(
+            f"{verdict}; {s['bound_violations']} policy bound(s) not met",
+            style="bold red" if bad else "bold green",
+        )
+    )
+    return lines
+
+
+def _window_parts(w: Mapping[str, Any], metrics: Sequence[str]) -> list[Any]:
+    title = f"{w['label']}  [{w['start']}, {w['end']})" + (" partial" if w.get("partial") else "")
+    if w["status"] != "evaluated":
+        return [Text(f"{title}: not evaluated, {w['reason']}", style="magenta")]
+    counts = f"{w['rows']:,} records, {w['labelled']:,} labelled"
+    if w.get("missing_prediction") or w.get("missing_sensitive"):
+        counts += (
+            f"; left out: {w['missing_prediction']:,} without prediction, "
+            f"{w['missing_sensitive']:,} without a sensitive value"
+        )
+    parts: list[Any] = [Text(f"{title}  {counts}", style="bold")]
+    table = Table(expand=False)
+    table.add_column("feature", overflow="fold")
+    for m in metrics:
+        table.add_column(SHORT.get(m, m), justify="right")
+    for f in w["features"]:
+        by_metric = {d["metric"]: d for d in f["disparities"]}
+        table.add_row(Text(f["feature"]), *(_cell(by_metric[m]) for m in metrics))
+    parts.append(table)
+    notes = [f"{f['feature']}: {f['reason']}" for f in w["features"] if f["status"] != "evaluated"]
+    groups = Table(expand=False)
+    groups.add_column("feature")
+    groups.add_column("group", overflow="fold")
+    groups.add_column("n", justify="right")
+    groups.add_column("labelled", justify="right")
+    for _, header in GROUP_COLUMNS:
+        groups.add_column(header, justify="right")
+    for f in w["features"]:
+        small = {e["group"]: e for e in f["excluded"]}
+        for g in f["groups"]:
+            name = g["group"] + (" (small)" if g["group"] in small else "")
+            groups.add_row(
+                Text(f["feature"]),
+                Text(name, style="dim" if g["group"] in small else ""),
+                _n(g["n"]),
+                _n(g.get("labelled", 0)),
+                *(_n(g.get(key)) for key, _ in GROUP_COLUMNS),
+            )
+    parts.append(groups)
+    parts.extend(Text(f"  not evaluated: {note}", style="magenta") for note in notes)
+    return parts
+
+
+def _trend(data: Mapping[str, Any]) -> list[Any]:
+    table = Table(title="Trend", title_justify="left", expand=False)
+    for name in ("feature", "metric", "windows", "first", "last", "change"):
+        table.add_column(name, justify="right" if name in ("first", "last", "change") else "left")
+    for t in data["trend"]:
+        values = t["values"]
+        present = [v for v in values if v is not None]
+        if not present:
+            continue
+        change = present[-1] - present[0]
+        table.add_row(
+            Text(t["feature"]),
+            Text(SHORT.get(t["metric"], t["metric"])),
+            Text(sparkline(values)),
+            _n(present[0]),
+            _n(present[-1]),
+            Text(_arrow(change) if len(present) > 1 else "—"),
+        )
+    return [table] if table.row_count else []
+
+
+def _regressions(data: Mapping[str, Any]) -> list[Any]:
+    regs = data["regressions"]
+    if not regs:
+        return []
+    table = Table(title=f"Regressions ({len(regs)})", title_justify="left", expand=False)
+    for name in ("window", "feature", "metric", "against", "message"):
+        table.add_column(name, overflow="fold")
+    for r in regs:
+        table.add_row(
+            Text(r["window"]),
+            Text(r["feature"]),
+            Text(SHORT.get(r["metric"], r["metric"])),
+            Text(r["compared_with"]),
+            Text(r["message"], style="red"),
+        )
+    return [table]
+
+
+def _ll144(data: Mapping[str, Any]) -> list[Any]:
+    latest = next(
+        (w for w in reversed(data["windows"]) if w["status"] == "evaluated" and w.get("ll144")),
+        None,
+    )
+    if latest is None:
+        return []
+    ll = latest["ll144"]
+    table = Table(
+        title=f"LL144 {ll['rate_kind'].replace('_', ' ')}s and impact ratios, {latest['label']} "
+        f"({ll['total']:,} records; categories under {ll['min_share']:.0%} excluded)",
+        title_justify="left",
+        expand=False,
+    )
+    for name in ("dimension", "category", "n", "selected", "rate", "impact ratio"):
+        table.add_column(name, justify="left" if name in ("dimension", "category") else "right")
+    for section in ll["sections"]:
+        dim = " × ".join(section["dimension"])
+        for row in section["rows"]:
+            ratio = "excluded" if row["excluded"] else _n(row["impact_ratio"])
+            table.add_row(
+                Text(dim),
+                Text(row["category"]),
+                _n(row["n"]),
+                _n(row["selected"]),
+                _n(row["rate"]),
+                Text(ratio),
+            )
+        if section["unknown"]:
+            table.add_row(Text(dim), Text("(unknown)"), _n(section["unknown"]), "", "", "")
+    return [table]
+
+
+def render_table(data: Mapping[str, Any], *, width: int = 160, color: bool = False) -> str:
+    """The review as text: header, a table per window, trend, regressions, LL144, warnings."""
+    metrics = [d["metric"] for d in data["disparities"]]
+    parts: list[Any] = _header(data)
+    for w in data["windows"]:
+        parts.append(Text(""))
+        parts.extend(_window_parts(w, metrics))
+    parts.append(Text(""))
+    parts.append(
+        Text(
+            "cells: value [interval], ▲/▼ change against the previous window, "
+            "✗ policy bound not met, ! regression",
+            style="dim",
+        )
+    )
+    for section in (_trend(data), _regressions(data), _ll144(data)):
+        if section:
+            parts.append(Text(""))
+            parts.extend(section)
+    for warning in data.get("warnings") or ():
+        parts.append(Text(f"warning: {warning}", style="yellow"))
+    text = to_text(*parts, width=width, color=color)
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
