@@ -49,8 +49,14 @@ def monthly_frame(
         default = (rng.uniform(0, 1, rows) < 0.2 + 0.6 * score).astype(int)
         parts.append(
             pd.DataFrame(
-                {"ts": ts, "sex": sex, "race": race, "score": score, "approved": approved,
-                 "default": default}  # fmt: skip
+                {
+                    "ts": ts,
+                    "sex": sex,
+                    "race": race,
+                    "score": score,
+                    "approved": approved,
+                    "default": default,
+                }  # fmt: skip
             )
         )
     return pd.concat(parts, ignore_index=True)
