@@ -56,7 +56,7 @@ def monthly_frame(
                     "score": score,
                     "approved": approved,
                     "default": default,
-                }  # fmt: skip
+                }
             )
         )
     return pd.concat(parts, ignore_index=True)

@@ -133,8 +133,10 @@ def fairlearn_check(df: pd.DataFrame, w: dict[str, Any], *, labels: bool = True)
 def test_window_values_equal_fairlearn(loaded: Store, frame: pd.DataFrame) -> None:
     data = run(loaded)
     assert [w["label"] for w in data["windows"]] == [f"2026-0{m}" for m in range(1, 7)]
-    for label, start, end in (("2026-01", "2026-01-01", "2026-02-01"),
-                              ("2026-05", "2026-05-01", "2026-06-01")):  # fmt: skip
+    for label, start, end in (
+        ("2026-01", "2026-01-01", "2026-02-01"),
+        ("2026-05", "2026-05-01", "2026-06-01"),
+    ):
         w = window(data, label)
         rows = in_window(frame, start, end)
         assert w["rows"] == w["reviewed"] == w["labelled"] == len(rows) == 2000
@@ -169,7 +171,7 @@ def test_regression_flagged_when_a_month_becomes_biased(store: Store, tmp_path: 
     dp = disparity(window(data, "2026-05"), "sex", "demographic_parity_difference")
     assert dp["regression"] and dp["previous"]["window"] == "2026-04"
     assert dp["previous"]["delta"] == pytest.approx(dp["value"] - dp["previous"]["value"])
-    ratio = [r for r in sex if r["metric"] == "demographic_parity_ratio"][0]
+    ratio = next(r for r in sex if r["metric"] == "demographic_parity_ratio")
     assert ratio["reason"] == "moved" and ratio["delta"] < -0.05 and "fell" in ratio["message"]
     # a generous tolerance flags nothing
     assert run(store, tolerance=1.0)["regressions"] == []
@@ -278,8 +280,13 @@ def test_window_without_data_is_reported(store: Store, tmp_path: Path) -> None:
     frame = monthly_frame(("2026-01", "2026-02", "2026-04"), rows=1000, biased=())
     ingest_frame(store, frame, tmp_path / "gap.parquet")
     data = run(store, end=datetime(2026, 6, 1))
-    assert [w["label"] for w in data["windows"]] == ["2026-01", "2026-02", "2026-03", "2026-04",
-                                                     "2026-05"]  # fmt: skip
+    assert [w["label"] for w in data["windows"]] == [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+    ]
     for label in ("2026-03", "2026-05"):
         w = window(data, label)
         assert w["status"] == "not_evaluated" and w["reason"] == "no records in this window"
@@ -287,7 +294,7 @@ def test_window_without_data_is_reported(store: Store, tmp_path: Path) -> None:
     assert data["summary"] == {**data["summary"], "windows": 5, "evaluated": 3, "not_evaluated": 2}
     april = disparity(window(data, "2026-04"), "sex", "demographic_parity_difference")
     assert april["previous"]["window"] == "2026-02"
-    trend = [t for t in data["trend"] if t["feature"] == "sex"][0]
+    trend = next(t for t in data["trend"] if t["feature"] == "sex")
     assert trend["values"][2] is None and trend["values"][4] is None
     assert "2026-03  [2026-03-01, 2026-04-01): not evaluated, no records" in render_table(data)
 
