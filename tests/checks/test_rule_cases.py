@@ -3,11 +3,15 @@
 Each file ``cases/<check>.yaml`` is a list of cases: ``name``, ``rule`` (the rule's keys
 besides id/check), ``version`` (facts overriding a complete, clean version), optional
 ``baselines`` (other versions of the model), and the expected ``status`` (and optionally
-``message`` substrings, ``value``).
+``message`` substrings, ``value``). ``monitoring`` lists fixture files (under
+``tests/fixtures``) ingested into the case's store: a path, or ``{path, model, version,
+ingested}`` (``content``: a JSON document written to a file named after ``path``);
+``as_of`` is the evaluation time.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +29,9 @@ from govern.models import Severity
 from govern.policy.engine import baseline_lookup
 
 CASES = Path(__file__).parent / "cases"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+#: when a case's monitoring files are ingested (reports without a time are dated by it)
+INGESTED = "2026-11-23"
 
 CLEAN: dict[str, Any] = {
     "model": "credit-risk",
@@ -119,13 +126,23 @@ def generated_log(spec: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
-def prediction_data(data: Mapping[str, Any], tmp: Path) -> Any:
-    """A store holding the case's generated reference and current logs, as checks see it."""
+def prediction_data(data: Mapping[str, Any], tmp: Path, monitoring: list[Any] | None = None) -> Any:
+    """A store holding the case's generated logs and monitoring files, as checks see it."""
     from govern.ingest.pipeline import ingest
     from govern.policy.engine import StoreData
     from govern.store import Store
 
     store = Store.open(tmp / "store.duckdb")
+    for item in monitoring or []:
+        spec = {"path": item} if isinstance(item, str) else item
+        path = FIXTURES / spec["path"]
+        if "content" in spec:
+            path = tmp / spec["path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(spec["content"]))
+        when = datetime.fromisoformat(str(spec.get("ingested", INGESTED))).replace(tzinfo=UTC)
+        link = {k: str(spec[k]) for k in ("model", "version") if k in spec}
+        ingest(store, [path], now=when, options=link)
     mapping = {"model": CLEAN["model"], "timestamp": "ts", "prediction": "approved",
                "score": "score", "label": "default", "sensitive": ["sex", "race"]}  # fmt: skip
     for role in ("reference", "current"):
@@ -148,8 +165,15 @@ def test_rule_case(check: str, case: dict[str, Any], tmp_path: Path) -> None:
     )
     subject_version = lineage(case.get("version") or {})
     others = [lineage({"model": subject_version.model, **b}) for b in case.get("baselines") or []]
-    data = prediction_data(case["data"], tmp_path) if "data" in case else None
-    subject = Subject(subject_version, baseline_lookup([subject_version, *others]), data)
+    data = (
+        prediction_data(case.get("data") or {}, tmp_path, case.get("monitoring"))
+        if "data" in case or "monitoring" in case
+        else None
+    )
+    as_of = (
+        datetime.fromisoformat(str(case["as_of"])).replace(tzinfo=UTC) if "as_of" in case else None
+    )
+    subject = Subject(subject_version, baseline_lookup([subject_version, *others]), data, as_of)
     produced = kind.evaluate(rule, subject)
     results = produced if isinstance(produced, list) else [produced]
     if "statuses" in case:

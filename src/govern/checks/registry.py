@@ -6,6 +6,7 @@ from govern.checks.base import CheckKind
 from govern.checks.drift import Drift
 from govern.checks.fairness import Fairness
 from govern.checks.metric import LoggedMetric
+from govern.checks.monitoring import Monitoring
 from govern.checks.reproducibility import Reproducibility
 
 #: Every check kind by the value of ``check:`` in a rule.
@@ -16,5 +17,6 @@ CHECK_KINDS: dict[str, CheckKind] = {
         LoggedMetric(),
         Drift(),
         Fairness(),
+        Monitoring(),
     )
 }
