@@ -31,12 +31,12 @@ SHORT: dict[str, str] = {
     "false_positive_rate_difference": "FPR diff",
 }
 GROUP_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("selection_rate", "selection"),
-    ("mean_score", "mean score"),
+    ("selection_rate", "sel"),
+    ("mean_score", "score"),
     ("true_positive_rate", "TPR"),
     ("false_positive_rate", "FPR"),
-    ("accuracy", "accuracy"),
-    ("precision", "precision"),
+    ("accuracy", "acc"),
+    ("precision", "prec"),
 )
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -155,7 +155,7 @@ def _window_parts(w: Mapping[str, Any], metrics: Sequence[str]) -> list[Any]:
     table = Table(expand=False)
     table.add_column("feature", overflow="fold")
     for m in metrics:
-        table.add_column(SHORT.get(m, m), justify="right")
+        table.add_column(SHORT.get(m, m), justify="right", min_width=len(SHORT.get(m, m)))
     for f in w["features"]:
         by_metric = {d["metric"]: d for d in f["disparities"]}
         table.add_row(Text(f["feature"]), *(_cell(by_metric[m]) for m in metrics))
@@ -165,9 +165,9 @@ def _window_parts(w: Mapping[str, Any], metrics: Sequence[str]) -> list[Any]:
     groups.add_column("feature")
     groups.add_column("group", overflow="fold")
     groups.add_column("n", justify="right")
-    groups.add_column("labelled", justify="right")
+    groups.add_column("labelled", justify="right", min_width=len("labelled"))
     for _, header in GROUP_COLUMNS:
-        groups.add_column(header, justify="right")
+        groups.add_column(header, justify="right", min_width=len(header))
     for f in w["features"]:
         small = {e["group"]: e for e in f["excluded"]}
         for g in f["groups"]:
@@ -267,7 +267,8 @@ def render_table(data: Mapping[str, Any], *, width: int = 160, color: bool = Fal
     parts.append(
         Text(
             "cells: value [interval], ▲/▼ change against the previous window, "
-            "✗ policy bound not met, ! regression",
+            "✗ policy bound not met, ! regression; groups: sel selection rate, score mean "
+            "score, acc accuracy, prec precision, (small) excluded from disparities",
             style="dim",
         )
     )
