@@ -264,6 +264,10 @@ def _metric_ask(name: str, column: str | None, low: float | None, high: float | 
             elif high is not None and v > high:
                 bad.append({"subject": s, "value": v, "bound": f"above the maximum {_num(high)}"})
         worst = max(v for _, v in values) if high is not None else min(v for _, v in values)
+        if low is None and high is None:
+            return _Verdict(
+                None, f"{label}={_num(worst)}: the rule sets no min or max", value=worst
+            )
         if not bad:
             shown = (
                 f"{label}={_num(worst)} within bounds"
