@@ -231,12 +231,13 @@ def _ll144(data: Mapping[str, Any]) -> list[Any]:
     if latest is None:
         return []
     ll = latest["ll144"]
-    table = Table(
-        title=f"LL144 {ll['rate_kind'].replace('_', ' ')}s and impact ratios, {latest['label']} "
-        f"({ll['total']:,} records; categories under {ll['min_share']:.0%} excluded)",
-        title_justify="left",
-        expand=False,
+    title = Text(
+        f"LL144 {ll['rate_kind'].replace('_', ' ')}s and impact ratios, {latest['label']} "
+        f"({ll['total']:,} records; a category under {ll['min_share']:.0%} of them gets no "
+        "impact ratio)",
+        style="bold",
     )
+    table = Table(expand=False)
     for name in ("dimension", "category", "n", "selected", "rate", "impact ratio"):
         table.add_column(name, justify="left" if name in ("dimension", "category") else "right")
     for section in ll["sections"]:
@@ -253,7 +254,7 @@ def _ll144(data: Mapping[str, Any]) -> list[Any]:
             )
         if section["unknown"]:
             table.add_row(Text(dim), Text("(unknown)"), _n(section["unknown"]), "", "", "")
-    return [table]
+    return [title, table]
 
 
 def render_table(data: Mapping[str, Any], *, width: int = 160, color: bool = False) -> str:
