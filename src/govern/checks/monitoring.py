@@ -14,11 +14,12 @@ back through :mod:`govern.store.monitoring`. Which reports speak for a model ver
 Every requirement of a rule is one finding (``about`` = ``tests``, ``drift``, ``violations``,
 the metric, or ``freshness``), judged on the latest report that can answer it (``report:
 latest``), or on every such report (``report: all``; with ``max_age``, every report of that
-age). Reports dated after the evaluation time (``--as-of``) do not exist yet for it.
+age). Reports generated after the evaluation time (``--as-of``) did not exist yet for it.
 
 Time: a report is dated by its generation time when the file has one (Evidently 0.4 reports,
 snapshots and test suites; Model Monitor ``dataset.evaluation_time``), else by its ingest time
-(Evidently 0.7 ``.json()`` and most SageMaker files carry none), which the finding says.
+(Evidently 0.7 ``.json()`` and most SageMaker files carry none), which the finding says; such
+a report is never placed after the evaluation time (its ingest only bounds when it was made).
 Evidently writes naive local time: it is compared as if UTC, so ages may be off by the
 generating machine's UTC offset (a report up to 14 hours "in the future" still counts).
 """
@@ -409,9 +410,16 @@ class Monitoring:
             return [_missing(rule, subject, ask, reason, help_text) for ask in asks]
         as_of = (subject.as_of or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
         max_age = parse_age(str(p["max_age"])) if "max_age" in p else None
-        reports, unlinked = _candidates(subject.data.connection, p, subject, as_of)
+        found = _candidates(subject.data.connection, p, subject, as_of)
+        reports = found.reports
+        later = (
+            f" ({found.later} generated after the evaluation time {as_of:%Y-%m-%d %H:%M} UTC "
+            "not counted)"
+            if found.later
+            else ""
+        )
         if not reports:
-            reason = _no_report(p, subject, unlinked)
+            reason = _no_report(p, subject, found.unlinked) + later
             return [_missing(rule, subject, ask, reason, help_text) for ask in asks]
         con = subject.data.connection
         cache: dict[str, list[StoredResult]] = {}
@@ -427,7 +435,7 @@ class Monitoring:
             if not relevant:
                 reason = (
                     f"none of the {len(reports)} monitoring reports of {_who(subject)} holds "
-                    f"{ask.needs}"
+                    f"{ask.needs}{later}"
                 )
                 out.append(_missing(rule, subject, ask, reason, help_text))
                 continue
@@ -464,31 +472,42 @@ def _who(subject: Subject) -> str:
     return f"{subject.version.model} version {subject.version.version}"
 
 
-def _candidates(
-    con: Any, p: Mapping[str, Any], subject: Subject, as_of: datetime
-) -> tuple[list[StoredReport], int]:
-    """Reports that speak for the subject (oldest first), and how many others are unlinked."""
+@dataclass
+class _Candidates:
+    """The reports that speak for a subject (oldest first), and what was left out."""
+
+    reports: list[StoredReport] = field(default_factory=list)
+    unlinked: int = 0
+    #: linked reports generated after the evaluation time
+    later: int = 0
+
+
+def _candidates(con: Any, p: Mapping[str, Any], subject: Subject, as_of: datetime) -> _Candidates:
+    """Reports linked to the subject (or named by ``path``) that existed at ``as_of``.
+
+    Only a generation time written in the file can place a report after ``as_of``; a report
+    dated by its ingest time (an upper bound of when it was made) always counts.
+    """
     source = p.get("source", "any")
     globs = [p["path"]] if isinstance(p.get("path"), str) else list(p.get("path") or [])
     v = subject.version
-    chosen: list[StoredReport] = []
-    unlinked = 0
+    out = _Candidates()
     for report in stored_reports(con, tool=None if source == "any" else str(source)):
-        slack = (
-            timedelta(0) if report.generated_at_tz or report.generated_at is None else ZONE_SLACK
-        )
-        if report.time > as_of + slack:
-            continue  # did not exist yet at the evaluation time
         if globs and not any(fnmatch.fnmatchcase(report.path, g) for g in globs):
             continue
-        if report.model is None:
-            unlinked += 1
-            if globs:
-                chosen.append(report)
+        if report.model is None and not globs:
+            out.unlinked += 1
             continue
-        if report.model == v.model and report.version in (None, v.version):
-            chosen.append(report)
-    return chosen, unlinked
+        if report.model is not None and (
+            report.model != v.model or report.version not in (None, v.version)
+        ):
+            continue
+        slack = timedelta(0) if report.generated_at_tz else ZONE_SLACK
+        if report.generated_at is not None and report.generated_at > as_of + slack:
+            out.later += 1
+            continue
+        out.reports.append(report)
+    return out
 
 
 def _no_report(p: Mapping[str, Any], subject: Subject, unlinked: int) -> str:
