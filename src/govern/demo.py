@@ -261,3 +261,64 @@ def warnings_of(findings: Iterable[Finding], failing: Sequence[Finding]) -> list
     """Findings that fail below the gate's bar (e.g. ``warn``): reported, never blocking."""
     blocking = {id(f) for f in failing}
     return [f for f in findings if f.status is Status.failed and id(f) not in blocking]
+
+
+#: Disparities the demo's monthly review table shows (those the example policies bound).
+REVIEW_METRICS: tuple[str, ...] = (
+    "demographic_parity_difference",
+    "impact_ratio",
+    "equalized_odds_difference",
+)
+
+
+@dataclass(frozen=True)
+class ReviewCell:
+    """One disparity in one review window."""
+
+    value: float | None
+    #: a bound of a ``check: fairness`` rule is not met
+    out_of_bounds: bool
+    #: flagged as a regression against the earlier window
+    regression: bool
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One disparity of one sensitive feature (or intersection) across the review windows."""
+
+    feature: str
+    metric: str
+    cells: tuple[ReviewCell, ...]
+
+
+def review_rows(
+    data: Mapping[str, Any], metrics: Sequence[str] = REVIEW_METRICS
+) -> tuple[tuple[str, ...], list[ReviewRow]]:
+    """The window labels and one row per (feature, metric) of a ``govern.review/v1`` result."""
+    windows = [w for w in data.get("windows") or [] if isinstance(w, Mapping)]
+    labels = tuple(str(w.get("label", "")) for w in windows)
+    index: dict[tuple[str, str, int], Mapping[str, Any]] = {}
+    features: dict[str, None] = {}
+    for i, window in enumerate(windows):
+        for feature in window.get("features") or []:
+            name = str(feature.get("feature"))
+            features[name] = None
+            for d in feature.get("disparities") or []:
+                index[(name, str(d.get("metric")), i)] = d
+    rows = []
+    for name in features:
+        for metric in metrics:
+            cells = []
+            for i in range(len(windows)):
+                d = index.get((name, metric, i), {})
+                bounds = d.get("bounds") or []
+                cells.append(
+                    ReviewCell(
+                        value=_number(d.get("value")),
+                        out_of_bounds=any(b.get("met") is False for b in bounds),
+                        regression=bool(d.get("regression")),
+                    )
+                )
+            if any(c.value is not None for c in cells):
+                rows.append(ReviewRow(name, metric, tuple(cells)))
+    return labels, rows

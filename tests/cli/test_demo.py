@@ -23,6 +23,7 @@ from govern.demo import (
     drift_summaries,
     fairness_summaries,
     log_options,
+    review_rows,
     wilson,
 )
 from govern.models import Finding, Severity, Status
@@ -32,12 +33,9 @@ from govern.store import Store, ledger
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = CliRunner().invoke(app, ["demo", "--demo-db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db, result
+@pytest.fixture(scope="session")
+def demo(demo_run: tuple[Path, Any]) -> tuple[Path, Any]:
+    return demo_run
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +50,7 @@ def checked(demo: tuple[Path, Any]) -> list[dict[str, Any]]:
     return findings
 
 
-def test_demo_runs_end_to_end(demo: tuple[Path, Any], runner: CliRunner) -> None:
+def test_demo_runs_end_to_end(demo: tuple[Path, Any]) -> None:
     db, result = demo
     assert "Model inventory" in result.stdout
     assert "credit-risk v2: PASS" in result.stderr
@@ -72,9 +70,14 @@ def test_demo_runs_end_to_end(demo: tuple[Path, Any], runner: CliRunner) -> None
         assert [e.subject for e in entries] == [f"{m}@{v}" for m, v in DEMO_GATES]
         assert [e.decision for e in entries] == ["pass", "fail", "fail"]
         assert ledger.verify(store) == entries[-1]
-    # a second run starts from a fresh store
-    again = runner.invoke(app, ["demo", "--demo-db", str(db)])
-    assert again.exit_code == 0
+
+
+def test_demo_starts_from_a_fresh_store(tmp_path: Path, runner: CliRunner) -> None:
+    db = tmp_path / "demo.duckdb"
+    db.write_bytes(b"not a store")  # whatever was there is replaced
+    (tmp_path / "demo.duckdb.wal").write_bytes(b"stale")
+    result = runner.invoke(app, ["demo", "--demo-db", str(db)])
+    assert result.exit_code == 0, result.output
     with Store.open(db, read_only=True) as store:
         assert len(ledger.entries(store)) == len(DEMO_GATES)
 
@@ -150,11 +153,48 @@ def test_demo_shows_fairness_per_group_with_intervals(
 def test_demo_gate_passes_with_warnings_and_says_why(demo: tuple[Path, Any]) -> None:
     _, result = demo
     err = result.stderr
-    v2 = err[err.index("credit-risk v2: PASS") : err.index("== 6.")]
+    v2 = err[err.index("credit-risk v2: PASS") : err.index("== 7.")]
     assert "monitoring finding(s) fail" in v2
     assert "warn: fairness.four-fifths: race: impact_ratio" in v2
     assert "warn: drift.psi: appinc: drifted" in v2
     assert "Simulated: timestamps, volume" in err
+
+
+def test_demo_runs_a_monthly_fairness_review(demo: tuple[Path, Any]) -> None:
+    db, result = demo
+    assert "5. monthly fairness review of credit-risk v2" in result.stderr
+    assert "regression(s) against the previous month" in result.stderr
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if "2026-06" in line and "metric" in line)
+    assert all(f"2026-{m:02d}" in header for m in range(6, 12))
+    impact = next(line for line in lines if line.startswith("│ race ") and "impact ratio" in line)
+    assert impact.count("✗") == 6  # below the four-fifths bound in every month
+    sex = next(line for line in lines if line.startswith("│ sex ") and "DP difference" in line)
+    assert "✗" not in sex
+    with Store.open(db, read_only=True) as store:
+        assert store.query("SELECT count(*) AS n FROM reviews")[0]["n"] == 1
+
+
+def test_review_rows_mark_bounds_and_regressions() -> None:
+    def window(label: str, value: float, met: bool, regression: bool) -> dict[str, Any]:
+        disparity = {
+            "metric": "impact_ratio",
+            "value": value,
+            "bounds": [{"rule": "r", "min": 0.8, "met": met}],
+            "regression": regression,
+        }
+        return {"label": label, "features": [{"feature": "sex", "disparities": [disparity]}]}
+
+    labels, rows = review_rows(
+        {"windows": [window("2026-01", 0.9, True, False), window("2026-02", 0.7, False, True)]}
+    )
+    assert labels == ("2026-01", "2026-02")
+    [row] = rows  # metrics without any value are left out
+    assert (row.feature, row.metric) == ("sex", "impact_ratio")
+    assert [(c.value, c.out_of_bounds, c.regression) for c in row.cells] == [
+        (0.9, False, False),
+        (0.7, True, True),
+    ]
 
 
 def test_demo_data_is_bundled() -> None:

@@ -8,6 +8,7 @@ Parquet files with pandas; every number govern reports must agree to 1e-9.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -31,11 +32,9 @@ TOL = 1e-9
 
 
 @pytest.fixture(scope="module")
-def findings(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
-    db = tmp_path_factory.mktemp("demo-fairlearn") / "demo.duckdb"
+def findings(demo_run: tuple[Path, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    db, _ = demo_run
     runner = CliRunner()
-    ran = runner.invoke(app, ["demo", "--demo-db", str(db)])
-    assert ran.exit_code == 0, ran.output
     model, version = MONITORED
     args = ["--db", str(db), "check", "--policy", str(demo_policies()), "--model", model]
     args += ["--version", version, "--format", "json"]

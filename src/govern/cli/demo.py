@@ -107,7 +107,13 @@ def demo_command(
             style="dim",
         )
 
-        for number, (gated_model, gated_version) in enumerate(DEMO_GATES, start=5):
+        _step(
+            f"5. monthly fairness review of {model} v{version} against the bounds of "
+            f"{MONITORING_POLICY} (govern review {model} --version {version} --policy policies/)"
+        )
+        _monthly_review(store, path, policies, model, version, now)
+
+        for number, (gated_model, gated_version) in enumerate(DEMO_GATES, start=6):
             result = evaluate(
                 store, policies, now=now, model=gated_model, version=gated_version, gate=True
             )
@@ -156,6 +162,52 @@ def demo_command(
     err_console.print(f"Explore the demo store: govern --db {path} models", style="bold")
 
 
+def _monthly_review(
+    store: Any, path: Path, policies: Any, model: str, version: str, now: datetime
+) -> None:
+    from rich.table import Table
+
+    from govern.demo import review_rows
+    from govern.formats.render import to_text
+    from govern.review import ReviewOptions, review, store_review
+
+    result = review(store, ReviewOptions(model=model, version=version, policies=policies), now=now)
+    stored = store_review(store, result, now=now)
+    labels, rows = review_rows(result.data)
+    table = Table(
+        title="disparity per calendar month (✗ policy bound not met, ! regression against the "
+        "previous month)",
+        title_justify="left",
+    )
+    table.add_column("feature")
+    table.add_column("metric")
+    for label in labels:
+        table.add_column(label, justify="right")
+    for row in rows:
+        table.add_row(
+            row.feature,
+            _SHORT.get(row.metric, row.metric),
+            *(
+                _fmt(c.value) + (" ✗" if c.out_of_bounds else "") + (" !" if c.regression else "")
+                for c in row.cells
+            ),
+        )
+    write_output(to_text(table, width=stdout_width()), None)
+    regressions = result.regressions
+    err_console.print(
+        f"review #{stored.id}: {len(regressions)} regression(s) against the previous month "
+        f"(tolerance {result.data['params']['tolerance']}); govern review exits "
+        f"{1 if regressions else 0}. The full review (groups per month, LL144 table): "
+        f"govern --db {path} review {model} --version {version} --policy policies/",
+        style="yellow" if regressions else "green",
+        markup=False,
+    )
+    for r in regressions[:5]:
+        err_console.print(f"  {r['window']} {r['feature']}: {r['message']}", markup=False)
+    if len(regressions) > 5:
+        err_console.print(f"  … and {len(regressions) - 5} more", markup=False)
+
+
 def _short(message: str, limit: int = 160) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
@@ -189,6 +241,7 @@ _SHORT = {
     "equalized_odds_difference": "EO difference",
     "equalized_odds_ratio": "EO ratio",
     "equal_opportunity_difference": "EOpp difference",
+    "impact_ratio": "impact ratio",
 }
 
 
