@@ -410,7 +410,119 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
     pos_label = o.pos_label if o.pos_label is not None else policy_pos
     if pos_label is None:
         pos_label = 1
+    inputs = _inputs(store, o)
+    span, slots = _span(store.con, o)
+    data = _Data(store.con, inputs, slots, pos_label)
 
+    groupings: list[tuple[str, ...]] = [(s,) for s in inputs.sensitive]
+    if inputs.intersect:
+        groupings.append(tuple(inputs.sensitive))
+    metrics = _disparities(bounds)
+    windows: list[dict[str, Any]] = []
+    for slot in slots:
+        win = data.window(slot)
+        if win["status"] == "evaluated":
+            win["features"] = [
+                _feature(grouping, slot.index, data, metrics, o, reference_group, bounds, inputs)
+                for grouping in groupings
+            ]
+            win["ll144"] = data.ll144(slot.index)
+        windows.append(win)
+
+    params: dict[str, Any] = {
+        "model": o.model,
+        "version": o.version,
+        "period": o.period,
+        "start": _iso(o.start) if o.start else None,
+        "end": _iso(o.end) if o.end else None,
+        "sensitive": list(inputs.sensitive),
+        "intersect": inputs.intersect,
+        "min_group_size": o.min_group_size,
+        "tolerance": o.tolerance,
+        "confidence": o.confidence,
+        "n_boot": o.n_boot if o.confidence else None,
+        "seed": o.seed if o.confidence else None,
+        "pos_label": _plain(pos_label),
+        "reference_group": _plain(reference_group),
+        "ll144": {"sex": inputs.sex, "race": inputs.race} if (inputs.sex or inputs.race) else None,
+        "policies": policy_refs,
+        "metrics": [m.name for m in metrics],
+    }
+    stored = (
+        stored_reviews.latest(store, model=o.model, version=o.version, period=o.period)
+        if o.compare
+        else None
+    )
+    warnings = _warnings(data, span, stored, params)
+    regressions = _compare(windows, metrics, stored, o.tolerance)
+    evaluated = sum(1 for w in windows if w["status"] == "evaluated")
+    violations = sum(
+        1
+        for w in windows
+        for f in w["features"]
+        for d in f["disparities"]
+        if any(b["met"] is False for b in d["bounds"])
+    )
+    result: dict[str, Any] = {
+        "schema": SCHEMA,
+        "model": o.model,
+        "version": o.version,
+        "period": o.period,
+        "generated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "params": params,
+        "span": {
+            "start": _iso(slots[0].start) if slots else None,
+            "end": _iso(slots[-1].end) if slots else None,
+            "first_record": span.first.isoformat() if span.first else None,
+            "last_record": span.last.isoformat() if span.last else None,
+            "records": span.records,
+            "untimed_records": span.untimed,
+        },
+        "compared_to": stored.ref() if stored else None,
+        "decision": "regression" if regressions else "ok",
+        "summary": {
+            "windows": len(windows),
+            "evaluated": evaluated,
+            "not_evaluated": len(windows) - evaluated,
+            "regressions": len(regressions),
+            "bound_violations": violations,
+        },
+        "disparities": [
+            {
+                "metric": m.name,
+                "kind": m.kind,
+                "needs_labels": m.needs_labels,
+                "description": m.description,
+            }
+            for m in metrics
+        ],
+        "windows": windows,
+        "trend": _trend(windows, metrics, groupings),
+        "regressions": regressions,
+        "warnings": warnings,
+    }
+    return ReviewResult(data=result, params=params, compared_to=stored, warnings=tuple(warnings))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The model's logs as the review reads them: the base view and the chosen columns."""
+
+    logs: tuple[predictions.LogInfo, ...]
+    sensitive: tuple[str, ...]
+    intersect: bool
+    sex: str | None
+    race: str | None
+
+
+_BASE = "__govern_review_all"
+_KEYED = "__govern_review_keyed"
+_ROWS = "__govern_review_rows"
+_LABELLED = "__govern_review_labelled"
+
+
+def _inputs(store: Store, o: ReviewOptions) -> _Inputs:
+    """Check the model, version and columns; create the base view ``_BASE``."""
     logs = predictions.logs(store, model=o.model, role="current")
     if not logs:
         known = sorted({log.model for log in predictions.logs(store, role="current")})
@@ -433,24 +545,20 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
             hint="Drop --version, or ingest the logs with --version V or --version-column COL.",
         )
     con = store.con
-    base = "__govern_review_all"
-    predictions.relation(store, base, model=o.model, role="current", version=o.version)
-    columns = [str(r[0]) for r in con.execute(f"DESCRIBE {_q(base)}").fetchall()]
-    if o.version is not None:
-        found = [r[0] for r in con.execute(f"SELECT DISTINCT __version FROM {_q(base)}").fetchall()]
-        if not found:
-            every = "__govern_review_versions"
-            predictions.relation(store, every, model=o.model, role="current")
-            rows = con.execute(
-                f"SELECT DISTINCT __version FROM {_q(every)} ORDER BY 1 NULLS LAST"
-            ).fetchall()
-            names = ", ".join(str(r[0]) for r in rows if r[0] is not None) or "none"
-            raise UsageError(
-                f"model {o.model!r} has no prediction rows of version {o.version!r} "
-                f"(versions in its logs: {names}).",
-                hint="Pick one of those versions, or drop --version to review every version.",
-            )
-
+    predictions.relation(store, _BASE, model=o.model, role="current", version=o.version)
+    if o.version is not None and not con.execute(f"SELECT 1 FROM {_q(_BASE)} LIMIT 1").fetchall():
+        every = "__govern_review_versions"
+        predictions.relation(store, every, model=o.model, role="current")
+        rows = con.execute(
+            f"SELECT DISTINCT __version FROM {_q(every)} ORDER BY 1 NULLS LAST"
+        ).fetchall()
+        names = ", ".join(str(r[0]) for r in rows if r[0] is not None) or "none"
+        raise UsageError(
+            f"model {o.model!r} has no prediction rows of version {o.version!r} "
+            f"(versions in its logs: {names}).",
+            hint="Pick one of those versions, or drop --version to review every version.",
+        )
+    columns = [str(r[0]) for r in con.execute(f"DESCRIBE {_q(_BASE)}").fetchall()]
     visible = [c for c in columns if not c.startswith("__")]
     sensitive = (
         list(o.sensitive)
@@ -467,112 +575,123 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
     _known_columns(sensitive, visible, "--sensitive")
     sex, race = _ll144_columns(o, sensitive)
     _known_columns([c for c in (sex, race) if c], visible, "--ll144-sex/--ll144-race")
-    intersect = (
-        (len(sensitive) > 1) if o.intersect is None else (o.intersect and len(sensitive) > 1)
-    )
+    intersect = len(sensitive) > 1 and o.intersect is not False
+    return _Inputs(tuple(logs), tuple(sensitive), intersect, sex, race)
 
-    # time span and windows
-    clip = Window(o.start, o.end)
-    span = con.execute(
-        f"SELECT min(__ts), max(__ts), count(*), count(*) - count(__ts) FROM {_q(base)}"
+
+@dataclass(frozen=True)
+class _Span:
+    first: datetime | None
+    last: datetime | None
+    records: int
+    untimed: int
+
+
+def _span(con: Any, o: ReviewOptions) -> tuple[_Span, list[_Slot]]:
+    """The records' time span and the calendar windows to review."""
+    row = con.execute(
+        f"SELECT min(__ts), max(__ts), count(*), count(*) - count(__ts) FROM {_q(_BASE)}"
     ).fetchall()[0]
-    if span[2] and span[0] is None:
+    span = _Span(row[0], row[1], int(row[2]), int(row[3]))
+    if span.records and span.first is None:
         raise UsageError(
             f"the prediction logs of model {o.model!r} have no timestamps, so they cannot be "
             "cut into calendar windows.",
             hint="Ingest them again into a fresh store with --timestamp COL.",
         )
-    first = o.start if o.start is not None else span[0]
-    last = (o.end - timedelta(microseconds=1)) if o.end is not None else span[1]
+    first = o.start if o.start is not None else span.first
+    last = (o.end - timedelta(microseconds=1)) if o.end is not None else span.last
     if first is None or last is None:
         raise UsageError(
             f"model {o.model!r} has no timestamped prediction rows to review.",
             hint="Ingest a current log with --timestamp COL, or pass --from and --to.",
         )
-    slots = _slots(first, last, o.period, clip)
+    return span, _slots(first, last, o.period, Window(o.start, o.end))
 
-    # keyed rows, profile per window (one scan)
-    keyed = "__govern_review_keyed"
-    case = " ".join(
-        f"WHEN __ts >= {_ts(s.start)} AND __ts < {_ts(s.end)} THEN {s.index}" for s in slots
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {_q(keyed)} AS SELECT * FROM "
-        f"(SELECT *, CASE {case} END AS __window FROM {_q(base)}) WHERE __window IS NOT NULL"
-    )
-    sens_null = " OR ".join(f"{_q(s)} IS NULL" for s in sensitive)
-    valid = f"__prediction IS NOT NULL AND NOT ({sens_null})"
-    profile_rows = con.execute(
-        f"SELECT __window, count(*), "
-        f"sum(CASE WHEN __prediction IS NULL THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN {sens_null} THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN {valid} THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN {valid} AND {_present('__label')} THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN {valid} AND {_present('__score')} THEN 1 ELSE 0 END) "
-        f"FROM {_q(keyed)} GROUP BY __window"
-    ).fetchall()
-    profile = {int(r[0]): [int(v or 0) for v in r[1:]] for r in profile_rows}
-    usable = sum(p[3] for p in profile.values())
-    labelled = sum(p[4] for p in profile.values())
-    scored = sum(p[5] for p in profile.values())
-    has_score = any("score" in log.mapping for log in logs)
-    notes: list[str] = []
-    use_score = has_score and usable > 0 and scored == usable
-    if has_score and usable and scored < usable:
-        notes.append(
-            f"{usable - scored} reviewed row(s) have no score: mean_score is not reported."
+
+class _Data:
+    """Counts of every window from DuckDB: a profile per window and the group counts.
+
+    One scan gives each window's row counts; one ``GROUPING SETS`` scan over all windows
+    (the window as a control column) gives the groups' counts, and a second one over the
+    labelled rows when only some rows have labels.
+    """
+
+    def __init__(self, con: Any, inputs: _Inputs, slots: Sequence[_Slot], pos_label: Any) -> None:
+        self.con = con
+        self.inputs = inputs
+        self.pos_label = pos_label
+        case = " ".join(
+            f"WHEN __ts >= {_ts(s.start)} AND __ts < {_ts(s.end)} THEN {s.index}" for s in slots
         )
-
-    rows_view = "__govern_review_rows"
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {_q(rows_view)} AS SELECT * FROM {_q(keyed)} WHERE {valid}"
-    )
-    sel_counts: list[GroupCounts] = []
-    lab_counts: list[GroupCounts] = []
-    if usable:
-        all_labelled = labelled == usable
-        sel_counts = _counts(
-            logs,
-            con,
-            rows_view,
-            label="__label" if all_labelled else None,
-            prediction="__prediction",
-            sensitive=sensitive,
-            score="__score" if use_score else None,
-            pos_label=pos_label,
-            intersect=intersect,
-            controls=("__window",),
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_q(_KEYED)} AS SELECT * FROM "
+            f"(SELECT *, CASE {case} END AS __window FROM {_q(_BASE)}) "
+            "WHERE __window IS NOT NULL"
         )
-        if all_labelled:
-            lab_counts = sel_counts
-        elif labelled:
-            lab_view = "__govern_review_labelled"
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {_q(lab_view)} AS "
-                f"SELECT * FROM {_q(rows_view)} WHERE {_present('__label')}"
+        sens_null = " OR ".join(f"{_q(s)} IS NULL" for s in inputs.sensitive)
+        valid = f"__prediction IS NOT NULL AND NOT ({sens_null})"
+        rows = con.execute(
+            f"SELECT __window, count(*), "
+            f"sum(CASE WHEN __prediction IS NULL THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {sens_null} THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {valid} THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {valid} AND {_present('__label')} THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {valid} AND {_present('__score')} THEN 1 ELSE 0 END) "
+            f"FROM {_q(_KEYED)} GROUP BY __window"
+        ).fetchall()
+        self.profile = {int(r[0]): [int(v or 0) for v in r[1:]] for r in rows}
+        usable = sum(p[3] for p in self.profile.values())
+        labelled = sum(p[4] for p in self.profile.values())
+        scored = sum(p[5] for p in self.profile.values())
+        has_score = any("score" in log.mapping for log in inputs.logs)
+        self.use_score = has_score and usable > 0 and scored == usable
+        self.unscored = usable - scored if has_score else 0
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_q(_ROWS)} AS SELECT * FROM {_q(_KEYED)} WHERE {valid}"
+        )
+        sel: list[GroupCounts] = []
+        lab: list[GroupCounts] = []
+        common = {
+            "prediction": "__prediction",
+            "sensitive": inputs.sensitive,
+            "pos_label": pos_label,
+            "intersect": inputs.intersect,
+            "controls": ("__window",),
+        }
+        if usable:
+            every = labelled == usable
+            sel = self._counts(
+                _ROWS,
+                label="__label" if every else None,
+                score="__score" if self.use_score else None,
+                **common,
             )
-            lab_counts = _counts(
-                logs,
-                con,
-                lab_view,
-                label="__label",
-                prediction="__prediction",
-                sensitive=sensitive,
-                pos_label=pos_label,
-                intersect=intersect,
-                controls=("__window",),
-            )
+            if every:
+                lab = sel
+            elif labelled:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {_q(_LABELLED)} AS "
+                    f"SELECT * FROM {_q(_ROWS)} WHERE {_present('__label')}"
+                )
+                lab = self._counts(_LABELLED, label="__label", **common)
+        self.selection = _index(sel)
+        self.labelled = _index(lab)
 
-    groupings: list[tuple[str, ...]] = [(s,) for s in sensitive]
-    if intersect:
-        groupings.append(tuple(sensitive))
-    metrics = _disparities(bounds)
-    by_key_sel = _index(sel_counts)
-    by_key_lab = _index(lab_counts)
+    def _counts(self, relation: str, **kwargs: Any) -> list[GroupCounts]:
+        """:func:`~govern.metrics.fairness.group_counts`; bad data becomes a UsageError."""
+        from govern.checks.fairness import user_names
+        from govern.metrics.fairness import FairnessInputError, group_counts
 
-    windows: list[dict[str, Any]] = []
-    for slot in slots:
-        prof = profile.get(slot.index, [0, 0, 0, 0, 0, 0])
+        try:
+            return group_counts(self.con, relation, **kwargs)
+        except FairnessInputError as exc:
+            message = user_names(exc.message, self.inputs.logs).rstrip(".")
+            raise UsageError(message + ".", hint=exc.hint) from exc
+
+    def window(self, slot: _Slot) -> dict[str, Any]:
+        """A window's bounds and row counts, and whether it can be evaluated."""
+        prof = self.profile.get(slot.index, [0, 0, 0, 0, 0, 0])
         win: dict[str, Any] = {
             "label": slot.label,
             "start": _iso(slot.start),
@@ -584,129 +703,75 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
             "reviewed": prof[3],
             "labelled": prof[4],
             "scored": prof[5],
+            "status": "evaluated",
+            "reason": None,
+            "features": [],
+            "ll144": None,
         }
         if prof[0] == 0:
-            win.update(
-                status="not_evaluated", reason="no records in this window", features=[], ll144=None
-            )
+            win.update(status="not_evaluated", reason="no records in this window")
         elif prof[3] == 0:
             win.update(
                 status="not_evaluated",
                 reason="every record of this window lacks a prediction or a sensitive value",
-                features=[],
-                ll144=None,
             )
-        else:
-            win["status"] = "evaluated"
-            win["reason"] = None
-            win["features"] = [
-                _feature(
-                    grouping,
-                    slot.index,
-                    by_key_sel,
-                    by_key_lab,
-                    metrics,
-                    o,
-                    reference_group,
-                    bounds,
-                    sensitive,
-                    use_score,
-                )
-                for grouping in groupings
-            ]
-            win["ll144"] = _ll144(logs, con, keyed, slot.index, sex, race, pos_label)
-        windows.append(win)
+        return win
 
-    params: dict[str, Any] = {
-        "model": o.model,
-        "version": o.version,
-        "period": o.period,
-        "start": _iso(o.start) if o.start else None,
-        "end": _iso(o.end) if o.end else None,
-        "sensitive": sensitive,
-        "intersect": intersect,
-        "min_group_size": o.min_group_size,
-        "tolerance": o.tolerance,
-        "confidence": o.confidence,
-        "n_boot": o.n_boot if o.confidence else None,
-        "seed": o.seed if o.confidence else None,
-        "pos_label": _plain(pos_label),
-        "reference_group": _plain(reference_group),
-        "ll144": {"sex": sex, "race": race} if (sex or race) else None,
-        "policies": policy_refs,
-        "metrics": [m.name for m in metrics],
-    }
-    stored = (
-        stored_reviews.latest(store, model=o.model, version=o.version, period=o.period)
-        if o.compare
-        else None
-    )
-    warnings = list(notes)
-    if span[3]:
-        warnings.append(
-            f"{span[3]} record(s) have no timestamp and belong to no window: they are not reviewed."
+    def ll144(self, window: int) -> dict[str, Any] | None:
+        """The LL144 table of one window (one scan), or None without sex/race columns."""
+        sex, race = self.inputs.sex, self.inputs.race
+        if sex is None and race is None:
+            return None
+        from govern.checks.fairness import user_names
+        from govern.metrics.fairness import FairnessInputError, ll144_table
+
+        view = "__govern_review_ll144"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_q(view)} AS SELECT * FROM {_q(_KEYED)} "
+            f"WHERE __window = {int(window)} AND __prediction IS NOT NULL"
+        )
+        try:
+            table = ll144_table(
+                self.con,
+                view,
+                sex=sex,
+                race=race,
+                prediction="__prediction",
+                pos_label=self.pos_label,
+            )
+        except FairnessInputError as exc:
+            message = user_names(exc.message, self.inputs.logs).rstrip(".")
+            raise UsageError(message + ".", hint=exc.hint) from exc
+        return _ll144_json(table)
+
+
+def _warnings(
+    data: _Data,
+    span: _Span,
+    stored: stored_reviews.StoredReview | None,
+    params: Mapping[str, Any],
+) -> list[str]:
+    out = []
+    if data.unscored:
+        out.append(f"{data.unscored} reviewed row(s) have no score: mean_score is not reported.")
+    if span.untimed:
+        out.append(
+            f"{span.untimed} record(s) have no timestamp and belong to no window: they are not "
+            "reviewed."
         )
     if stored is not None:
         if not stored.verified():
-            warnings.append(
+            out.append(
                 f"stored review #{stored.id} no longer matches its digest (it was edited); "
                 "compared with it anyway."
             )
         for key in ("sensitive", "pos_label", "min_group_size"):
             if stored.params.get(key) != params[key]:
-                warnings.append(
+                out.append(
                     f"stored review #{stored.id} used {key} {stored.params.get(key)!r}, this "
                     f"review {params[key]!r}: values may not be comparable."
                 )
-    regressions = _compare(windows, metrics, stored, o.tolerance)
-    trend = _trend(windows, metrics, groupings)
-    evaluated = sum(1 for w in windows if w["status"] == "evaluated")
-    violations = sum(
-        1
-        for w in windows
-        for f in w["features"]
-        for d in f["disparities"]
-        if any(not b["met"] for b in d["bounds"])
-    )
-    data: dict[str, Any] = {
-        "schema": SCHEMA,
-        "model": o.model,
-        "version": o.version,
-        "period": o.period,
-        "generated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "params": params,
-        "span": {
-            "start": _iso(slots[0].start) if slots else None,
-            "end": _iso(slots[-1].end) if slots else None,
-            "first_record": span[0].isoformat() if span[0] else None,
-            "last_record": span[1].isoformat() if span[1] else None,
-            "records": int(span[2]),
-            "untimed_records": int(span[3]),
-        },
-        "compared_to": stored.ref() if stored else None,
-        "decision": "regression" if regressions else "ok",
-        "summary": {
-            "windows": len(windows),
-            "evaluated": evaluated,
-            "not_evaluated": len(windows) - evaluated,
-            "regressions": len(regressions),
-            "bound_violations": violations,
-        },
-        "disparities": [
-            {
-                "metric": m.name,
-                "kind": m.kind,
-                "needs_labels": m.needs_labels,
-                "description": m.description,
-            }
-            for m in metrics
-        ],
-        "windows": windows,
-        "trend": trend,
-        "regressions": regressions,
-        "warnings": warnings,
-    }
-    return ReviewResult(data=data, params=params, compared_to=stored, warnings=tuple(warnings))
+    return out
 
 
 def store_review(
@@ -843,21 +908,19 @@ def _group_rows(
 def _feature(
     grouping: tuple[str, ...],
     window: int,
-    by_sel: Mapping[tuple[tuple[Any, ...], tuple[str, ...]], list[GroupCounts]],
-    by_lab: Mapping[tuple[tuple[Any, ...], tuple[str, ...]], list[GroupCounts]],
+    data: _Data,
     metrics: Sequence[Disparity],
     o: ReviewOptions,
     reference_group: Any,
     bounds: Sequence[_Bound],
-    sensitive: Sequence[str],
-    use_score: bool,
+    inputs: _Inputs,
 ) -> dict[str, Any]:
     """Group metrics and disparities of one grouping in one window."""
     from govern.metrics.fairness import bootstrap_ci
 
     control = (window,)
-    sel = by_sel.get((control, grouping), [])
-    lab = by_lab.get((control, grouping), [])
+    sel = data.selection.get((control, grouping), [])
+    lab = data.labelled.get((control, grouping), [])
     lab_by_group = {c.group: c for c in lab}
     members = [c for c in sel if c.n > 0]
     kept = [c for c in members if c.n >= o.min_group_size]
@@ -877,7 +940,7 @@ def _feature(
     out: dict[str, Any] = {
         "feature": key,
         "columns": list(grouping),
-        "groups": _group_rows(sel, lab_by_group, use_score),
+        "groups": _group_rows(sel, lab_by_group, data.use_score),
         "excluded": excluded,
         "absent": absent,
     }
@@ -906,7 +969,9 @@ def _feature(
             "stored": None,
             "regression": False,
         }
-        applicable = [b for b in bounds if b.metric == m.name and b.applies(grouping, sensitive)]
+        applicable = [
+            b for b in bounds if b.metric == m.name and b.applies(grouping, inputs.sensitive)
+        ]
         d["bounds"] = []
         groups = kept_lab if m.needs_labels else kept
         if out["status"] != "evaluated":
@@ -973,42 +1038,8 @@ def _present(column: str) -> str:
     return f"({column} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({column} AS DOUBLE)), false))"
 
 
-def _counts(logs: Sequence[predictions.LogInfo], *args: Any, **kwargs: Any) -> list[GroupCounts]:
-    """:func:`~govern.metrics.fairness.group_counts`; bad data becomes a UsageError."""
-    from govern.checks.fairness import user_names
-    from govern.metrics.fairness import FairnessInputError, group_counts
-
-    try:
-        return group_counts(*args, **kwargs)
-    except FairnessInputError as exc:
-        raise UsageError(user_names(exc.message, logs) + ".", hint=exc.hint) from exc
-
-
-def _ll144(
-    logs: Sequence[predictions.LogInfo],
-    con: Any,
-    keyed: str,
-    window: int,
-    sex: str | None,
-    race: str | None,
-    pos_label: Any,
-) -> dict[str, Any] | None:
-    if sex is None and race is None:
-        return None
-    from govern.checks.fairness import user_names
-    from govern.metrics.fairness import FairnessInputError, ll144_table
-
-    view = "__govern_review_ll144"
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {_q(view)} AS SELECT * FROM {_q(keyed)} "
-        f"WHERE __window = {int(window)} AND __prediction IS NOT NULL"
-    )
-    try:
-        table = ll144_table(
-            con, view, sex=sex, race=race, prediction="__prediction", pos_label=pos_label
-        )
-    except FairnessInputError as exc:
-        raise UsageError(user_names(exc.message, logs) + ".", hint=exc.hint) from exc
+def _ll144_json(table: Any) -> dict[str, Any]:
+    """An LL144 table as JSON (with each section's reference category)."""
     return {
         "rate_kind": table.rate_kind,
         "total": table.total,
