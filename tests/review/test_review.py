@@ -416,3 +416,44 @@ def test_formats(loaded: Store) -> None:
     assert "REGRESSION" in text and "Trend" in text and "LL144 selection rates" in text
     assert sparkline([0.0, None, 1.0, 0.5]) == "▁·█▅" and sparkline([None]) == "·"
     assert sparkline([0.2, 0.2]) == "▄▄"
+
+
+def policy_file(tmp_path: Path, *rules: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "apiVersion: govern/v1\nkind: Policy\nmetadata: {id: p}\n"
+        f"scope: {{models: [{MODEL}]}}\nrules:\n" + "".join(rules)
+    )
+    return path
+
+
+def test_policy_reference_group_and_pos_label(loaded: Store, tmp_path: Path) -> None:
+    path = policy_file(
+        tmp_path,
+        "  - id: ir\n    check: fairness\n    metric: impact_ratio\n    min: 0.8\n"
+        "    reference_group: female\n    pos_label: 1\n",
+    )
+    w = window(run(loaded, policies=load([path])), "2026-05")
+    sex = disparity(w, "sex", "impact_ratio")
+    assert sex["detail"]["reference"] == "female" and sex["value"] == pytest.approx(1.0)
+    assert disparity(w, "race", "impact_ratio")["detail"]["reference"] != "female"
+    clash = policy_file(
+        tmp_path,
+        "  - id: a\n    check: fairness\n    metric: impact_ratio\n    pos_label: 1\n",
+        "  - id: b\n    check: fairness\n    metric: impact_ratio\n    pos_label: 0\n",
+    )
+    with pytest.raises(UsageError, match="disagree on pos_label"):
+        run(loaded, policies=load([clash]))
+
+
+def test_partial_first_window(loaded: Store, frame: pd.DataFrame) -> None:
+    data = run(loaded, start=parse_bound("2026-01-15", end=False), end=datetime(2026, 3, 1))
+    first, second = data["windows"]
+    assert (first["label"], first["start"], first["end"], first["partial"]) == (
+        "2026-01",
+        "2026-01-15",
+        "2026-02-01",
+        True,
+    )
+    assert first["rows"] == len(in_window(frame, "2026-01-15", "2026-02-01"))
+    assert not second["partial"] and data["params"]["start"] == "2026-01-15"
