@@ -49,7 +49,7 @@ def _statistic(name: str, reference_group: Any) -> Callable[[Any, Sequence[Any]]
         metric = name.removesuffix("_difference")
         return f.disparity(counts, grouping, metric, method="difference")
 
-    return lambda grouping, counts: run(grouping, counts)
+    return run
 
 
 class Fairness:
