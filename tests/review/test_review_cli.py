@@ -146,3 +146,10 @@ def test_help_lists_review(runner: CliRunner) -> None:
     assert "review" in runner.invoke(app, ["--help"]).stdout
     text = runner.invoke(app, ["review", "--help"]).stdout
     assert "--tolerance" in text and "govern review credit-risk --period quarter" in text
+
+
+def test_missing_store_is_not_created(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "nowhere" / "govern.duckdb"
+    result = govern(runner, db, "review", MODEL)
+    assert result.exit_code == 2 and "there is no govern store" in result.stderr
+    assert not db.exists()

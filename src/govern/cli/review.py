@@ -161,7 +161,9 @@ def review_command(
         ll144_race=ll144_race,
     )
     now = datetime.now(UTC)
-    with Store.open(settings(ctx).db) as store:
+    db = settings(ctx).db
+    # a missing store is an error (read-only open says so), never a new empty file
+    with Store.open(db, read_only=not db.exists()) as store:
         result = review(store, options, now=now)
         stored = None if no_store else store_review(store, result, now=now)
     if output_format is OutputFormat.json:
@@ -170,6 +172,8 @@ def review_command(
         text = fmt.render_table(result.data, width=stdout_width())
     write_output(text, output)
     regressions = result.regressions
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}", style="yellow")
     if stored is not None:
         err_console.print(f"stored as review #{stored.id} ({stored.result_sha256[:12]})")
     err_console.print(
