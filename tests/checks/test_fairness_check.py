@@ -53,9 +53,7 @@ def test_values_equal_fairlearn(tmp_path: Path, frame: pd.DataFrame) -> None:
     groups = {g["group"]: g for g in dp.evidence["groups"]}
     for name, rate in mf.by_group.items():
         assert groups[name]["selection_rate"] == pytest.approx(rate, abs=1e-9)
-    (eo,) = evaluate(
-        {"metric": "equalized_odds_difference", "sensitive": ["sex"]}, tmp_path / "eo"
-    )
+    (eo,) = evaluate({"metric": "equalized_odds_difference", "sensitive": ["sex"]}, tmp_path / "eo")
     expected = equalized_odds_difference(
         frame["default"], frame["approved"], sensitive_features=frame["sex"]
     )

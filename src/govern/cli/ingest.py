@@ -66,10 +66,16 @@ def ingest_command(
         Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
     ] = None,
     model: Annotated[
-        str | None, LogOption("--model", "-m", help="Prediction logs: the model they score.")
+        str | None,
+        LogOption(
+            "--model",
+            "-m",
+            help="Prediction logs and monitoring reports: the model they are about.",
+        ),
     ] = None,
     version: Annotated[
-        str | None, LogOption("--version", help="Prediction logs: the model version.")
+        str | None,
+        LogOption("--version", help="Prediction logs and monitoring reports: the model version."),
     ] = None,
     role: Annotated[
         str | None,
