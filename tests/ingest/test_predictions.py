@@ -210,3 +210,19 @@ def test_large_files_are_sniffed_from_their_head(
     opts = {"model": "m", "role": "current", "timestamp": "ts", "prediction": "approved"}
     load(store, [tmp_path / "big.jsonl", tmp_path / "big.csv"], now=datetime.now(UTC), options=opts)
     assert [log.rows for log in p.logs(store)] == [400, 400]
+
+
+def test_version_column_is_shown_and_selects_rows(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    df = frame(n=200)
+    df["model_version"] = ["1"] * 80 + ["2"] * 120
+    df.to_parquet(tmp_path / "log.parquet")
+    result = ingest(runner, db_path, str(tmp_path / "log.parquet"), "--model", "m", "--role",
+                    "current", "--version-column", "model_version", *MAPPING)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "from column model_version" in result.stdout
+    with Store.open(db_path) as store:
+        p.relation(store, "v2", model="m", role="current", version="2")
+        (rows,) = store.con.execute("SELECT count(*) FROM v2").fetchone()
+    assert rows == 120

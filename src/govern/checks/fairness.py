@@ -60,9 +60,11 @@ class Fairness:
     the difference of accuracy / TPR / FPR) is past ``min``/``max`` -- with ``confidence`` set,
     only when the whole seeded bootstrap interval lies past the bound (``fail_when: ci``, the
     default then) or whenever the point estimate does (``fail_when: point``). Groups smaller
-    than ``min_group_size`` (default 30) are excluded and listed, never silently passed; fewer
-    than two evaluable groups, or no labels for a label-based metric, gives ``not_evaluated``.
-    Definitions and values are fairlearn's.
+    than ``min_group_size`` (default 30) -- and, for label metrics with ``min_outcomes``,
+    groups whose TPR or FPR rests on fewer actual positives or negatives -- are excluded and
+    listed, never silently passed; fewer than two evaluable groups, no rows for the version
+    or window, or no labels for a label-based metric, gives ``not_evaluated``. Definitions
+    and values are fairlearn's.
 
     Fix: investigate the groups that differ (evidence lists rates and counts per group);
     rebalance or reweight training data, recalibrate thresholds per policy, or document a
@@ -88,6 +90,14 @@ class Fairness:
             "min": {"type": "number"},
             "max": {"type": "number"},
             "min_group_size": {"type": "integer", "minimum": 1},
+            "min_outcomes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": (
+                    "Label metrics: exclude groups with fewer actual positives (TPR) or "
+                    "negatives (FPR) than this behind a rate (default 0: fairlearn's handling)."
+                ),
+            },
             "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
             "fail_when": {"enum": ["ci", "point"]},
             "n_boot": {"type": "integer", "minimum": 100},
@@ -158,6 +168,13 @@ class Fairness:
         except UsageError as exc:
             return missing(exc.message)
         con = data.connection
+        (rows,) = con.execute('SELECT count(*) FROM "__govern_fair"').fetchone()
+        if not rows:
+            which = f"version {v.version} of {v.model}" if versioned else v.model
+            return missing(
+                f"no current prediction log rows of {which}{where_text(window)}: ingest its logs "
+                "(--version, or a --version-column) or choose another window"
+            )
         ll144: list[Finding] = []
         if p.get("ll144"):
             ll144.append(self._ll144(rule, subject, con, window))
@@ -202,6 +219,7 @@ class Fairness:
             groupings.append(tuple(sensitive))
         statistic = _statistic(metric, p.get("reference_group"))
         min_size = int(p.get("min_group_size", 30))
+        min_outcomes = int(p.get("min_outcomes", 0)) if needs_labels else 0
         out: list[Finding] = []
         where = where_text(window)
         for grouping in groupings:
@@ -209,6 +227,13 @@ class Fairness:
             members = [c for c in counts if c.grouping == grouping and c.n > 0]
             kept = [c for c in members if c.n >= min_size]
             excluded = [{"group": _name(c.group), "n": c.n} for c in members if c.n < min_size]
+            if min_outcomes:
+                thin = [c for c in kept if _outcomes(c, metric) < min_outcomes]
+                kept = [c for c in kept if c not in thin]
+                excluded += [
+                    {"group": _name(c.group), "n": c.n, "outcomes": _outcomes(c, metric)}
+                    for c in thin
+                ]
             groups = _groups(kept)
             if len(kept) < 2:
                 out.append(
@@ -216,8 +241,9 @@ class Fairness:
                         rule,
                         subject,
                         Status.not_evaluated,
-                        f"{about}: fewer than two groups with at least {min_size} records{where} "
-                        f"({len(members)} groups, {len(excluded)} too small)",
+                        f"{about}: fewer than two groups with at least {min_size} records"
+                        + (f" and {min_outcomes} outcomes behind each rate" if min_outcomes else "")
+                        + f"{where} ({len(members)} groups, {len(excluded)} too small)",
                         help_text=help_text,
                         metric=metric,
                         about=about,
@@ -373,6 +399,23 @@ def user_names(message: str, spans: Sequence[Any]) -> str:
 def where_text(window: Any) -> str:
     """' in <window>' for messages, or nothing for the whole log."""
     return f" in {window.label()}" if window else ""
+
+
+#: Which actual outcomes a label metric's rates divide by: positives (TPR), negatives (FPR).
+RATE_DENOMINATORS: dict[str, tuple[str, ...]] = {
+    "equalized_odds_difference": ("positives", "negatives"),
+    "equalized_odds_ratio": ("positives", "negatives"),
+    "equal_opportunity_difference": ("positives",),
+    "true_positive_rate_difference": ("positives",),
+    "false_positive_rate_difference": ("negatives",),
+}
+
+
+def _outcomes(c: Any, metric: str) -> int:
+    """The fewest actual outcomes behind any rate ``metric`` takes of group counts ``c``."""
+    sizes: dict[str, int] = {"positives": int(c.tp + c.fn), "negatives": int(c.fp + c.tn)}
+    needed = RATE_DENOMINATORS.get(metric)
+    return min(sizes[k] for k in needed) if needed else int(c.n)
 
 
 def _name(group: Sequence[Any]) -> str:

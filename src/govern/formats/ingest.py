@@ -66,7 +66,7 @@ def render_table(
             nulls = ", ".join(f"{c}={k}" for c, k in log.null_counts.items() if k) or "none"
             schema = ", ".join(f"{c}:{t}" for c, t in log.columns.items())
             table.add_row(
-                log.path, log.model, log.version or "—", log.role, f"{log.rows:,}", span,
+                log.path, log.model, _version(log), log.role, f"{log.rows:,}", span,
                 nulls, schema,
             )  # fmt: skip
         parts.append(table)
@@ -89,3 +89,11 @@ def render_table(
     for note in report.notes:
         parts.append(f"note: {note}")
     return to_text(*parts, width=width, color=color)  # type: ignore[arg-type]
+
+
+def _version(log: LogInfo) -> str:
+    """The version a log is about: given at ingest, read from a column, or none."""
+    if log.version:
+        return str(log.version)
+    column = log.mapping.get("model_version")
+    return f"from column {column}" if column else "—"
