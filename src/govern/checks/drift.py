@@ -165,7 +165,7 @@ class Drift:
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
         """One finding per feature (and one for the share of drifted features)."""
-        from govern.metrics.drift import METHODS, column_drift
+        from govern.metrics.drift import METHODS, column_drift, dataset_drift
 
         v = subject.version
         help_text = self.__doc__ or ""
@@ -209,24 +209,44 @@ class Drift:
         out: list[Finding] = []
         drifted: list[str] = []
         evaluated = 0
-        for display, column in _features(rule, ref, cur):
-            try:
-                result = column_drift(
-                    con,
-                    "__govern_ref",
-                    "__govern_cur",
-                    column,
-                    method=None if method == "auto" else method,
-                    threshold=threshold,
-                    compatibility=compatibility,
-                )
-            except ValueError as exc:
+        features = _features(rule, ref, cur)
+        options: dict[str, Any] = {
+            "method": None if method == "auto" else method,
+            "threshold": threshold,
+            "compatibility": compatibility,
+        }
+        computed: list[Any] = []
+        try:  # every column together: each window is read a few times in all
+            computed = list(
+                dataset_drift(con, "__govern_ref", "__govern_cur", [c for _, c in features],
+                              **options)[0]
+            )  # fmt: skip
+        except ValueError:  # one bad column: compute each alone to say which
+            for _, column in features:
+                try:
+                    computed.append(
+                        column_drift(con, "__govern_ref", "__govern_cur", column, **options)
+                    )
+                except ValueError as error:
+                    computed.append(error)
+        trends: dict[str, list[dict[str, Any]]] = {}
+        if rule.params.get("trend") and latest is not None:
+            trends = _trends(
+                data,
+                rule,
+                v.version if versioned else None,
+                {c: r.method for (_, c), r in zip(features, computed, strict=True)
+                 if not isinstance(r, Exception)},
+                spans,
+            )  # fmt: skip
+        for (display, column), result in zip(features, computed, strict=True):
+            if isinstance(result, Exception):
                 out.append(
                     finding(
                         rule,
                         subject,
                         Status.not_evaluated,
-                        str(exc),
+                        str(result),
                         help_text=help_text,
                         about=display,
                     )
@@ -244,10 +264,8 @@ class Drift:
                 "window": window.label() if window else "all",
                 "details": dict(result.details),
             }
-            if rule.params.get("trend") and latest is not None:
-                evidence["trend"] = _trend(
-                    data, rule, v.version if versioned else None, column, result.method, spans
-                )
+            if column in trends:
+                evidence["trend"] = trends[column]
             info = METHODS.get(result.method)
             direction = info.direction if info else result.details.get("direction", "distance")
             value = result.p_value if direction == "p_value" else result.statistic
@@ -316,42 +334,63 @@ def _count(con: Any, view: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _trend(
-    data: Any, rule: Rule, version: str | None, column: str, method: str, spans: Sequence[LogInfo]
-) -> list[dict[str, Any]]:
-    """The statistic per calendar window over the whole current log."""
-    from govern.metrics.drift import column_drift
+def _trends(
+    data: Any,
+    rule: Rule,
+    version: str | None,
+    methods: Mapping[str, str],
+    spans: Sequence[LogInfo],
+) -> dict[str, list[dict[str, Any]]]:
+    """Each column's statistic (with its window's method) per calendar window of the log.
+
+    One :func:`~govern.metrics.drift.dataset_drift` per window and method: all columns of a
+    window are computed together.
+    """
+    from govern.metrics.drift import column_drift, dataset_drift
 
     first = min((log.ts_min for log in spans if log.ts_min), default=None)
     last = max((log.ts_max for log in spans if log.ts_max), default=None)
-    if first is None or last is None:
-        return []
-    points = []
+    out: dict[str, list[dict[str, Any]]] = {column: [] for column in methods}
+    if first is None or last is None or not methods:
+        return {}
+    by_method: dict[str, list[str]] = {}
+    for column, method in methods.items():
+        by_method.setdefault(method, []).append(column)
     for period in periods(first, last, str(rule.params["trend"])):
         data.view(
             "__govern_trend", model=spans[0].model, role="current", version=version, window=period
         )
         if _count(data.connection, "__govern_trend") == 0:
             continue
-        result = column_drift(
-            data.connection,
-            "__govern_ref",
-            "__govern_trend",
-            column,
-            method=method,
-            threshold=rule.params.get("threshold", rule.params.get("max")),
-        )
-        points.append(
-            {
-                "window": period.label(),
-                "start": period.start.date().isoformat() if period.start else None,
-                "statistic": result.statistic,
-                "p_value": result.p_value,
-                "drifted": result.drifted,
-                "current_n": result.current_n,
-            }
-        )
-    return points
+        threshold = rule.params.get("threshold", rule.params.get("max"))
+        for method, columns in by_method.items():
+            args = (data.connection, "__govern_ref", "__govern_trend")
+            try:
+                results: list[Any] = list(
+                    dataset_drift(*args, columns, method=method, threshold=threshold)[0]
+                )
+            except ValueError:  # a column this window cannot test: the others still can
+                results = []
+                for column in columns:
+                    try:
+                        results.append(column_drift(*args, column, method=method,
+                                                    threshold=threshold))  # fmt: skip
+                    except ValueError:
+                        results.append(None)
+            for column, result in zip(columns, results, strict=True):
+                if result is None:
+                    continue
+                out[column].append(
+                    {
+                        "window": period.label(),
+                        "start": period.start.date().isoformat() if period.start else None,
+                        "statistic": result.statistic,
+                        "p_value": result.p_value,
+                        "drifted": result.drifted,
+                        "current_n": result.current_n,
+                    }
+                )
+    return out
 
 
 def _began(trend: Any) -> str | None:
