@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,44 @@ def test_sagemaker_packages_in_the_inventory(store: Store) -> None:
         assert ("no-git-commit" in codes) == (v.git_commit is None)
     assert any(v.git_commit for v in versions), "CommitId should give a git commit"
     assert any(e.startswith("image ") for v in versions for e in v.environment)
+
+
+def _log(path: Path, versions: list[str] | None = None) -> Path:
+    """A small current log; each file differs (the same bytes twice are one ingest)."""
+    import pandas as pd
+
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "ts": pd.date_range("2026-10-01", periods=n, freq="h", tz="UTC"),
+            "x": [ord(path.name[0]) + i for i in range(n)],
+            "approved": [i % 2 for i in range(n)],
+        }
+    )
+    if versions:
+        frame["model_version"] = [versions[i % len(versions)] for i in range(n)]
+    frame.to_parquet(path)
+    return path
+
+
+def test_versions_seen_only_in_production_evidence_are_listed_as_not_registered(
+    loaded: Store, tmp_path: Path
+) -> None:
+    mapping = {"timestamp": "ts", "prediction": "approved", "role": "current"}
+    ingest(loaded, [_log(tmp_path / "a.parquet")], now=NOW,
+           options={**mapping, "model": "fraud", "version": "4"})  # fmt: skip
+    ingest(loaded, [_log(tmp_path / "b.parquet", ["7", "8"])], now=NOW,
+           options={**mapping, "model": "churn", "model_version": "model_version"})  # fmt: skip
+    ingest(loaded, [_log(tmp_path / "c.parquet")], now=NOW, options={**mapping, "model": "ltv"})
+    # a registered model's unversioned logs add no version of their own
+    ingest(loaded, [_log(tmp_path / "d.parquet")], now=NOW,
+           options={**mapping, "model": "andre_catalog.ml_models2.sklearn_wine_best"})  # fmt: skip
+    found = {(v.model, v.version): v for v in inventory(loaded)}
+    extra = {k: v for k, v in found.items() if v.registry in ("prediction logs",)}
+    assert set(extra) == {("churn", "7"), ("churn", "8"), ("fraud", "4"), ("ltv", "unversioned")}
+    assert all(tuple(g.code for g in v.gaps) == ("not-registered",) for v in extra.values())
+    assert "not-registered" in GAP_CODES
+    (fraud,) = inventory(loaded, "fraud")
+    assert fraud.version == "4" and "seen in prediction logs" in fraud.gaps[0].message
+    with pytest.raises(UsageError):
+        inventory(loaded, "fraud", "5")

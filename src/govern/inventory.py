@@ -28,7 +28,11 @@ GAP_CODES: dict[str, str] = {
     "no-dataset-inputs": "no dataset inputs are logged for the run",
     "dataset-no-digest": "a dataset input has no digest, so the data cannot be pinned",
     "no-environment": "no environment file (conda.yaml, python_env.yaml, requirements.txt) seen",
+    "not-registered": "the version is known only from prediction logs or monitoring reports",
 }
+
+#: The version of a model whose logs or reports name no version.
+UNVERSIONED = "unversioned"
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,14 @@ def inventory(
 ) -> list[VersionLineage]:
     """Return every model version in the store (or one model / version) with its lineage."""
     rows = store.query(_VERSIONS_SQL, [model, model, version, version])
-    if model is not None and not rows:
+    registered = {(r["model_name"], r["version"]) for r in store.query(
+        "SELECT model_name, version FROM model_versions")}  # fmt: skip
+    unregistered = [
+        (m, v, where)
+        for m, v, where in observed_versions(store, registered)
+        if (model is None or m == model) and (version is None or v == version)
+    ]
+    if model is not None and not rows and not unregistered:
         known = [r["name"] for r in store.query("SELECT name FROM registered_models ORDER BY 1")]
         what = f"model {model!r}" + (f" version {version!r}" if version else "")
         raise UsageError(
@@ -280,4 +291,94 @@ def inventory(
                 gaps=tuple(_gaps(row, datasets, environment)),
             )
         )
+    for m, v, where in unregistered:
+        out.append(_unregistered(m, v, where, model_tags.get(m, {})))
     return out
+
+
+def observed_versions(store: Store, registered: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(model, version, where seen) of versions in production evidence but not in a registry.
+
+    Current prediction logs name their version (``--version``), hold it in a column
+    (``--version-column``: its distinct values) or name none (:data:`UNVERSIONED`, only for a
+    model with no version known otherwise); monitoring reports linked to a model likewise.
+    """
+    seen: dict[tuple[str, str], list[str]] = {}
+    unversioned: dict[str, list[str]] = {}
+    for r in store.query(
+        "SELECT table_name, model, version, mapping FROM prediction_logs "
+        "WHERE role = 'current' ORDER BY model, table_name"
+    ):
+        column = json.loads(r["mapping"]).get("model_version")
+        if r["version"]:
+            seen.setdefault((r["model"], r["version"]), []).append("prediction logs")
+        elif column:
+            quoted = '"' + str(column).replace('"', '""') + '"'
+            table = '"' + str(r["table_name"]).replace('"', '""') + '"'
+            values = store.con.execute(
+                f"SELECT DISTINCT CAST({quoted} AS VARCHAR) FROM {table} "
+                f"WHERE {quoted} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+            for (value,) in values:
+                seen.setdefault((r["model"], value), []).append("prediction logs")
+        else:
+            unversioned.setdefault(r["model"], []).append("prediction logs")
+    for r in store.query(
+        "SELECT DISTINCT model, version FROM monitoring_reports WHERE model IS NOT NULL "
+        "ORDER BY model, version NULLS FIRST"
+    ):
+        if r["version"]:
+            seen.setdefault((r["model"], r["version"]), []).append("monitoring reports")
+        else:
+            unversioned.setdefault(r["model"], []).append("monitoring reports")
+    known_models = {m for m, _ in registered} | {m for m, _ in seen}
+    for name, where in unversioned.items():
+        if name not in known_models:
+            seen.setdefault((name, UNVERSIONED), []).extend(where)
+    return [
+        (m, v, " and ".join(dict.fromkeys(where)))
+        for (m, v), where in sorted(seen.items(), key=lambda kv: _version_key(*kv[0]))
+        if (m, v) not in registered
+    ]
+
+
+def _version_key(model: str, version: str) -> tuple[str, int, str]:
+    return (model, int(version) if version.isdigit() else 1 << 62, version)
+
+
+def _unregistered(model: str, version: str, where: str, tags: dict[str, str]) -> VersionLineage:
+    """A version seen in production evidence with no registry record: every fact unknown."""
+    return VersionLineage(
+        model=model,
+        version=version,
+        registry=where,
+        stage=None,
+        aliases=(),
+        status=None,
+        source=None,
+        created_at=None,
+        run_id=None,
+        run_name=None,
+        run_status=None,
+        run_lifecycle_stage=None,
+        experiment=None,
+        user=None,
+        git_commit=None,
+        code_repository=None,
+        source_name=None,
+        params={},
+        metrics={},
+        datasets=(),
+        environment=(),
+        flavors=(),
+        tags={},
+        export_error=None,
+        model_tags=tags,
+        gaps=(
+            Gap(
+                "not-registered",
+                f"version {version} of {model} is seen in {where} but in no registry export: "
+                "ingest the registry export that holds it",
+            ),
+        ),
+    )
