@@ -46,6 +46,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from govern.checks.drift import periods
+from govern.checks.fairness import ll144_json, present_sql, user_names
 from govern.errors import UsageError
 from govern.store import predictions
 from govern.store import reviews as stored_reviews
@@ -636,8 +637,8 @@ class _Data:
             f"sum(CASE WHEN __prediction IS NULL THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {sens_null} THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {valid} THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {valid} AND {_present('__label')} THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {valid} AND {_present('__score')} THEN 1 ELSE 0 END) "
+            f"sum(CASE WHEN {valid} AND {present_sql('__label')} THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {valid} AND {present_sql('__score')} THEN 1 ELSE 0 END) "
             f"FROM {_q(_KEYED)} GROUP BY __window"
         ).fetchall()
         self.profile = {int(r[0]): [int(v or 0) for v in r[1:]] for r in rows}
@@ -672,7 +673,7 @@ class _Data:
             elif labelled:
                 con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {_q(_LABELLED)} AS "
-                    f"SELECT * FROM {_q(_ROWS)} WHERE {_present('__label')}"
+                    f"SELECT * FROM {_q(_ROWS)} WHERE {present_sql('__label')}"
                 )
                 lab = self._counts(_LABELLED, label="__label", **common)
         self.selection = _index(sel)
@@ -680,7 +681,6 @@ class _Data:
 
     def _counts(self, relation: str, **kwargs: Any) -> list[GroupCounts]:
         """:func:`~govern.metrics.fairness.group_counts`; bad data becomes a UsageError."""
-        from govern.checks.fairness import user_names
         from govern.metrics.fairness import FairnessInputError, group_counts
 
         try:
@@ -722,7 +722,7 @@ class _Data:
         sex, race = self.inputs.sex, self.inputs.race
         if sex is None and race is None:
             return None
-        from govern.checks.fairness import user_names
+
         from govern.metrics.fairness import FairnessInputError, ll144_table
 
         view = "__govern_review_ll144"
@@ -742,7 +742,7 @@ class _Data:
         except FairnessInputError as exc:
             message = user_names(exc.message, self.inputs.logs).rstrip(".")
             raise UsageError(message + ".", hint=exc.hint) from exc
-        return _ll144_json(table)
+        return ll144_json(table)
 
 
 def _warnings(
@@ -1031,43 +1031,6 @@ def _impact_detail(
         "lowest": _name(lowest) if lowest is not None else None,
         "ratios": {_name(g): _num(v) for g, v in ratios.items()},
     }
-
-
-def _present(column: str) -> str:
-    """SQL: the column has a value (NULL and NaN are "not yet known", e.g. pending labels)."""
-    return f"({column} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({column} AS DOUBLE)), false))"
-
-
-def _ll144_json(table: Any) -> dict[str, Any]:
-    """An LL144 table as JSON (with each section's reference category)."""
-    return {
-        "rate_kind": table.rate_kind,
-        "total": table.total,
-        "min_share": table.min_share,
-        "sections": [
-            {
-                "dimension": list(s.dimension),
-                "unknown": s.unknown,
-                "reference": _name(s.reference) if s.reference is not None else None,
-                "rows": [
-                    {
-                        "category": _name(r.category),
-                        "n": r.n,
-                        "selected": r.selected,
-                        "rate": _num(r.rate),
-                        "impact_ratio": _num(r.impact_ratio),
-                        "excluded": r.excluded,
-                    }
-                    for r in s.rows
-                ],
-            }
-            for s in table.sections
-        ],
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Trend and regressions
 
 
 def _values(windows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], float | None]:

@@ -13,6 +13,21 @@ from govern.models import Finding, Status
 from govern.store.predictions import LogInfo, Window
 
 WINDOW_PATTERN = r"^(all|month|week|[0-9]+[dhw])$"
+#: JSON Schema of a rule's ``window`` (drift, fairness)
+WINDOW_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "pattern": WINDOW_PATTERN},
+        {
+            "type": "object",
+            "properties": {
+                "start": {"type": "string", "format": "date"},
+                "end": {"type": "string", "format": "date"},
+            },
+            "additionalProperties": False,
+        },
+    ],
+    "description": "Current window: all, 30d, 12h, 2w, week, month or {start, end}.",
+}
 STANDARD = {"score": "__score", "prediction": "__prediction", "label": "__label"}
 
 
@@ -142,20 +157,7 @@ class Drift:
             "threshold": {"type": "number", "description": "Override the method's threshold."},
             "max": {"type": "number", "description": "Alias of threshold for distances."},
             "max_share_drifted": {"type": "number", "minimum": 0, "maximum": 1},
-            "window": {
-                "oneOf": [
-                    {"type": "string", "pattern": WINDOW_PATTERN},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "start": {"type": "string", "format": "date"},
-                            "end": {"type": "string", "format": "date"},
-                        },
-                        "additionalProperties": False,
-                    },
-                ],
-                "description": "Current window: all, 30d, 12h, 2w, week, month or {start, end}.",
-            },
+            "window": WINDOW_SCHEMA,
             "trend": {
                 "enum": ["day", "week", "month"],
                 "description": "Also compute the statistic per calendar window (when drift began).",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from govern.checks.base import Rule, Subject, finding
-from govern.checks.drift import WINDOW_PATTERN, parse_window
+from govern.checks.drift import WINDOW_SCHEMA, parse_window
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
 
@@ -126,19 +126,7 @@ class Fairness:
                 "anyOf": [{"required": ["sex"]}, {"required": ["race"]}],
                 "additionalProperties": False,
             },
-            "window": {
-                "oneOf": [
-                    {"type": "string", "pattern": WINDOW_PATTERN},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "start": {"type": "string", "format": "date"},
-                            "end": {"type": "string", "format": "date"},
-                        },
-                        "additionalProperties": False,
-                    },
-                ],
-            },
+            "window": WINDOW_SCHEMA,
         }
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
@@ -192,9 +180,7 @@ class Fairness:
         if needs_labels:
             con.execute(
                 'CREATE OR REPLACE TEMP VIEW "__govern_fair_labelled" AS '
-                'SELECT * FROM "__govern_fair" WHERE __label IS NOT NULL '
-                # NaN is "no label yet" too (a float column of pending outcomes)
-                "AND NOT coalesce(isnan(TRY_CAST(__label AS DOUBLE)), false)"
+                f'SELECT * FROM "__govern_fair" WHERE {present_sql("__label")}'
             )
             relation = "__govern_fair_labelled"
             (labelled,) = con.execute('SELECT count(*) FROM "__govern_fair_labelled"').fetchone()
@@ -354,7 +340,10 @@ class Fairness:
 
 
 def ll144_json(table: Any) -> dict[str, Any]:
-    """An LL144 table as JSON: sections by dimension, one row per category."""
+    """An LL144 table as JSON: sections by dimension with their reference category.
+
+    One row per category; NaN rates and ratios (a reference rate of 0) are null.
+    """
 
     def number(x: float | None) -> float | None:
         return None if x is None or math.isnan(x) else x
@@ -368,6 +357,7 @@ def ll144_json(table: Any) -> dict[str, Any]:
             {
                 "dimension": list(section.dimension),
                 "unknown": section.unknown,
+                "reference": None if section.reference is None else _name(section.reference),
                 "excluded": [_name(c) for c in section.excluded],
                 "rows": [
                     {
@@ -384,6 +374,11 @@ def ll144_json(table: Any) -> dict[str, Any]:
             for section in table.sections
         ],
     }
+
+
+def present_sql(column: str) -> str:
+    """SQL: the column has a value (NULL and NaN are "not yet known", e.g. pending labels)."""
+    return f"({column} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({column} AS DOUBLE)), false))"
 
 
 def user_names(message: str, spans: Sequence[Any]) -> str:
