@@ -152,12 +152,13 @@ def drift(rows: int, args: argparse.Namespace, have_evidently: bool) -> dict[str
     profile = measure(me, "drift_scan_profile", ref, cur)
     scan = repeated(args.repeat, me, "drift_scan", ref, cur)
     gov = repeated(args.repeat, me, "drift_govern", ref, cur)
+    exact = measure(me, "drift_govern_exact", ref, cur)
     if have_evidently and rows <= args.evidently_max_rows:
         evi = measure(args.evidently_python, "drift_evidently", ref, cur)
     else:
         why = "no Evidently venv" if not have_evidently else "above --evidently-max-rows"
         evi = {"task": "drift_evidently", "error": f"skipped ({why})"}
-    for r in (scan, gov, evi):
+    for r in (scan, gov, exact, evi):
         print("  " + fmt(r))
     if "error" not in profile:
         p = profile["answer"]
@@ -177,9 +178,17 @@ def drift(rows: int, args: argparse.Namespace, have_evidently: bool) -> dict[str
               f"{memory:.1f}x; same share of drifted columns: {same}")  # fmt: skip
     if floor:
         print(f"  govern / DuckDB scan floor: {floor:.2f}x")
-    return {"scan": scan, "scan_profile": profile, "govern": gov, "evidently": evi,
-            "speedup_vs_evidently": speed, "memory_ratio_vs_evidently": memory,
-            "vs_scan_floor": floor, "same_share_drifted": same}  # fmt: skip
+    exact_speed = ratio(exact, evi, "seconds")
+    exact_memory = ratio(exact, evi, "peak_mb")
+    if exact_speed and exact_memory:
+        print(f"  govern exact=True: {exact_speed:.1f}x faster than Evidently; Evidently "
+              f"peak / govern: {exact_memory:.1f}x")  # fmt: skip
+    return {"scan": scan, "scan_profile": profile, "govern": gov, "govern_exact": exact,
+            "evidently": evi, "speedup_vs_evidently": speed,
+            "memory_ratio_vs_evidently": memory, "vs_scan_floor": floor,
+            "same_share_drifted": same, "exact_speedup_vs_evidently": exact_speed,
+            "exact_memory_ratio_vs_evidently": exact_memory,
+            "exact_vs_scan_floor": ratio(scan, exact, "seconds")}  # fmt: skip
 
 
 def fairness(rows: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -230,8 +239,9 @@ def main() -> int:
                               "sizes": []}  # fmt: skip
     failed = False
     for rows in sizes:
-        print(f"\n== {rows:,} rows", flush=True)
-        entry: dict[str, Any] = {"rows": rows}
+        load = os.getloadavg()
+        print(f"\n== {rows:,} rows (load average {load[0]:.1f})", flush=True)
+        entry: dict[str, Any] = {"rows": rows, "load_average_before": load}
         if args.only in (None, "drift"):
             entry["drift"] = drift(rows, args, have_evidently)
         if args.only in (None, "fairness"):
