@@ -46,7 +46,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from govern.checks.drift import periods
-from govern.checks.fairness import ll144_json, present_sql, user_names
+from govern.checks.fairness import disparity_statistic, ll144_json, present_sql, user_names
 from govern.errors import UsageError
 from govern.store import predictions
 from govern.store import reviews as stored_reviews
@@ -150,6 +150,15 @@ _EXTRA: dict[str, Disparity] = {
             "difference",
             True,
             "largest minus smallest false positive rate",
+        ),
+        Disparity(
+            "base_rate_difference", "difference", True, "largest minus smallest label base rate"
+        ),
+        Disparity(
+            "class_imbalance",
+            "difference",
+            False,
+            "(largest - smallest group size) / (largest + smallest), Clarify's CI",
         ),
     )
 }
@@ -853,30 +862,9 @@ def _index(
 def _statistic(
     metric: Disparity, grouping: tuple[str, ...], control: tuple[Any, ...], reference: Any
 ) -> Callable[[Sequence[GroupCounts]], float]:
-    """The function of a grouping's counts giving one disparity."""
-    from govern.metrics import fairness as f
-
-    name = metric.name
-
-    def run(counts: Sequence[GroupCounts]) -> float:
-        if name == "demographic_parity_difference":
-            return f.demographic_parity_difference(counts, grouping, control=control)
-        if name == "demographic_parity_ratio":
-            return f.demographic_parity_ratio(counts, grouping, control=control)
-        if name == "impact_ratio":
-            ratios = f.impact_ratios(counts, grouping, reference_group=reference, control=control)
-            values = [v for v in ratios.values() if not math.isnan(v)]
-            return min(values) if values else math.nan
-        if name == "equalized_odds_difference":
-            return f.equalized_odds_difference(counts, grouping, control=control)
-        if name == "equalized_odds_ratio":
-            return f.equalized_odds_ratio(counts, grouping, control=control)
-        if name == "equal_opportunity_difference":
-            return f.equal_opportunity_difference(counts, grouping, control=control)
-        base = name.removesuffix("_difference")
-        return f.disparity(counts, grouping, base, method="difference", control=control)
-
-    return run
+    """The function of a grouping's counts giving one disparity (the fairness rule's own)."""
+    run = disparity_statistic(metric.name, reference, control)
+    return lambda counts: run(grouping, counts)
 
 
 def _group_rows(

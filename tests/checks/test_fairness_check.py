@@ -96,3 +96,15 @@ def test_small_categories_are_excluded_from_impact_ratios(tmp_path: Path) -> Non
     assert excluded == {"c"}  # 20% of the data, under the 25% asked
     assert all(r["impact_ratio"] is None for r in race["rows"] if r["excluded"])
     assert race["excluded"] == ["c"]
+
+
+def test_data_bias_before_deployment(tmp_path: Path, frame: pd.DataFrame) -> None:
+    (base,) = evaluate({"metric": "base_rate_difference", "sensitive": ["race"]}, tmp_path)
+    # the labels' base rate by group is fairlearn's selection rate of the labels
+    expected = demographic_parity_difference(
+        frame["default"], frame["default"], sensitive_features=frame["race"]
+    )
+    assert base.value == pytest.approx(expected, abs=1e-9)
+    (ci,) = evaluate({"metric": "class_imbalance", "sensitive": ["race"]}, tmp_path / "ci")
+    sizes = frame["race"].value_counts()
+    assert ci.value == pytest.approx((sizes.max() - sizes.min()) / (sizes.max() + sizes.min()))

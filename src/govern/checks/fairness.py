@@ -23,31 +23,49 @@ DISPARITIES: dict[str, bool] = {
     "accuracy_difference": True,
     "false_positive_rate_difference": True,
     "true_positive_rate_difference": True,
+    # before deployment: the labels' base rate by group, and how unequal the group sizes are
+    "base_rate_difference": True,
+    "class_imbalance": False,
 }
 GROUP_COLUMNS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
 
 
-def _statistic(name: str, reference_group: Any) -> Callable[[Any, Sequence[Any]], float]:
-    """A function (grouping, counts) -> value for a disparity name."""
+def disparity_statistic(
+    name: str, reference_group: Any = None, control: tuple[Any, ...] = ()
+) -> Callable[[tuple[str, ...], Sequence[Any]], float]:
+    """A function (grouping, group counts) -> the value of disparity ``name`` (fairlearn's).
+
+    ``reference_group`` anchors the impact ratio (default: the most favoured group);
+    ``control`` picks a control level (the review's time window).
+    """
     from govern.metrics import fairness as f
 
     def run(grouping: tuple[str, ...], counts: Sequence[Any]) -> float:
         if name == "demographic_parity_difference":
-            return f.demographic_parity_difference(counts, grouping)
+            return f.demographic_parity_difference(counts, grouping, control=control)
         if name == "demographic_parity_ratio":
-            return f.demographic_parity_ratio(counts, grouping)
+            return f.demographic_parity_ratio(counts, grouping, control=control)
         if name in ("selection_rate_ratio", "impact_ratio"):
-            ratios = f.impact_ratios(counts, grouping, reference_group=reference_group)
+            ratios = f.impact_ratios(
+                counts, grouping, reference_group=reference_group, control=control
+            )
             values = [v for v in ratios.values() if not math.isnan(v)]
             return min(values) if values else math.nan
         if name == "equalized_odds_difference":
-            return f.equalized_odds_difference(counts, grouping)
+            return f.equalized_odds_difference(counts, grouping, control=control)
         if name == "equalized_odds_ratio":
-            return f.equalized_odds_ratio(counts, grouping)
+            return f.equalized_odds_ratio(counts, grouping, control=control)
         if name == "equal_opportunity_difference":
-            return f.equal_opportunity_difference(counts, grouping)
+            return f.equal_opportunity_difference(counts, grouping, control=control)
+        if name == "class_imbalance":  # SageMaker Clarify's CI, largest vs smallest group
+            sizes = [
+                c.n
+                for c in counts
+                if c.grouping == tuple(grouping) and c.control == tuple(control) and c.n > 0
+            ]
+            return (max(sizes) - min(sizes)) / (max(sizes) + min(sizes)) if sizes else math.nan
         metric = name.removesuffix("_difference")
-        return f.disparity(counts, grouping, metric, method="difference")
+        return f.disparity(counts, grouping, metric, method="difference", control=control)
 
     return run
 
@@ -57,7 +75,9 @@ class Fairness:
 
     Triggers: the disparity (``metric``: demographic parity difference/ratio, the impact ratio
     of the four-fifths rule, equalized odds difference/ratio, equal opportunity difference, or
-    the difference of accuracy / TPR / FPR) is past ``min``/``max`` -- with ``confidence`` set,
+    the difference of accuracy / TPR / FPR; before deployment the difference of the labels'
+    base rate and the class imbalance ``(n_max - n_min) / (n_max + n_min)`` of the group
+    sizes, as SageMaker Clarify's CI) is past ``min``/``max`` -- with ``confidence`` set,
     only when the whole seeded bootstrap interval lies past the bound (``fail_when: ci``, the
     default then) or whenever the point estimate does (``fail_when: point``). Groups smaller
     than ``min_group_size`` (default 30) -- and, for label metrics with ``min_outcomes``,
@@ -203,7 +223,7 @@ class Fairness:
         groupings = [(s,) for s in sensitive]
         if p.get("intersect") and len(sensitive) > 1:
             groupings.append(tuple(sensitive))
-        statistic = _statistic(metric, p.get("reference_group"))
+        statistic = disparity_statistic(metric, p.get("reference_group"))
         min_size = int(p.get("min_group_size", 30))
         min_outcomes = int(p.get("min_outcomes", 0)) if needs_labels else 0
         out: list[Finding] = []
