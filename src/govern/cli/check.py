@@ -13,6 +13,7 @@ from govern import __version__
 from govern.cli.common import (
     EXIT_OK,
     EXIT_POLICY,
+    OutputOption,
     err_console,
     handle_errors,
     settings,
@@ -47,9 +48,6 @@ WaiverOption = Annotated[
     list[Path] | None, typer.Option("--waivers", "-w", help="Waiver file or folder (repeatable).")
 ]
 FormatOption = Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
-]
 FailOnOption = Annotated[
     Severity,
     typer.Option(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -36,6 +36,14 @@ class OutputFormat(StrEnum):
 
     table = "table"
     json = "json"
+
+
+#: ``--format table|json`` of the commands that print results
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+#: ``--output FILE``: the result goes to this file (written atomically) instead of stdout
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+]
 
 
 @dataclass

@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
-from govern.cli.common import OutputFormat, err_console, handle_errors, settings, stdout_width
+from govern.cli.common import (
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    err_console,
+    handle_errors,
+    settings,
+    stdout_width,
+)
 from govern.cli.common import write_output as write
 from govern.errors import UsageError
 from govern.formats import ingest as fmt
@@ -59,12 +67,8 @@ def ingest_command(
             help="In walked folders, skip files that are not valid JSON instead of stopping.",
         ),
     ] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
-    ] = None,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
     model: Annotated[
         str | None,
         LogOption(

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from govern.cli.common import OutputFormat, handle_errors, settings, stdout_width, write_output
+from govern.cli.common import (
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    handle_errors,
+    settings,
+    stdout_width,
+    write_output,
+)
 from govern.formats import inventory as fmt
 from govern.inventory import GAP_CODES, inventory
 from govern.store.store import Store
 
 GAPS_HELP = "; ".join(f"{code}: {text}" for code, text in GAP_CODES.items())
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
-]
 
 models_app = typer.Typer(
     help=(

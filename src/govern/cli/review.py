@@ -12,7 +12,9 @@ import typer
 from govern.cli.common import (
     EXIT_OK,
     EXIT_POLICY,
+    FormatOption,
     OutputFormat,
+    OutputOption,
     err_console,
     handle_errors,
     settings,
@@ -128,12 +130,8 @@ def review_command(
             "sensitive column named race or ethnicity).",
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.table,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
-    ] = None,
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
     no_store: Annotated[
         bool,
         typer.Option("--no-store", help="Do not keep the result in the store for the next review."),
