@@ -31,6 +31,19 @@ WINDOW_SCHEMA: dict[str, Any] = {
 STANDARD = {"score": "__score", "prediction": "__prediction", "label": "__label"}
 
 
+def parse_duration(text: str) -> timedelta:
+    """``12h``, ``30d``, ``2w`` as a duration (windows of drift rules, report ages)."""
+    match = re.fullmatch(r"([0-9]+)([hdw])", text.strip())
+    if match is None:
+        raise ValueError(f"not a duration: {text!r} (expected e.g. 12h, 30d, 2w)")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {
+        "h": timedelta(hours=amount),
+        "d": timedelta(days=amount),
+        "w": timedelta(weeks=amount),
+    }[unit]
+
+
 def parse_window(spec: Any, latest: datetime | None) -> Window | None:
     """Return the current window of a rule.
 
@@ -57,15 +70,7 @@ def parse_window(spec: Any, latest: datetime | None) -> Window | None:
         day = latest.replace(hour=0, minute=0, second=0, microsecond=0)
         start = day - timedelta(days=day.weekday())
         return Window(start, start + timedelta(days=7))
-    match = re.fullmatch(r"([0-9]+)([dhw])", text)
-    if match is None:
-        raise ValueError(f"not a window: {spec!r}")
-    amount, unit = int(match.group(1)), match.group(2)
-    delta = {
-        "d": timedelta(days=amount),
-        "h": timedelta(hours=amount),
-        "w": timedelta(weeks=amount),
-    }[unit]
+    delta = parse_duration(text)
     end = latest + timedelta(microseconds=1)
     return Window(end - delta, end)
 

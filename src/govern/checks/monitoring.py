@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from govern.checks.base import Rule, Subject, finding
+from govern.checks.drift import parse_duration
 from govern.ingest.evidently import DATASET, SHARE
 from govern.ingest.monitoring_records import DISTANCE, P_VALUE
 from govern.models import Finding, Status
@@ -50,19 +50,6 @@ VIOLATIONS_KIND = "constraint_violations"
 ZONE_SLACK = timedelta(hours=14)
 #: at most this many items are named in a message (all of them are in the evidence)
 SHOWN = 5
-
-
-def parse_age(text: str) -> timedelta:
-    """``12h``, ``30d``, ``2w`` as a duration."""
-    match = re.fullmatch(r"([0-9]+)([hdw])", text.strip())
-    if match is None:
-        raise ValueError(f"not an age: {text!r} (expected e.g. 12h, 30d, 2w)")
-    amount, unit = int(match.group(1)), match.group(2)
-    return {
-        "h": timedelta(hours=amount),
-        "d": timedelta(days=amount),
-        "w": timedelta(weeks=amount),
-    }[unit]
 
 
 @dataclass(frozen=True)
@@ -409,7 +396,7 @@ class Monitoring:
             reason = "no store is available to this evaluation"
             return [_missing(rule, subject, ask, reason, help_text) for ask in asks]
         as_of = (subject.as_of or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-        max_age = parse_age(str(p["max_age"])) if "max_age" in p else None
+        max_age = parse_duration(str(p["max_age"])) if "max_age" in p else None
         found = _candidates(subject.data.connection, p, subject, as_of)
         reports = found.reports
         later = (
