@@ -319,6 +319,14 @@ class Fairness:
         spec = p["ll144"]
         scoring = spec.get("rate") == "scoring"
         help_text = self.__doc__ or ""
+        have = [r[0] for r in con.execute('DESCRIBE "__govern_fair"').fetchall()]
+        absent = [spec[k] for k in ("sex", "race") if spec.get(k) and spec[k] not in have]
+        if absent:
+            shown = ", ".join(c for c in have if not c.startswith("__"))
+            return finding(rule, subject, Status.not_evaluated,
+                           f"LL144 table: no column {', '.join(map(repr, absent))} in the "
+                           f"current log of {subject.version.model} (columns: {shown})",
+                           help_text=help_text, metric="impact_ratio", about="LL144")  # fmt: skip
         try:
             table = f.ll144_table(
                 con, "__govern_fair", sex=spec.get("sex"), race=spec.get("race"),
