@@ -8,7 +8,7 @@ model version's facts into one :class:`~govern.models.Finding`. Missing evidence
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -127,3 +127,14 @@ def finding(
         help=(rule.description + "\n\n" if rule.description else "") + help_text,
         subject=about,
     )
+
+
+def absent_columns(con: Any, view: str, columns: Sequence[str], what: str) -> dict[str, str]:
+    """Of ``columns``, those not in ``view``, each with a message naming the log's columns.
+
+    ``what`` names the log in the message (e.g. "the current log of credit-risk"); the
+    standard columns (``__score``...) are not shown to users.
+    """
+    have = [r[0] for r in con.execute(f'DESCRIBE "{view}"').fetchall()]
+    shown = ", ".join(c for c in have if not c.startswith("__"))
+    return {c: f"no column {c!r} in {what} (columns: {shown})" for c in columns if c not in have}

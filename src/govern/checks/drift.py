@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from govern.checks.base import Rule, Subject, finding
+from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.errors import UsageError
 from govern.models import Finding, Status
 from govern.store.predictions import LogInfo, Window
@@ -217,25 +217,30 @@ class Drift:
         drifted: list[str] = []
         evaluated = 0
         features = _features(rule, ref, cur)
+        columns = [c for _, c in features]
+        absent = {  # a column missing from both is named for the current log
+            **absent_columns(con, "__govern_ref", columns, f"the reference log of {v.model}"),
+            **absent_columns(con, "__govern_cur", columns, f"the current log of {v.model}"),
+        }
+        present = [c for c in columns if c not in absent]
         options: dict[str, Any] = {
             "method": None if method == "auto" else method,
             "threshold": threshold,
             "compatibility": compatibility,
         }
-        computed: list[Any] = []
+        done: dict[str, Any] = {}
         try:  # every column together: each window is read a few times in all
-            computed = list(
-                dataset_drift(con, "__govern_ref", "__govern_cur", [c for _, c in features],
-                              **options)[0]
-            )  # fmt: skip
-        except ValueError:  # one bad column: compute each alone to say which
-            for _, column in features:
+            results = dataset_drift(con, "__govern_ref", "__govern_cur", present, **options)[0]
+            done = dict(zip(present, results, strict=True))
+        except ValueError:  # one column the method cannot test: each alone, to say which
+            for column in present:
                 try:
-                    computed.append(
-                        column_drift(con, "__govern_ref", "__govern_cur", column, **options)
+                    done[column] = column_drift(
+                        con, "__govern_ref", "__govern_cur", column, **options
                     )
                 except ValueError as error:
-                    computed.append(error)
+                    done[column] = error
+        computed = [done[c] if c in done else ValueError(absent[c]) for c in columns]
         trends: dict[str, list[dict[str, Any]]] = {}
         if rule.params.get("trend") and latest is not None:
             trends = _trends(

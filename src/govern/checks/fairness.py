@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from govern.checks.base import Rule, Subject, finding
+from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.checks.drift import WINDOW_SCHEMA, parse_window
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
@@ -194,6 +194,9 @@ class Fairness:
                 *ll144,
                 missing("no sensitive column: map one at ingest (--sensitive) or in the rule"),
             ]
+        absent = absent_columns(con, "__govern_fair", sensitive, f"the current log of {v.model}")
+        if absent:
+            return [*ll144, missing("; ".join(absent.values()))]
         metric = str(p["metric"])
         needs_labels = DISPARITIES[metric]
         relation = "__govern_fair"
@@ -319,13 +322,12 @@ class Fairness:
         spec = p["ll144"]
         scoring = spec.get("rate") == "scoring"
         help_text = self.__doc__ or ""
-        have = [r[0] for r in con.execute('DESCRIBE "__govern_fair"').fetchall()]
-        absent = [spec[k] for k in ("sex", "race") if spec.get(k) and spec[k] not in have]
+        wanted = [spec[k] for k in ("sex", "race") if spec.get(k)]
+        what = f"the current log of {subject.version.model}"
+        absent = absent_columns(con, "__govern_fair", wanted, what)
         if absent:
-            shown = ", ".join(c for c in have if not c.startswith("__"))
             return finding(rule, subject, Status.not_evaluated,
-                           f"LL144 table: no column {', '.join(map(repr, absent))} in the "
-                           f"current log of {subject.version.model} (columns: {shown})",
+                           "LL144 table: " + "; ".join(absent.values()),
                            help_text=help_text, metric="impact_ratio", about="LL144")  # fmt: skip
         try:
             table = f.ll144_table(
