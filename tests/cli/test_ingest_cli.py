@@ -145,7 +145,11 @@ def test_crash_mid_ingest_is_reported_and_rolled_back(
     result = govern(
         runner, db_path, "ingest", str(EXPORT_IMPORT / "oss_mlflow/single/models/basic/model.json")
     )
-    assert_refused(result, loaded, db_path, "unexpectedly", "simulated crash", "--verbose")
+    assert result.exit_code == 3, result.output  # a bug in govern, not bad input
+    assert "Traceback" not in result.output
+    for needle in ("unexpectedly", "simulated crash", "--verbose"):
+        assert needle in result.stderr, result.stderr
+    assert dump_store(db_path) == loaded
 
 
 def test_verbose_shows_the_traceback(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:

@@ -23,10 +23,13 @@ from govern.store.store import default_db_path
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Exit codes (DESIGN.md): 0 clean, 1 policy failed, 2 usage error or bad input.
+#: Exit codes (DESIGN.md): 0 clean, 1 policy failed, 2 usage error or bad input, 3 a bug in
+#: govern, 130 interrupted.
 EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_INPUT = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
@@ -65,7 +68,8 @@ def settings(ctx: typer.Context) -> Settings:
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a :class:`GovernError` into its plain message and exit code 2.
 
-    Any other exception is a bug: say so in one sentence (the traceback with ``--verbose``).
+    Any other exception is a bug: say so in one sentence (the traceback with ``--verbose``) and
+    exit with code 3, so that CI can tell a govern bug from a bad file.
     """
 
     @functools.wraps(func)
@@ -82,7 +86,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing was written.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if verbose:
                 traceback.print_exc()
@@ -92,7 +96,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 "Re-run with --verbose for the traceback and please report it.",
                 markup=True,
             )
-            raise typer.Exit(EXIT_INPUT) from None
+            raise typer.Exit(EXIT_BUG) from None
 
     return wrapper
 
