@@ -73,3 +73,7 @@ class StoreError(GovernError):
 
 class UsageError(GovernError):
     """The command line was used wrongly (unknown model, bad option value)."""
+
+
+class OutputError(GovernError):
+    """An output file (``--output``, ``--out``) cannot be written; nothing was recorded."""

@@ -8,6 +8,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from govern.cli.main import app
+from tests.conftest import EXPORT_IMPORT
+from tests.policy.test_engine import POLICY
+
+DATABRICKS = EXPORT_IMPORT / "databricks/single"
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +21,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     result = CliRunner().invoke(app, ["demo", "--demo-db", str(db)])
     assert result.exit_code == 0, result.output
     return db, result
+
+
+@pytest.fixture
+def env(runner: CliRunner, db_path: Path, tmp_path: Path) -> tuple[Path, Path]:
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(db_path),
+            "ingest",
+            str(DATABRICKS / "versions"),
+            str(DATABRICKS / "models/basic"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    policy_dir = tmp_path / "policies"
+    policy_dir.mkdir()
+    (policy_dir / "wine.yaml").write_text(POLICY)
+    return db_path, policy_dir

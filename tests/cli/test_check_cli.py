@@ -11,29 +11,8 @@ from typer.testing import CliRunner
 
 from govern.cli.main import app
 from govern.store import Store, ledger
-from tests.conftest import EXPORT_IMPORT, dump_store
+from tests.conftest import dump_store
 from tests.policy.test_engine import GOOD, POLICY
-
-DATABRICKS = EXPORT_IMPORT / "databricks/single"
-
-
-@pytest.fixture
-def env(runner: CliRunner, db_path: Path, tmp_path: Path) -> tuple[Path, Path]:
-    result = runner.invoke(
-        app,
-        [
-            "--db",
-            str(db_path),
-            "ingest",
-            str(DATABRICKS / "versions"),
-            str(DATABRICKS / "models/basic"),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    policy_dir = tmp_path / "policies"
-    policy_dir.mkdir()
-    (policy_dir / "wine.yaml").write_text(POLICY)
-    return db_path, policy_dir
 
 
 def gov(runner: CliRunner, db: Path, *args: str):  # type: ignore[no-untyped-def]

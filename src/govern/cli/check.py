@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from govern import __version__
+from govern.cli import output as output_module
 from govern.cli.common import (
     EXIT_OK,
     EXIT_POLICY,
@@ -23,6 +24,10 @@ from govern.cli.common import (
 from govern.errors import UsageError
 from govern.models import CheckResult, Severity
 from govern.policy.loader import PolicySet, load
+
+if TYPE_CHECKING:
+    from govern.store.ledger import Entry
+    from govern.store.store import Store
 
 
 class CheckFormat(StrEnum):
@@ -145,6 +150,64 @@ def _relative(path: str) -> str:
         return path
 
 
+def _record_gate(
+    store: Store,
+    result: CheckResult,
+    text: str,
+    output: Path | None,
+    *,
+    subject: str,
+    fail_on: Severity,
+    strict: bool,
+) -> Entry:
+    """Write the gate's output and append its ledger entry: both happen, or neither.
+
+    The output is written first (a regular file to a temporary file, flushed), so a full disk
+    or a bad ``--output`` fails before anything is recorded. The entry is then written, the
+    output published inside the entry's transaction, and the transaction committed; if the
+    commit fails, a published file is taken back (the file it replaced is put back).
+    """
+    from govern.store import ledger
+
+    staged = output_module.stage(text, output, retractable=True)
+    try:
+        entry = ledger.append(
+            store,
+            kind="gate",
+            subject=subject,
+            decision=result.decision.value,
+            payload={
+                "policies": [p.to_json() for p in result.policies],
+                "summary": result.summary(),
+                "fail_on": fail_on.value,
+                "strict": strict,
+                "failing": sorted({f.rule for f in result.failing()}),
+                "waived": sorted(
+                    {
+                        f"{f.rule} ({(f.waiver or {}).get('ticket', 'no ticket')})"
+                        for f in result.findings
+                        if f.status.value == "waived"
+                    }
+                ),
+            },
+            now=datetime.now(UTC),
+            before_commit=lambda _entry: staged.publish(),
+        )
+    except BaseException:
+        if not staged.retract():
+            err_console.print(
+                f"warning: the gate's output went to {staged.where()} before the ledger entry "
+                "failed; the decision was not recorded.",
+                style="yellow",
+            )
+        staged.discard()
+        raise
+    staged.settle()
+    if staged.target is not None:
+        err_console.print(f"wrote {staged.where()}")
+    return entry
+
+
 def _warn(result: CheckResult) -> None:
     for warning in result.warnings:
         err_console.print(f"warning: {warning}", style="yellow")
@@ -202,7 +265,6 @@ def gate_command(
 ) -> None:
     """Gate one model version (CI)."""
     from govern.policy.engine import evaluate
-    from govern.store import ledger
     from govern.store.store import Store
 
     policies = _policies(policy, waivers)
@@ -219,28 +281,15 @@ def gate_command(
             strict=strict,
         )
         failing = result.failing()
-        entry = ledger.append(
+        entry = _record_gate(
             store,
-            kind="gate",
+            result,
+            render(result, output_format, policies),
+            output,
             subject=f"{model}@{version}",
-            decision=result.decision.value,
-            payload={
-                "policies": [p.to_json() for p in result.policies],
-                "summary": result.summary(),
-                "fail_on": fail_on.value,
-                "strict": strict,
-                "failing": sorted({f.rule for f in failing}),
-                "waived": sorted(
-                    {
-                        f"{f.rule} ({(f.waiver or {}).get('ticket', 'no ticket')})"
-                        for f in result.findings
-                        if f.status.value == "waived"
-                    }
-                ),
-            },
-            now=datetime.now(UTC),
+            fail_on=fail_on,
+            strict=strict,
         )
-    write_output(render(result, output_format, policies), output)
     _warn(result)
     verdict = "PASS" if not failing else "FAIL"
     counts = result.summary()

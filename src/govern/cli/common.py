@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from govern.cli import output as output_module
 from govern.errors import GovernError
+from govern.formats.render import safe_console
 from govern.store.store import default_db_path
 
 P = ParamSpec("P")
@@ -31,7 +32,7 @@ EXIT_INPUT = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+err_console = safe_console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class OutputFormat(StrEnum):
@@ -43,9 +44,15 @@ class OutputFormat(StrEnum):
 
 #: ``--format table|json`` of the commands that print results
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-#: ``--output FILE``: the result goes to this file (written atomically) instead of stdout
+#: ``--output FILE``: the result goes to this file instead of stdout (see govern.cli.output)
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the result to this file.")
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the result to this file (- for stdout). A regular file is replaced "
+        "atomically; a device, pipe or symlink is written through.",
+    ),
 ]
 
 
@@ -111,21 +118,10 @@ def _verbose(args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Print ``text`` to stdout, or write it atomically to ``output``."""
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    err_console.print(f"wrote {output}")
+    """Print ``text`` to stdout, or write it to ``output`` (see :mod:`govern.cli.output`)."""
+    staged = output_module.write_output(text, output)
+    if staged.target is not None:
+        err_console.print(f"wrote {staged.where()}")
 
 
 def stdout_width() -> int:

@@ -13,6 +13,7 @@ import getpass
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -112,8 +113,13 @@ def append(
     payload: dict[str, Any],
     now: datetime,
     who: str | None = None,
+    before_commit: Callable[[Entry], None] | None = None,
 ) -> Entry:
-    """Append one entry in its own transaction and return it."""
+    """Append one entry in its own transaction and return it.
+
+    ``before_commit`` runs inside the transaction once the entry is written: when it raises
+    (an output that could not be written), the entry is rolled back with it.
+    """
     with store.transaction():
         last = head(store)
         seq = last.seq + 1 if last else 1
@@ -136,7 +142,10 @@ def append(
                 digest,
             ],
         )
-    return Entry(seq, at, who, kind, subject, decision, canonical, prev, digest)
+        entry = Entry(seq, at, who, kind, subject, decision, canonical, prev, digest)
+        if before_commit is not None:
+            before_commit(entry)
+    return entry
 
 
 def _entries(store: Store, tail: str = "ORDER BY seq") -> list[Entry]:
