@@ -92,9 +92,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[bold red]error:[/] {escape(exc.diagnostics())}", markup=True)
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
-            err_console.print("interrupted; nothing was written.")
+            report_interrupt()
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
+            if _interrupted_query(exc):
+                report_interrupt()
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             if verbose:
                 traceback.print_exc()
             err_console.print(
@@ -106,6 +109,34 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_BUG) from None
 
     return wrapper
+
+
+_interrupt_reported = False
+
+
+def report_interrupt(*, once: bool = False) -> None:
+    """Say that Ctrl-C stopped the command (every write is one transaction, rolled back).
+
+    With ``once``, say nothing if it was said already (the entry point's fallback for an
+    interrupt outside a command, which Typer turns into exit 130 silently).
+    """
+    global _interrupt_reported
+    if once and _interrupt_reported:
+        return
+    _interrupt_reported = True
+    err_console.print("interrupted; nothing was written.")
+
+
+def _interrupted_query(exc: Exception) -> bool:
+    """True for DuckDB's answer to Ctrl-C during a query (it turns KeyboardInterrupt into this).
+
+    The store's transaction was rolled back on the way out, so nothing was written.
+    """
+    duckdb = sys.modules.get("duckdb")
+    interrupt = getattr(duckdb, "InterruptException", None) if duckdb else None
+    if interrupt is not None and isinstance(exc, interrupt):
+        return True
+    return type(exc) is RuntimeError and str(exc) == "Query interrupted"
 
 
 def _verbose(args: tuple[object, ...], kwargs: dict[str, object]) -> bool:

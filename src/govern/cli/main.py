@@ -9,7 +9,7 @@ import typer
 
 from govern import __version__
 from govern.cli import check, demo, ingest, models, policy, review
-from govern.cli.common import Settings
+from govern.cli.common import EXIT_INTERRUPTED, Settings, report_interrupt
 from govern.store.store import ENV_DB, default_db_path
 
 app = typer.Typer(
@@ -70,4 +70,9 @@ demo.register(app)
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            report_interrupt(once=True)
+        raise

@@ -1,0 +1,91 @@
+"""Ctrl-C: "interrupted; nothing was written", exit 130, the store as before (issue 9, item 9)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from govern.cli.main import app
+from govern.store import Store
+from tests.conftest import EXPORT_IMPORT, dump_store
+
+GOVERN = Path(sys.executable).with_name("govern")
+EXPORT = EXPORT_IMPORT / "databricks/single/versions/sklearn_wine"
+LOG_OPTIONS = ["--model", "m", "--role", "current", "--timestamp", "ts", "--score", "score"]
+
+
+@pytest.fixture
+def loaded(runner: CliRunner, db_path: Path) -> dict[str, list[tuple[object, ...]]]:
+    result = runner.invoke(app, ["--db", str(db_path), "ingest", str(EXPORT)])
+    assert result.exit_code == 0, result.output
+    return dump_store(db_path)
+
+
+@pytest.mark.parametrize(
+    "interrupt",
+    [KeyboardInterrupt(), RuntimeError("Query interrupted")],
+    ids=["python", "duckdb"],
+)
+def test_interrupt_during_the_write(
+    runner: CliRunner,
+    db_path: Path,
+    loaded: dict[str, list[tuple[object, ...]]],
+    monkeypatch: pytest.MonkeyPatch,
+    interrupt: BaseException,
+) -> None:
+    """Ctrl-C in Python code, or inside a DuckDB query (which DuckDB reports as RuntimeError)."""
+    original = Store._write_unit
+
+    def interrupted(self: Store, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        raise interrupt
+
+    monkeypatch.setattr(Store, "_write_unit", interrupted)
+    path = EXPORT_IMPORT / "oss_mlflow/single/models/basic/model.json"
+    result = runner.invoke(app, ["--db", str(db_path), "ingest", str(path)])
+    assert result.exit_code == 130, result.output
+    assert "interrupted; nothing was written" in result.stderr
+    assert "unexpectedly" not in result.output
+    assert dump_store(db_path) == loaded
+
+
+@pytest.mark.slow
+def test_real_sigint_at_any_moment_of_a_large_ingest(
+    tmp_path: Path, db_path: Path, runner: CliRunner, loaded: dict[str, list[tuple[object, ...]]]
+) -> None:
+    """SIGINT to a real process at several moments: 130 and nothing written, or it finished."""
+    import duckdb
+
+    log = tmp_path / "big.csv"
+    duckdb.sql(
+        "COPY (SELECT TIMESTAMP '2026-01-01' + to_seconds(i) AS ts, random() AS score, "
+        "['a', 'b'][1 + i % 2] AS sex FROM range(3000000) t(i)) "
+        f"TO '{log}' (HEADER)"
+    )
+    codes = []
+    for delay in (0.8, 1.6, 2.4, 3.2):
+        before = dump_store(db_path)
+        process = subprocess.Popen(
+            [str(GOVERN), "--db", str(db_path), "ingest", str(log), *LOG_OPTIONS],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        codes.append(process.returncode)
+        assert "unexpectedly" not in stderr and "Traceback" not in stderr, stderr
+        if process.returncode == 130:
+            assert "interrupted; nothing was written" in stderr
+            assert dump_store(db_path) == before
+        else:
+            assert process.returncode == 0, stderr
+            break
+    assert 130 in codes, codes
