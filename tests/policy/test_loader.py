@@ -172,7 +172,9 @@ def test_include_rule_sets(tmp_path: Path) -> None:
           - {id: perf.auc, check: metric, metric: roc_auc, min: 0.7}
         """,
     )
-    (policy,) = load([path]).policies
+    # the tree is the folder named: tmp_path holds both files
+    (policy,) = load([tmp_path]).policies
+    assert policy.path == path
     assert [r.id for r in policy.rules] == ["perf.auc", "repro.commit"]
     assert policy.rules[1].policy_id == "p"
     assert [i.id for i in policy.includes] == ["lineage-basics"]

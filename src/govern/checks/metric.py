@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,12 +77,21 @@ class LoggedMetric:
             where = f"run {v.run_id}" if v.run_id else "the version (it has no run)"
             return result(Status.not_evaluated, f"metric {key} is not logged for {where}")
         value = v.metrics[key]
-        if value is None:
+        if value is None or math.isnan(value):
             return result(Status.not_evaluated, f"metric {key} is NaN for run {v.run_id}")
+        # A NaN bound compares false both ways: it must fail, never pass (lint refuses it too).
+        broken = [k for k in _NUMERIC if k in p and not _finite(p[k])]
+        if broken:
+            return result(
+                Status.failed,
+                f"the rule's {', '.join(broken)} is not a finite number, so no value can meet "
+                "it; fix the policy (`govern policy lint` names the line)",
+                value=value,
+            )
         problems: list[str] = []
-        if "min" in p and value < float(p["min"]):
+        if "min" in p and not value >= float(p["min"]):
             problems.append(f"{key}={value:.6g} is below the minimum {p['min']}")
-        if "max" in p and value > float(p["max"]):
+        if "max" in p and not value <= float(p["max"]):
             problems.append(f"{key}={value:.6g} is above the maximum {p['max']}")
         evidence: dict[str, Any] = {}
         if "baseline" in p:
@@ -101,7 +111,7 @@ class LoggedMetric:
                     value=value,
                 )
             base_value = base.metrics.get(key)
-            if base_value is None:
+            if base_value is None or math.isnan(base_value):
                 return result(
                     Status.not_evaluated,
                     f"metric {key} is not logged for baseline version {base.version}",
@@ -131,6 +141,17 @@ class LoggedMetric:
         if problems:
             return result(Status.failed, "; ".join(problems), value=value, **evidence)
         return result(Status.passed, f"{key}={value:.6g} within bounds", value=value, **evidence)
+
+
+_NUMERIC = ("min", "max", "min_absolute_change", "min_relative_change")
+
+
+def _finite(bound: Any) -> bool:
+    """True for a number that is neither NaN nor infinite (nor too large for a float)."""
+    try:
+        return math.isfinite(float(bound))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _required(base: float, params: Mapping[str, Any], greater: bool) -> float:

@@ -2,15 +2,24 @@
 
 Validation reports *every* problem of a file at once, each as ``file:line: message``: JSON
 Schema errors (an unknown key gets a "did you mean" hint), then what a schema cannot say:
-unknown control IDs, duplicate rule ids, malformed globs, missing or circular includes.
+NaN or Infinity anywhere, unknown control IDs, duplicate rule ids, malformed globs, missing or
+circular includes. Every check is linear in the size of the file.
+
+Includes stay inside the policy tree: the folder named with ``--policy`` (for a named file, its
+folder). An include that resolves elsewhere, also through a symlink, is refused unless its
+folder is listed in the environment variable :data:`ENV_INCLUDE_PATH`. Files found by walking a
+folder never lead out of it through a symlink either.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import hashlib
+import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +36,11 @@ from govern.policy.schema import RULE_BASE, policy_schema
 from govern.policy.yamlsource import Location, Sourced
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: What an ``include`` may name: RuleSet files in YAML or JSON.
+INCLUDE_SUFFIXES = (*YAML_SUFFIXES, ".json")
+#: Extra folders (separated by ``os.pathsep``) whose files policies may include, besides the
+#: policy tree itself.
+ENV_INCLUDE_PATH = "GOVERN_POLICY_INCLUDE_PATH"
 
 
 @dataclass(frozen=True)
@@ -167,16 +181,57 @@ def version_in(version: str, spec: str) -> bool:
 # -- validation -----------------------------------------------------------------------------
 
 
-def _schema_problems(src: Sourced) -> list[str]:
+#: File kinds whose ``rules`` are validated as rules (a file without ``kind`` is checked as
+#: both, as JSON Schema's ``if`` does).
+_RULE_KINDS = ("Policy", "RuleSet")
+
+
+@functools.cache
+def _validators() -> tuple[Any, Any, dict[str, Any]]:
+    """Validators built once: the file without its rules, any rule, and one per check kind.
+
+    Validating the whole file with :func:`policy_schema` tries every check kind's ``if`` on
+    every rule; dispatching each rule to its kind's schema gives the same problems in a
+    fraction of the time (a test keeps the two equal).
+    """
     import jsonschema  # imported when policies are loaded, not at start-up
 
-    validator = jsonschema.Draft202012Validator(
-        policy_schema(), format_checker=jsonschema.FormatChecker()
+    schema = policy_schema()
+    checker = jsonschema.FormatChecker()
+    rule_defs = schema["$defs"]
+    without_rules = {**schema, "$defs": {**rule_defs, "rule": True}}
+    any_rule = {"$defs": rule_defs, "$ref": "#/$defs/rule"}
+    make = jsonschema.Draft202012Validator
+    per_kind = {
+        name: make(rule_defs[f"rule-{name}"], format_checker=checker) for name in CHECK_KINDS
+    }
+    return (
+        make(without_rules, format_checker=checker),
+        make(any_rule, format_checker=checker),
+        per_kind,
     )
+
+
+def _schema_errors(data: Mapping[str, Any]) -> Iterable[tuple[Location, Any]]:
+    """Every JSON Schema error of a file with the location of its instance."""
+    whole, any_rule, per_kind = _validators()
+    for error in whole.iter_errors(data):
+        yield (), error
+    rules = data.get("rules")
+    if not isinstance(rules, list) or data.get("kind", _RULE_KINDS[0]) not in _RULE_KINDS:
+        return
+    for i, rule in enumerate(rules):
+        check = rule.get("check") if isinstance(rule, Mapping) else None
+        validator = per_kind.get(check) if isinstance(check, str) else None
+        for error in (validator or any_rule).iter_errors(rule):
+            yield ("rules", i), error
+
+
+def _schema_problems(src: Sourced) -> list[str]:
     problems: list[tuple[int, str]] = []
-    for error in validator.iter_errors(src.data):
+    for prefix, error in _schema_errors(src.data):
         for leaf in _leaves(error):
-            location = tuple(leaf.absolute_path)
+            location = (*prefix, *leaf.absolute_path)
             if leaf.validator == "additionalProperties":
                 # one problem per unknown key, on the key's own line
                 allowed = sorted(leaf.schema.get("properties", {}))
@@ -244,11 +299,22 @@ def _glob_problem(glob: str) -> str | None:
     return None
 
 
+def _nonfinite_problem(src: Sourced, location: Location) -> str:
+    value: Any = src.data
+    for part in location:
+        value = value[part]
+    shown = {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}.get(str(value), "a number too large")
+    return (
+        f"{src.where(location)}: {_dotted(location)}: {shown} is not a finite number; NaN and "
+        "Infinity are never allowed in a policy (a bound must be a finite value)."
+    )
+
+
 def _semantic_problems(src: Sourced) -> list[str]:
     from govern.controls import validate_control_id
 
     data = src.data
-    problems: list[str] = []
+    problems = [_nonfinite_problem(src, location) for location in src.nonfinite]
     seen: dict[str, int] = {}
     for i, rule in enumerate(data.get("rules") or []):
         if not isinstance(rule, Mapping):
@@ -293,21 +359,69 @@ def validate(src: Sourced) -> list[str]:
 # -- loading --------------------------------------------------------------------------------
 
 
-def policy_files(paths: Sequence[Path]) -> list[Path]:
-    """YAML files named or found (not recursively hidden) under folders, sorted."""
-    files: list[Path] = []
+@dataclass(frozen=True)
+class _Found:
+    """A policy file to load and the root of its policy tree (a resolved folder)."""
+
+    path: Path
+    root: Path
+
+
+def _tree_files(paths: Sequence[Path]) -> list[_Found]:
+    """YAML files named, or found (not hidden) under named folders, sorted, with their root.
+
+    A file found in a folder that resolves outside the folder (a symlink leading out) is
+    refused; a file named on the command line is read where it points.
+    """
+    found: list[_Found] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.suffix in YAML_SUFFIXES and not any(x.startswith(".") for x in p.parts)
-            )
-        elif path.exists():
-            files.append(path)
+            root = _resolve(path)
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(path)
+                if p.suffix not in YAML_SUFFIXES or any(x.startswith(".") for x in rel.parts):
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    continue
+                if not _inside(_resolve(p), (root,)):
+                    raise PolicyError(
+                        f"{p} is a symlink that leads out of the policy folder {path}; govern "
+                        "does not follow it.",
+                        hint="Copy the file into the folder, or name it with its own --policy.",
+                    )
+                found.append(_Found(p, root))
+        elif path.exists() or path.is_symlink():
+            found.append(_Found(path, _resolve(path.absolute().parent)))
         else:
             raise PolicyError("does not exist.", path=path, hint="Check the --policy path.")
-    return files
+    return found
+
+
+def policy_files(paths: Sequence[Path]) -> list[Path]:
+    """YAML files named or found (not recursively hidden) under folders, sorted."""
+    return [f.path for f in _tree_files(paths)]
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        raise PolicyError(
+            "cannot be resolved (a symlink loop?).", path=path, hint="Fix or remove the symlink."
+        ) from exc
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def include_roots(root: Path) -> tuple[Path, ...]:
+    """Where a policy under ``root`` may include files from: the tree and the allow-list.
+
+    The allow-list is :data:`ENV_INCLUDE_PATH`, folders separated by ``os.pathsep``.
+    """
+    extra = os.environ.get(ENV_INCLUDE_PATH, "")
+    return (root, *(_resolve(Path(p)) for p in extra.split(os.pathsep) if p.strip()))
 
 
 def _load_valid(path: Path) -> Sourced:
@@ -347,7 +461,28 @@ def _rules(src: Sourced, policy_id: str, policy_version: str) -> list[Rule]:
     return rules
 
 
-def _policy(src: Sourced, stack: tuple[Path, ...]) -> Policy:
+def _include_target(src: Sourced, index: int, rel: str, root: Path) -> Path:
+    """The resolved file an ``include`` names, refused when outside the policy tree."""
+    where = src.where(("include", index))
+    target = _resolve(src.path.parent / rel)
+    roots = include_roots(root)
+    if not _inside(target, roots):
+        raise PolicyError(
+            f"{where}: include {rel!r} is outside the policy tree {root}, so govern does not "
+            "read it.",
+            hint=f"Move the file into {root}, or add its folder to {ENV_INCLUDE_PATH}.",
+        )
+    if target.suffix not in INCLUDE_SUFFIXES:
+        raise PolicyError(
+            f"{where}: include {rel!r} is not a RuleSet file; only "
+            f"{', '.join(INCLUDE_SUFFIXES)} files can be included."
+        )
+    if not target.exists():
+        raise PolicyError(f"{where}: included file {rel} does not exist.")
+    return target
+
+
+def _policy(src: Sourced, stack: tuple[Path, ...], root: Path) -> Policy:
     data = src.data
     meta = data["metadata"]
     policy_id = str(meta["id"])
@@ -355,12 +490,10 @@ def _policy(src: Sourced, stack: tuple[Path, ...]) -> Policy:
     rules = _rules(src, policy_id, version)
     includes: list[PolicyRef] = []
     for i, rel in enumerate(data.get("include") or []):
-        target = (src.path.parent / rel).resolve()
         where = src.where(("include", i))
+        target = _include_target(src, i, rel, root)
         if target in stack:
             raise PolicyError(f"{where}: include cycle through {target}.")
-        if not target.exists():
-            raise PolicyError(f"{where}: included file {rel} does not exist.")
         inc = _load_valid(target)
         if inc.data.get("kind") != "RuleSet":
             raise PolicyError(
@@ -378,8 +511,7 @@ def _policy(src: Sourced, stack: tuple[Path, ...]) -> Policy:
                 "RuleSet",
             )
         )
-    ids = [r.id for r in rules]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(r.id for r in rules).items() if n > 1)
     if dupes:
         raise PolicyError(
             f"{src.path}: rule ids {', '.join(dupes)} are defined more than once "
@@ -430,11 +562,12 @@ def load(paths: Sequence[Path], waiver_paths: Sequence[Path] = ()) -> PolicySet:
     policies: list[Policy] = []
     waivers: list[Waiver] = []
     waiver_refs: list[PolicyRef] = []
-    for path in policy_files([*paths, *waiver_paths]):
+    for found in _tree_files([*paths, *waiver_paths]):
+        path = found.path
         src = _load_valid(path)
         kind = src.data["kind"]
         if kind == "Policy":
-            policies.append(_policy(src, (path.resolve(),)))
+            policies.append(_policy(src, (_resolve(path),), found.root))
         elif kind == "Waivers":
             waivers.extend(_waivers(src))
             meta = src.data.get("metadata") or {}
@@ -452,8 +585,7 @@ def load(paths: Sequence[Path], waiver_paths: Sequence[Path] = ()) -> PolicySet:
             "no policy found in " + ", ".join(str(p) for p in paths) + ".",
             hint="Pass --policy with a policy file or folder (kind: Policy).",
         )
-    ids = [p.id for p in policies]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(p.id for p in policies).items() if n > 1)
     if dupes:
         raise PolicyError(f"policy ids {', '.join(dupes)} are used by more than one file.")
     return PolicySet(tuple(policies), tuple(waivers), tuple(waiver_refs))
@@ -462,7 +594,8 @@ def load(paths: Sequence[Path], waiver_paths: Sequence[Path] = ()) -> PolicySet:
 def lint(paths: Sequence[Path]) -> dict[Path, list[str]]:
     """Validate every file under ``paths``; return the problems of each file (empty = valid)."""
     out: dict[Path, list[str]] = {}
-    for path in policy_files(paths):
+    for found in _tree_files(paths):
+        path = found.path
         try:
             src = yamlsource.load(path)
         except PolicyError as exc:
@@ -471,7 +604,7 @@ def lint(paths: Sequence[Path]) -> dict[Path, list[str]]:
         problems = validate(src)
         if not problems and src.data.get("kind") == "Policy":
             try:
-                _policy(src, (path.resolve(),))
+                _policy(src, (_resolve(path),), found.root)
             except PolicyError as exc:
                 problems = [exc.diagnostics()]
         out[path] = problems
@@ -480,6 +613,7 @@ def lint(paths: Sequence[Path]) -> dict[Path, list[str]]:
 
 __all__ = [
     "CHECK_KINDS",
+    "ENV_INCLUDE_PATH",
     "Policy",
     "PolicySet",
     "Scope",
