@@ -123,14 +123,17 @@ def test_unreadable_file(
 ) -> None:  # type: ignore[no-untyped-def]
     locked = tmp_path / "locked.json"
     locked.write_text("{}")
-    original = Path.read_bytes
+    import os
 
-    def deny(self: Path) -> bytes:
-        if self.name == "locked.json":
+    original = os.open
+
+    def deny(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith("locked.json"):
             raise PermissionError(13, "Permission denied")
-        return original(self)
+        return original(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    # ingest opens inputs with os.open (no blocking on a FIFO); tests run as root
+    monkeypatch.setattr("govern.ingest.files.os.open", deny)
     result = govern(runner, db_path, "ingest", str(locked))
     assert_refused(result, loaded, db_path, "locked.json", "permission denied")
 

@@ -428,7 +428,8 @@ def test_aliases_listed_in_the_version_file(tree: Path) -> None:
     assert versions_by_key(batch)[("credit-risk", "2")].aliases == ("champion",)
 
 
-def test_local_artifact_uri_outside_the_tree(tree: Path, tmp_path: Path) -> None:
+def test_local_artifact_uri_outside_the_tree_is_not_read(tree: Path, tmp_path: Path) -> None:
+    """DESIGN trust boundary: only files inside the folder named are read; the rest is noted."""
     elsewhere = tmp_path / "artifact-root" / "run"
     (elsewhere / "model").mkdir(parents=True)
     (elsewhere / "model" / "requirements.txt").write_text("scikit-learn==1.5\n", encoding="utf-8")
@@ -438,8 +439,9 @@ def test_local_artifact_uri_outside_the_tree(tree: Path, tmp_path: Path) -> None
     meta_path.write_text(yaml.safe_dump(meta), encoding="utf-8")
     batch = read(tree)
     run = runs_by_name(batch)["failed-attempt"]
-    assert [(a.path, a.kind) for a in run.artifacts] == [("model/requirements.txt", "requirements")]
-    assert elsewhere / "model" / "requirements.txt" in batch.files
+    assert run.artifacts == ()
+    assert elsewhere / "model" / "requirements.txt" not in batch.files
+    assert any(str(elsewhere) in note and "not read" in note for note in batch.notes)
 
 
 def test_int_source_type_when_no_tag(tree: Path) -> None:

@@ -16,13 +16,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from govern.errors import IngestError, MalformedInputError
+from govern.errors import MalformedInputError
+from govern.ingest import files
 from govern.ingest.records import Batch
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PARQUET_MAGIC = b"PAR1"
 #: Files larger than this are sniffed from their first megabyte only (prediction logs).
-LARGE_FILE = 64 * 1024 * 1024
+LARGE_FILE = files.MAX_DOCUMENT_BYTES
 HEAD_BYTES = 1024 * 1024
 
 
@@ -53,6 +54,18 @@ class Candidate:
     complete: bool = True
     #: ingest options from the command line (model, version, role, column mapping)
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: the folder the user named that this path was found in (``None``: named itself)
+    root: Path | None = None
+
+    def tree(self) -> files.Tree:
+        """The folder files named by (or next to) this input may be read from.
+
+        The folder the user named when the input was found by walking it; for an input named
+        itself, the input's own folder (a folder input) or the folder holding it (a file).
+        """
+        if self.root is not None:
+            return files.Tree(self.root)
+        return files.Tree(self.path if self.kind is Kind.DIRECTORY else self.path.parent)
 
     def top_keys(self) -> list[str]:
         """Return the top-level keys of a JSON object (empty for anything else)."""
@@ -86,21 +99,10 @@ def sniff(path: Path) -> Candidate:
     """
     if path.is_dir():
         return Candidate(path=path, kind=Kind.DIRECTORY)
-    try:
-        large = path.stat().st_size > LARGE_FILE
-        if large:
-            with path.open("rb") as handle:
-                data = handle.read(HEAD_BYTES)
-        else:
-            data = path.read_bytes()
-    except PermissionError as exc:
-        raise IngestError(
-            "cannot read the file (permission denied).",
-            hint="Check its permissions, or run govern as a user who can read it.",
-            path=path,
-        ) from exc
-    except OSError as exc:
-        raise IngestError(f"cannot read the file: {exc.strerror}.", path=path) from exc
+    data, size = files.read_bytes(path, limit=LARGE_FILE + 1, head_over=LARGE_FILE, head=HEAD_BYTES)
+    large = size > LARGE_FILE or len(data) > LARGE_FILE
+    if large:
+        data = data[:HEAD_BYTES]
     if data.startswith(SQLITE_MAGIC):
         return Candidate(path=path, kind=Kind.SQLITE, data=data[:100])
     if data.startswith(PARQUET_MAGIC):
@@ -119,9 +121,16 @@ def sniff(path: Path) -> Candidate:
     if stripped[:1] not in ("{", "["):
         return Candidate(path=path, kind=Kind.TEXT, data=data)
     try:
-        document = json.loads(body)
+        document = files.loads(body, path)
+    except MalformedInputError:
+        # a repeated key or deep nesting: in JSON Lines, name the record's line
+        if "\n" in body.strip():
+            lines = _json_lines(body, path)
+            if lines is not None:
+                return Candidate(path=path, kind=Kind.JSONL, lines=lines, data=data)
+        raise
     except json.JSONDecodeError as first_error:
-        lines = _json_lines(body)
+        lines = _json_lines(body, path)
         if lines is not None:
             return Candidate(path=path, kind=Kind.JSONL, lines=lines, data=data)
         raise MalformedInputError(
@@ -138,7 +147,7 @@ def _sniff_head(path: Path, head: bytes) -> Candidate:
     text = head.decode("utf-8-sig", errors="replace")
     if text.lstrip()[:1] == "{":
         complete_lines = text.splitlines()[:-1]  # the last line may be cut off
-        records = _json_lines("\n".join(complete_lines[:50]))
+        records = _json_lines("\n".join(complete_lines[:50]), path)
         if records is not None:
             return Candidate(path=path, kind=Kind.JSONL, lines=records, data=head, complete=False)
         raise MalformedInputError(
@@ -149,14 +158,17 @@ def _sniff_head(path: Path, head: bytes) -> Candidate:
     return Candidate(path=path, kind=Kind.TEXT, data=head, complete=False)
 
 
-def _json_lines(body: str) -> list[Any] | None:
-    """Parse ``body`` as JSON Lines; ``None`` if any non-empty line is not JSON."""
+def _json_lines(body: str, path: Path) -> list[Any] | None:
+    """Parse ``body`` as JSON Lines; ``None`` if any non-empty line is not JSON.
+
+    A record that repeats a key or nests too deep is refused, naming its line.
+    """
     records: list[Any] = []
-    for line in body.splitlines():
+    for number, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(files.loads(line, path, line=number))
         except json.JSONDecodeError:
             return None
     return records if len(records) > 1 else None

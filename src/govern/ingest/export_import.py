@@ -70,7 +70,9 @@ class ExportImportAdapter:
                 kind = "run"
                 run = obj.run(body)
                 artifacts_dir = path.parent / "artifacts"
-                artifacts = n.scan_artifacts(artifacts_dir)
+                artifacts = n.scan_artifacts(
+                    artifacts_dir, tree=candidate.tree(), notes=batch.notes
+                )
                 batch.files.extend(artifacts_dir / a.path for a in artifacts)
                 batch.runs.append(replace(run, artifacts=tuple(artifacts)) if artifacts else run)
             elif "experiment" in body:

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from govern.errors import IngestError, MalformedInputError
+from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind
 from govern.ingest.mlflow_sql import local_artifact_dir
@@ -54,20 +55,14 @@ _DETECT_PARSE_LIMIT = 3
 _FIX_HINT = "The file may be truncated or hand-edited; restore it from a copy of the store."
 
 
-def _subdirs(folder: Path) -> list[Path]:
-    """Visible sub-folders of ``folder``, sorted (empty if it is not a folder)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def _quick_yaml(path: Path) -> Mapping[str, Any] | None:
+def _quick_yaml(path: Path, tree: files.Tree) -> Mapping[str, Any] | None:
     """Parse a small YAML file for detection; ``None`` if it is missing or not a mapping."""
     try:
-        if not path.is_file() or path.stat().st_size > 65536:
+        if not tree.is_file(path) or path.stat().st_size > 65536:
             return None
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data, _ = files.read_bytes(path, limit=65536)
+        doc = yaml.safe_load(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, IngestError):
         return None
     return doc if isinstance(doc, Mapping) else None
 
@@ -113,15 +108,16 @@ class MlflowFileStoreAdapter:
         if candidate.kind is not Kind.DIRECTORY:
             return False
         root = candidate.path
+        tree = candidate.tree()
         try:
             if (root / META).exists():
                 return False
-            children = _subdirs(root)
+            children = tree.subdirs(root)
             parsed = 0
             for child in children:
-                if child.name == REGISTRY or not (child / META).is_file():
+                if child.name == REGISTRY or not tree.is_file(child / META):
                     continue
-                if _is_experiment_meta(_quick_yaml(child / META)):
+                if _is_experiment_meta(_quick_yaml(child / META, tree)):
                     return True
                 parsed += 1
                 if parsed >= _DETECT_PARSE_LIMIT:
@@ -129,8 +125,8 @@ class MlflowFileStoreAdapter:
             registry = root / REGISTRY
             if registry in children:
                 return any(
-                    _is_registered_model_meta(_quick_yaml(model / META))
-                    for model in _subdirs(registry)
+                    _is_registered_model_meta(_quick_yaml(model / META, tree))
+                    for model in tree.subdirs(registry)
                 )
         except OSError:
             return False
@@ -138,14 +134,19 @@ class MlflowFileStoreAdapter:
 
     def read(self, candidate: Candidate) -> Batch:
         """Read every experiment, run, logged model, registered model and version."""
-        return _Reader(candidate.path).read()
+        return _Reader(candidate.path, candidate.tree()).read()
 
 
 class _Reader:
-    """One read of one FileStore; records every file it opens in ``batch.files``."""
+    """One read of one FileStore; records every file it opens in ``batch.files``.
 
-    def __init__(self, root: Path) -> None:
+    Only files inside ``tree`` (the folder the user named) are read: a symlink leading out
+    of it (``artifacts -> /etc``), a FIFO or a device is named in a note and not opened.
+    """
+
+    def __init__(self, root: Path, tree: files.Tree) -> None:
         self.root = root
+        self.tree = tree
         self.batch = Batch()
         self.runs: list[Run] = []
         #: artifacts of logged models, attached to their source run at the end
@@ -155,16 +156,10 @@ class _Reader:
 
     def _text(self, path: Path) -> str:
         """Read a text file (exact content) and record it."""
-        try:
-            data = path.read_bytes()
-        except PermissionError as exc:
-            raise IngestError(
-                "cannot read the file (permission denied).",
-                hint="Check its permissions, or run govern as a user who can read it.",
-                path=path,
-            ) from exc
-        except OSError as exc:
-            raise IngestError(f"cannot read the file: {exc.strerror}.", path=path) from exc
+        why = self.tree.why_not(path)
+        if why is not None:
+            raise IngestError(f"is {why}.", path=path)
+        data = files.read_document(path, "file of an MLflow FileStore")
         self.batch.files.append(path)
         try:
             return data.decode("utf-8")
@@ -180,6 +175,12 @@ class _Reader:
         body = self._text(path)
         try:
             doc = yaml.safe_load(body)
+        except RecursionError as exc:
+            raise MalformedInputError(
+                f"is the {what} meta.yaml of an MLflow FileStore but nests too deep to read.",
+                hint=_FIX_HINT,
+                path=path,
+            ) from exc
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -214,13 +215,42 @@ class _Reader:
             out[path.relative_to(folder).as_posix()] = self._text(path)
         return out
 
-    @staticmethod
-    def _files(folder: Path) -> Iterator[Path]:
-        if not folder.is_dir():
-            return
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                yield path
+    def _files(self, folder: Path) -> Iterator[Path]:
+        skipped: list[tuple[Path, str]] = []
+        self._skip(folder, skipped)
+        yield from self.tree.files(folder, skipped)
+        for path, why in skipped:
+            self._note(f"{path}: {why}.")
+
+    def _readable(self, path: Path) -> bool:
+        """True for a regular file inside the tree.
+
+        A path that exists but may not be read (a symlink out of the tree, a FIFO) is noted.
+        """
+        skipped: list[tuple[Path, str]] = []
+        self._skip(path, skipped)
+        for where, why in skipped:
+            self._note(f"{where}: {why}.")
+        return not skipped and path.is_file()
+
+    def _skip(self, path: Path, skipped: list[tuple[Path, str]]) -> None:
+        """Note ``path`` itself when it exists but may not be read."""
+        if path.is_symlink() or path.exists():
+            why = self.tree.why_not(path)
+            if why is not None:
+                skipped.append((path, why))
+
+    def _subdirs(self, folder: Path) -> list[Path]:
+        """Visible sub-folders that may be walked; the others are noted."""
+        skipped: list[tuple[Path, str]] = []
+        self._skip(folder, skipped)
+        if self.tree.is_dir(folder):
+            for child in sorted(folder.iterdir()):
+                if not child.name.startswith(".") and (child.is_symlink() or child.is_dir()):
+                    self._skip(child, skipped)
+        for path, why in skipped:
+            self._note(f"{path}: {why}.")
+        return self.tree.subdirs(folder)
 
     def _note(self, message: str) -> None:
         self.batch.notes.append(message)
@@ -228,23 +258,23 @@ class _Reader:
     # ------------------------------------------------------------ the store
 
     def read(self) -> Batch:
-        for exp_dir in _subdirs(self.root):
+        for exp_dir in self._subdirs(self.root):
             if exp_dir.name != REGISTRY:
                 self._experiment(exp_dir, trashed=False)
-        for exp_dir in _subdirs(self.root / TRASH):
+        for exp_dir in self._subdirs(self.root / TRASH):
             self._experiment(exp_dir, trashed=True)
         for run in self.runs:
             extra = self.model_artifacts.get(run.run_id)
             if extra:
                 run = replace(run, artifacts=(*run.artifacts, *extra))
             self.batch.runs.append(run)
-        for model_dir in _subdirs(self.root / REGISTRY):
+        for model_dir in self._subdirs(self.root / REGISTRY):
             self._registered_model(model_dir)
         return self.batch
 
     def _experiment(self, exp_dir: Path, *, trashed: bool) -> None:
         meta_path = exp_dir / META
-        if not meta_path.is_file():
+        if not self._readable(meta_path):
             self._note(f"{exp_dir}: folder without meta.yaml in an MLflow FileStore, skipped.")
             return
         meta = self._meta(meta_path, "experiment", ("experiment_id", "name"))
@@ -262,17 +292,17 @@ class _Reader:
             )
         )
         datasets = self._datasets(exp_dir / "datasets")
-        for model_dir in _subdirs(exp_dir / "models"):
+        for model_dir in self._subdirs(exp_dir / "models"):
             self._logged_model(model_dir)
-        for run_dir in _subdirs(exp_dir):
+        for run_dir in self._subdirs(exp_dir):
             if run_dir.name not in RESERVED_EXPERIMENT_FOLDERS:
                 self._run(run_dir, datasets, trashed=trashed)
 
     def _datasets(self, folder: Path) -> dict[str, Mapping[str, Any]]:
         out: dict[str, Mapping[str, Any]] = {}
-        for dataset_dir in _subdirs(folder):
+        for dataset_dir in self._subdirs(folder):
             meta_path = dataset_dir / META
-            if meta_path.is_file():
+            if self._readable(meta_path):
                 out[dataset_dir.name] = self._meta(meta_path, "dataset", ("name",))
         return out
 
@@ -280,7 +310,7 @@ class _Reader:
         self, run_dir: Path, datasets: Mapping[str, Mapping[str, Any]], *, trashed: bool
     ) -> None:
         meta_path = run_dir / META
-        if not meta_path.is_file():
+        if not self._readable(meta_path):
             self._note(f"{run_dir}: folder without meta.yaml in an MLflow experiment, skipped.")
             return
         meta = self._meta(meta_path, "run", ("experiment_id",))
@@ -361,9 +391,9 @@ class _Reader:
     ) -> list[DatasetInput]:
         """Dataset inputs; the run is the folder they are in (``destination_id`` is unreliable)."""
         out: list[DatasetInput] = []
-        for input_dir in _subdirs(run_dir / "inputs"):
+        for input_dir in self._subdirs(run_dir / "inputs"):
             meta_path = input_dir / META
-            if not meta_path.is_file():
+            if not self._readable(meta_path):
                 continue
             meta = self._meta(meta_path, "run input", ("source_type", "source_id"))
             if n.text(meta["source_type"]) != "DATASET":
@@ -389,14 +419,14 @@ class _Reader:
 
     def _scan(self, folder: Path) -> list[Artifact]:
         """Scan an artifact folder for MLmodel and environment files; record what was read."""
-        found = n.scan_artifacts(folder)
+        found = n.scan_artifacts(folder, tree=self.tree, notes=self.batch.notes)
         self.batch.files.extend(folder / a.path for a in found)
         return found
 
     def _run_artifacts(self, run_dir: Path, artifact_uri: str | None) -> list[Artifact]:
         """The run's ``artifacts/`` folder, and its artifact URI if it is another local folder."""
         in_tree = run_dir / "artifacts"
-        found = self._scan(in_tree) if in_tree.is_dir() else []
+        found = self._scan(in_tree) if in_tree.is_dir() or in_tree.is_symlink() else []
         elsewhere = local_artifact_dir(self.root, artifact_uri)
         if elsewhere is not None and (
             not in_tree.is_dir() or elsewhere.resolve() != in_tree.resolve()
@@ -406,7 +436,7 @@ class _Reader:
 
     def _logged_model(self, model_dir: Path) -> None:
         meta_path = model_dir / META
-        if not meta_path.is_file():
+        if not self._readable(meta_path):
             self._note(f"{model_dir}: logged model folder without meta.yaml, skipped.")
             return
         meta = self._meta(meta_path, "logged model", ("model_id",))
@@ -424,7 +454,11 @@ class _Reader:
         if model.source_run_id is None:
             return
         in_tree = model_dir / "artifacts"
-        folder = in_tree if in_tree.is_dir() else local_artifact_dir(self.root, model.artifact_uri)
+        folder = (
+            in_tree
+            if in_tree.is_dir() or in_tree.is_symlink()
+            else local_artifact_dir(self.root, model.artifact_uri)
+        )
         if folder is not None:
             self.model_artifacts[model.source_run_id].extend(
                 replace(a, path=f"{model.model_id}/{a.path}") for a in self._scan(folder)
@@ -434,15 +468,15 @@ class _Reader:
 
     def _registered_model(self, model_dir: Path) -> None:
         meta_path = model_dir / META
-        if not meta_path.is_file():
+        if not self._readable(meta_path):
             self._note(f"{model_dir}: registered model folder without meta.yaml, skipped.")
             return
         meta = self._meta(meta_path, "registered model", ("name",))
         # the name as MLflow wrote it, not the (possibly escaped) folder name
         name = str(meta["name"])
         aliases = self._model_aliases(model_dir, meta, meta_path)
-        for version_dir in _subdirs(model_dir):
-            if version_dir.name.startswith("version-") and (version_dir / META).is_file():
+        for version_dir in self._subdirs(model_dir):
+            if version_dir.name.startswith("version-") and self._readable(version_dir / META):
                 version = self._version(version_dir, name)
                 for alias in version.aliases:
                     aliases.setdefault(alias, version.version)

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from govern.errors import IngestError, MalformedInputError
+from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind
 from govern.ingest.records import (
@@ -115,7 +116,7 @@ class MlflowSqlAdapter:
         try:
             con = _connect(path)
             try:
-                return self._read(con, path)
+                return self._read(con, path, candidate.tree())
             finally:
                 con.close()
         except sqlite3.DatabaseError as exc:
@@ -125,7 +126,7 @@ class MlflowSqlAdapter:
                 path=path,
             ) from exc
 
-    def _read(self, con: sqlite3.Connection, path: Path) -> Batch:
+    def _read(self, con: sqlite3.Connection, path: Path, tree: files.Tree) -> Batch:
         tables = _tables(con)
         revision = self._revision(con, tables)
         missing = [
@@ -149,12 +150,12 @@ class MlflowSqlAdapter:
         batch.logged_models.extend(logged)
         for model in logged:
             if model.source_run_id and model.artifact_uri:
-                found = self._artifacts(path, model.artifact_uri, batch)
+                found = self._artifacts(path, model.artifact_uri, batch, tree)
                 artifacts_by_run[model.source_run_id].extend(
                     replace(a, path=f"{model.model_id}/{a.path}") for a in found
                 )
         for run in self._runs(con, tables):
-            found = self._artifacts(path, run.artifact_uri, batch)
+            found = self._artifacts(path, run.artifact_uri, batch, tree)
             found.extend(artifacts_by_run.get(run.run_id, []))
             batch.runs.append(replace(run, artifacts=tuple(found)) if found else run)
         batch.models.extend(self._models(con, tables))
@@ -359,12 +360,22 @@ class MlflowSqlAdapter:
         ]
 
     @staticmethod
-    def _artifacts(db: Path, uri: str | None, batch: Batch) -> list[Artifact]:
-        """Scan an artifact location if it is on this machine; record the files read."""
+    def _artifacts(db: Path, uri: str | None, batch: Batch, tree: files.Tree) -> list[Artifact]:
+        """Scan an artifact location if it is on this machine and inside ``tree``.
+
+        ``tree`` is the folder the user named (or the one holding the store file): an
+        artifact location elsewhere is noted, not read. Records the files read.
+        """
         folder = local_artifact_dir(db, uri)
         if folder is None:
             return []
-        found = n.scan_artifacts(folder)
+        if not tree.contains(folder):
+            batch.notes.append(
+                f"{db}: artifact location {uri} is outside {tree.root}; not read (govern reads "
+                "only inside the folder named)."
+            )
+            return []
+        found = n.scan_artifacts(folder, tree=tree, notes=batch.notes)
         batch.files.extend(folder / a.path for a in found)
         return found
 

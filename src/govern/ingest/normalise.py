@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from govern.ingest import files
 from govern.ingest.records import Artifact, DatasetInput, MetricPoint
 
 #: Run tags that carry the git commit, in order of preference.
@@ -184,12 +185,13 @@ def metric_history(key: str, points: Iterable[Mapping[str, Any]]) -> list[Metric
 
 
 def json_in_json(value: Any) -> Any:
-    """Parse a JSON document stored as a string inside JSON; non-strings are returned as is."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+    """Parse a JSON document stored as a string inside JSON; non-strings are returned as is.
+
+    A string that is not JSON (or nests too deep, or repeats a key) is returned as it is.
+    """
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        parsed = files.loads_embedded(value)
+        return value if parsed is None else parsed
     return value
 
 
@@ -244,21 +246,33 @@ ARTIFACT_KINDS = {
 ENVIRONMENT_KINDS = frozenset({"conda", "python_env", "requirements"})
 
 
-def scan_artifacts(root: Path, *, relative_to: Path | None = None) -> list[Artifact]:
+def scan_artifacts(
+    root: Path,
+    *,
+    relative_to: Path | None = None,
+    tree: files.Tree | None = None,
+    notes: list[str] | None = None,
+) -> list[Artifact]:
     """Find lineage-relevant artifact files (MLmodel, environment files) under ``root``.
 
     Model binaries are not read. Paths are recorded relative to ``relative_to`` (default
     ``root``) with forward slashes, so the same tree gives the same records on any machine.
+    Only files inside ``tree`` (default: ``root`` itself) are read: a symlink leading out of
+    it, a FIFO or a device is not opened, and is named in ``notes``.
     """
-    if not root.is_dir():
-        return []
-    base = relative_to or root
+    tree = tree or files.Tree(root)
+    skipped: list[tuple[Path, str]] = []
+    if root.is_symlink() or root.exists():
+        why = tree.why_not(root)
+        if why is not None:
+            skipped.append((root, why))
     found: list[Artifact] = []
-    for path in sorted(root.rglob("*")):
+    base = relative_to or root
+    for path in tree.files(root, skipped):
         kind = ARTIFACT_KINDS.get(path.name)
-        if kind is None or not path.is_file():
+        if kind is None:
             continue
-        data = path.read_bytes()
+        data = files.read_document(path, "model artifact file")
         flavors: tuple[str, ...] = ()
         detail: str | None = None
         if kind == "mlmodel":
@@ -272,6 +286,8 @@ def scan_artifacts(root: Path, *, relative_to: Path | None = None) -> list[Artif
                 detail=detail,
             )
         )
+    if notes is not None:
+        notes.extend(f"{path}: {why}." for path, why in skipped)
     return found
 
 
@@ -279,7 +295,7 @@ def _mlmodel_summary(data: bytes) -> tuple[tuple[str, ...], str | None]:
     """Return the flavors and a short summary (mlflow version, model_uuid) of an MLmodel file."""
     try:
         doc = yaml.safe_load(data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
         return (), "MLmodel file does not parse as YAML"
     if not isinstance(doc, Mapping):
         return (), None

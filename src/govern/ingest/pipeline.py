@@ -6,6 +6,10 @@ leaves the store exactly as it was. Folders are walked: a folder an adapter reco
 whole (an MLflow FileStore ``mlruns/``) is one unit; otherwise each file is detected on its
 own. In a walked folder, files of no known format are reported as skipped; a file named
 explicitly on the command line must be of a known format.
+
+The same holds for what is not a regular file (see :mod:`govern.ingest.files`): a FIFO, a
+device or a symlink leading out of the folder is reported as skipped, never opened, when it is
+found in a walked folder, and refused (exit 2) when it is named on the command line.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from govern.errors import GovernError, IngestError, MalformedInputError, UnknownFormatError
+from govern.errors import GovernError, MalformedInputError, UnknownFormatError
+from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Adapter, Candidate, Kind, describe, sniff
 from govern.ingest.records import Batch
@@ -83,10 +88,10 @@ def discover(
     units: list[Unit] = []
     skipped: list[tuple[str, str]] = []
     for path in paths:
-        if not path.exists():
-            raise IngestError("does not exist.", hint="Check the path and try again.", path=path)
+        files.require_input(path)
         if path.is_dir():
-            found = list(_walk(path, skip_invalid, skipped, opts))
+            walk = _Walk(files.Tree(path), path, skip_invalid, skipped, opts)
+            found = list(walk.walk(path))
             if not found:
                 contents = "is empty" if not any(path.iterdir()) else "holds no file govern reads"
                 raise UnknownFormatError(
@@ -109,33 +114,52 @@ def discover(
     return units, skipped
 
 
-def _walk(
-    folder: Path, skip_invalid: bool, skipped: list[tuple[str, str]], opts: dict[str, Any]
-) -> Iterator[Unit]:
-    as_whole = detect(Candidate(path=folder, kind=Kind.DIRECTORY))
-    if as_whole is not None:
-        yield Unit(Candidate(path=folder, kind=Kind.DIRECTORY), as_whole, explicit=False)
-        return
-    for child in sorted(folder.iterdir()):
-        if _is_hidden(child):
-            continue
-        if child.is_dir():
-            yield from _walk(child, skip_invalid, skipped, opts)
-            continue
-        try:
-            candidate = sniff(child)
-        except MalformedInputError as exc:
-            if not skip_invalid:
-                raise
-            skipped.append((str(child), exc.message))
-            continue
-        candidate.options = opts
-        adapter = detect(candidate)
-        if adapter is None:
-            why = _tabular_hint(candidate) or "not a format govern reads"
-            skipped.append((str(child), f"{describe(candidate)}, {why}"))
-        else:
-            yield Unit(candidate, adapter, explicit=False)
+@dataclass
+class _Walk:
+    """One walk of a folder the user named: symlinks stay inside it, each folder once."""
+
+    tree: files.Tree
+    root: Path
+    skip_invalid: bool
+    skipped: list[tuple[str, str]]
+    opts: dict[str, Any]
+    seen: set[Path] = field(default_factory=set)
+
+    def walk(self, folder: Path) -> Iterator[Unit]:
+        real = folder.resolve()
+        if real in self.seen:
+            return
+        self.seen.add(real)
+        whole = Candidate(path=folder, kind=Kind.DIRECTORY, root=self.root)
+        as_whole = detect(whole)
+        if as_whole is not None:
+            yield Unit(whole, as_whole, explicit=False)
+            return
+        for child in sorted(folder.iterdir()):
+            if _is_hidden(child):
+                continue
+            why = self.tree.why_not(child)
+            if why is not None:
+                self.skipped.append((str(child), why))
+                continue
+            if child.is_dir():
+                yield from self.walk(child)
+                continue
+            try:
+                candidate = sniff(child)
+            except MalformedInputError as exc:
+                if not self.skip_invalid:
+                    raise
+                self.skipped.append((str(child), exc.message))
+                continue
+            candidate.options = self.opts
+            candidate.root = self.root
+            adapter = detect(candidate)
+            if adapter is None:
+                why = _tabular_hint(candidate) or "not a format govern reads"
+                self.skipped.append((str(child), f"{describe(candidate)}, {why}"))
+            else:
+                yield Unit(candidate, adapter, explicit=False)
 
 
 def _tabular_hint(candidate: Candidate) -> str | None:
