@@ -5,6 +5,7 @@ Warnings are errors (pyproject): fairlearn/scikit-learn calls that warn are wrap
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -137,8 +138,13 @@ def assert_matches_metricframe(
     score: str,
     pos_label: Any,
     metrics: Sequence[str] = (*RATE_METRICS, "mean_score"),
+    population: bool = True,
 ) -> int:
-    """Every group metric and every disparity of each grouping against one MetricFrame."""
+    """Every group metric and every disparity of each grouping against one MetricFrame.
+
+    ``population``: the population ``()`` of the counts is also fairlearn's overall (no rows
+    were left out).
+    """
     checked = 0
     every = fairlearn_metrics(pos_label)
     every["mean_score"] = lambda yt, yp, score: flm.mean_prediction(yt, score)
@@ -164,7 +170,15 @@ def assert_matches_metricframe(
             for name in names:
                 assert close(ours[(key(idx), name)], float(row[name])), (grouping, idx, name)
                 checked += 1
-        overall = {m.metric: m.value for m in fm.group_metrics(counts, names) if m.grouping == ()}
+        # MetricFrame.overall: the grouping's rows (all rows unless some were left out)
+        overall = {
+            m.metric: m.value for m in fm.group_metrics([fm.overall(counts, grouping)], names)
+        }
+        if population:
+            everyone = fm.group_metrics(counts, names)
+            assert {m.metric: m.value for m in everyone if m.grouping == ()} == pytest.approx(
+                overall, abs=TOL, nan_ok=True
+            )
         for name in names:
             assert close(overall[name], float(mf.overall[name])), name
             for rel in ("between_groups", "to_overall"):
@@ -538,6 +552,209 @@ def test_unknown_columns_groupings_and_metrics() -> None:
         fm.group_metrics(counts, ["f1"])
     with pytest.raises(FairnessInputError, match="reference group"):
         fm.impact_ratios(counts, "g", reference_group="zzz")
+
+
+# ------------------------------------------------------------------------------------------
+# Missing sensitive values: left out (exclude) or a group of their own (group)
+
+SENSITIVE = ("colour", "sex", "year")
+
+
+@pytest.fixture(scope="module")
+def arrests_missing(arrests: pd.DataFrame) -> pd.DataFrame:
+    """The arrests with missing sensitive values of every kind: NULL, empty string, NaN."""
+    rng = np.random.default_rng(12)
+    df = arrests.copy()
+    n = len(df)
+    df["colour"] = df["colour"].astype(object).where(rng.random(n) > 0.03, None)  # NULL
+    df["sex"] = df["sex"].astype(object).where(rng.random(n) > 0.02, "")  # empty string
+    df["year"] = df["year"].astype(float).where(rng.random(n) > 0.04, np.nan)  # NaN
+    return df
+
+
+def is_missing(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    out = pd.Series(False, index=df.index)
+    for c in columns:
+        out |= df[c].isna() | (df[c] == "")
+    return out
+
+
+def with_missing_group(df: pd.DataFrame) -> pd.DataFrame:
+    """Missing sensitive values replaced by "(missing)"; numbers as text (fairlearn cannot
+    sort a column mixing floats and strings)."""
+    out = df.copy()
+    for c in SENSITIVE:
+        if c in df:
+            text = df[c].map(str) if df[c].dtype.kind == "f" else df[c].astype(object)
+            out[c] = text.where(~is_missing(df, [c]), fm.MISSING_GROUP)
+    return out
+
+
+def as_text(counts: Sequence[GroupCounts]) -> list[GroupCounts]:
+    """Group values as text, as :func:`with_missing_group` writes them."""
+    return [dataclasses.replace(c, group=tuple(str(v) for v in c.group)) for c in counts]
+
+
+def test_missing_values_are_refused_by_default_naming_the_kind(
+    arrests_missing: pd.DataFrame,
+) -> None:
+    con = connect(arrests_missing, "arrests")
+    with pytest.raises(
+        FairnessInputError, match=r"'sex' \(sensitive feature\).*NULL, NaN or empty"
+    ):
+        fm.group_counts(
+            con, "arrests", label="released", prediction="pred", sensitive=["sex"],
+            pos_label="Yes",
+        )  # fmt: skip
+    with pytest.raises(FairnessInputError, match="missing must be one of"):
+        fm.count_groups(con, "arrests", label=None, prediction="pred", sensitive=["sex"],
+                        pos_label="Yes", missing="drop")  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_missing_excluded_matches_metricframe_on_the_rows_kept(
+    arrests_missing: pd.DataFrame,
+) -> None:
+    df = arrests_missing
+    result = fm.count_groups(
+        connect(df, "arrests"), "arrests", label="released", prediction="pred",
+        sensitive=list(SENSITIVE), score="score", pos_label="Yes", missing="exclude",
+    )  # fmt: skip
+    counts = result.counts
+    assert counts[0].grouping == () and counts[0].n == len(df)  # the population keeps every row
+    groupings = [(s,) for s in SENSITIVE] + [SENSITIVE]
+    for grouping in groupings:
+        gone = is_missing(df, grouping)
+        assert result.missing_rows(grouping) == int(gone.sum()) > 0, grouping
+        kept = df[~gone]
+        assert fm.overall(counts, grouping).n == len(kept)
+        assert_matches_metricframe(
+            kept, counts, [grouping], label="released", pred="pred", score="score",
+            pos_label="Yes", population=False,
+        )  # fmt: skip
+    # the same counts as when the rows are dropped before: nothing else changes
+    for grouping in groupings:
+        dropped = fm.group_counts(
+            connect(df[~is_missing(df, grouping)], "kept"), "kept", label="released",
+            prediction="pred", sensitive=list(grouping), score="score", pos_label="Yes",
+        )  # fmt: skip
+        mine = [c for c in counts if c.grouping == grouping]
+        theirs = [c for c in dropped if c.grouping == grouping]
+        assert [(c.group, c.n, c.tp, c.fp, c.tn, c.fn) for c in mine] == [
+            (c.group, c.n, c.tp, c.fp, c.tn, c.fn) for c in theirs
+        ]
+
+
+def test_missing_as_a_group_matches_metricframe_with_the_values_replaced(
+    arrests_missing: pd.DataFrame,
+) -> None:
+    df = arrests_missing
+    result = fm.count_groups(
+        connect(df, "arrests"), "arrests", label="released", prediction="pred",
+        sensitive=list(SENSITIVE), score="score", pos_label="Yes", missing="group",
+    )  # fmt: skip
+    counts = result.counts
+    for s in SENSITIVE:
+        groups = [c.group for c in counts if c.grouping == (s,)]
+        assert groups[-1] == (fm.MISSING_GROUP,), groups  # last, after the values
+        assert result.missing_rows((s,)) == int(is_missing(df, [s]).sum())
+    replaced = with_missing_group(df)
+    groupings = [(s,) for s in SENSITIVE] + [SENSITIVE]
+    # a small (missing) intersection cell predicts no one: scikit-learn warns on its precision
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        assert_matches_metricframe(
+            replaced, as_text(counts), groupings, label="released", pred="pred", score="score",
+            pos_label="Yes",
+        )  # fmt: skip
+    # fairlearn's named functions (0/1 outcomes) on the intersection, missing values grouped
+    coded = df.assign(y=(df["released"] == "Yes").astype(int), p=(df["pred"] == "Yes").astype(int))
+    grouped = fm.group_counts(
+        connect(coded, "coded"), "coded", label="y", prediction="p",
+        sensitive=["colour", "sex"], missing="group",
+    )  # fmt: skip
+    assert_named_match(with_missing_group(coded), grouped, ("colour", "sex"), label="y", pred="p")
+
+
+def test_missing_group_and_exclusion_with_controls(arrests_missing: pd.DataFrame) -> None:
+    df = arrests_missing
+    for handling, frame in (
+        ("exclude", df[~is_missing(df, ["sex", "colour"])]),
+        ("group", with_missing_group(df)),
+    ):
+        counts = fm.group_counts(
+            connect(df, "arrests"), "arrests", label="released", prediction="pred",
+            sensitive=["sex", "colour"], controls=["citizen"], pos_label="Yes",
+            missing=handling,  # type: ignore[arg-type]
+        )  # fmt: skip
+        mf = flm.MetricFrame(
+            metrics={"selection_rate": fairlearn_metrics("Yes")["selection_rate"]},
+            y_true=frame["released"],
+            y_pred=frame["pred"],
+            sensitive_features=frame[["sex", "colour"]],
+            control_features=frame["citizen"],
+        )
+        ours = {
+            m.control + m.group: m.value
+            for m in fm.group_metrics(counts, ["selection_rate"])
+            if m.grouping == ("sex", "colour")
+        }
+        assert set(ours) == set(mf.by_group.index)
+        for idx, row in mf.by_group.iterrows():
+            assert close(ours[idx], float(row["selection_rate"])), (handling, idx)
+        for citizen in ("No", "Yes"):
+            for method in ("difference", "ratio"):
+                for rel in ("between_groups", "to_overall"):
+                    got = fm.disparity(
+                        counts, ("sex", "colour"), "selection_rate", method=method,
+                        relative_to=rel, control=(citizen,),
+                    )  # fmt: skip
+                    want = getattr(mf, method)(method=rel).loc[citizen, "selection_rate"]
+                    assert close(got, float(want)), (handling, citizen, method, rel)
+
+
+def test_bootstrap_over_missing_handling_is_seeded_and_reproducible(
+    arrests_missing: pd.DataFrame,
+) -> None:
+    df = arrests_missing
+    con = connect(df, "arrests")
+    for handling, frame in (
+        ("exclude", df[~is_missing(df, ["colour"])]),
+        ("group", with_missing_group(df)),
+    ):
+        counts = fm.group_counts(
+            con, "arrests", label="released", prediction="pred", sensitive=["colour"],
+            pos_label="Yes", missing=handling,  # type: ignore[arg-type]
+        )  # fmt: skip
+        same = fm.group_counts(
+            connect(frame, "same"), "same", label="released", prediction="pred",
+            sensitive=["colour"], pos_label="Yes",
+        )  # fmt: skip
+
+        # the resamples follow the groups' order, and fairlearn's sorts "(missing)" first
+        order = [c.group for c in counts]
+        same = sorted(same, key=lambda c: order.index(c.group))
+
+        def stat(c: Sequence[GroupCounts]) -> float:
+            return fm.equalized_odds_difference(c, "colour")
+
+        a = fm.bootstrap_ci(counts, "colour", stat, seed=3, n_boot=500)
+        assert a == fm.bootstrap_ci(counts, "colour", stat, seed=3, n_boot=500)
+        assert a == fm.bootstrap_ci(same, "colour", stat, seed=3, n_boot=500)  # as on the rows
+        assert a != fm.bootstrap_ci(counts, "colour", stat, seed=4, n_boot=500)
+        assert a[0] <= stat(counts) <= a[1]
+
+
+def test_ll144_unknown_includes_nan_and_empty_values() -> None:
+    df = ll144_frame()
+    df.loc[df.index[:3], "sex"] = ""  # three Male/White rows lose their sex
+    t = fm.ll144_table(connect(df, "audit"), "audit", sex="sex", race="race", prediction="selected")
+    assert t.section("sex").unknown == 2 + 3
+    ages = pd.DataFrame({"age": [30.0, 30.0, np.nan, 40.0], "selected": [1, 0, 1, 1]})
+    t = fm.ll144_table(
+        connect(ages, "a"), "a", sex="age", race=None, prediction="selected", min_share=0
+    )
+    assert t.section("age").unknown == 1
+    assert [(r.category, r.n) for r in t.section("age").rows] == [((30.0,), 2), ((40.0,), 1)]
 
 
 # ------------------------------------------------------------------------------------------

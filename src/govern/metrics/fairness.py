@@ -29,10 +29,30 @@ to 1e-9, including its edge cases:
   the second is ignored.
 * **A group of size 1** is an ordinary group.
 
-Inputs are refused (:class:`FairnessInputError`, a ``ValueError``) where fairlearn would
+**Missing sensitive values.** A sensitive value is *missing* when it is SQL NULL, NaN (in a
+floating-point column) or the empty string (in a character column). NULL is what every
+format gives for an absent value: DuckDB reads an empty CSV field (``,,`` and ``,"",``) as
+NULL, pandas writes ``NaN``/``None`` of an object column to Parquet as NULL, JSON ``null`` is
+NULL. NaN is what a float column of pandas holds for "not recorded"; the empty string is
+counted too so that the same log gives the same result as CSV (where DuckDB already reads it
+as NULL) and as Parquet or JSON Lines. Codes such as ``"Unknown"``, ``"NA"`` or HMDA's
+``"Sex Not Available"`` are values: name them in the LL144 option's ``unknown`` list, or
+recode them. :func:`count_groups` handles missing sensitive values one of three ways
+(``missing=``):
+
+* ``"fail"`` (the default of the library, fairlearn's behaviour): refuse them;
+* ``"exclude"``: leave the rows out of every grouping that uses the column (a row without
+  sex is still counted by race) and count them per grouping (:attr:`CountedGroups.missing`);
+  every value is then fairlearn's on the rows kept, for that grouping;
+* ``"group"``: the rows form a group of their own, :data:`MISSING_GROUP` (``"(missing)"``);
+  values are fairlearn's on the data with the missing values replaced by that string (a
+  real value ``"(missing)"`` falls into the same group).
+
+Other inputs are refused (:class:`FairnessInputError`, a ``ValueError``) where fairlearn would
 fail or silently mislead: missing values (NULL, or NaN in float columns) in the label,
-prediction, score, sensitive or control columns (fairlearn refuses missing sensitive values
-too; a NaN label makes its rates raise); label/prediction columns with more than two distinct
+prediction, score or control columns, and in the sensitive columns with ``missing="fail"``
+(fairlearn refuses missing sensitive values too; a NaN label makes its rates raise);
+label/prediction columns with more than two distinct
 values together; ``pos_label`` not among the two values present; ``pos_label=None`` unless the
 values are within ``{0, 1}`` or ``{-1, 1}`` (then ``1`` is positive, fairlearn's rule).
 fairlearn checks binarity per group; govern checks it on the whole relation, which is
@@ -41,6 +61,7 @@ stricter only for data that mixes more than two labels across groups.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +78,7 @@ from govern.metrics.fairness_sql import (
     distinct_values_sql,
     group_counts_sql,
     is_floating,
+    is_text,
     ll144_counts_sql,
     missing_counts_sql,
     sql_literal,
@@ -68,6 +90,9 @@ if TYPE_CHECKING:
 __all__ = [
     "GROUP_METRICS",
     "LABEL_METRICS",
+    "MISSING_GROUP",
+    "MISSING_HANDLING",
+    "CountedGroups",
     "FairnessInputError",
     "GroupCounts",
     "GroupMetric",
@@ -76,6 +101,7 @@ __all__ = [
     "LL144Section",
     "LL144Table",
     "bootstrap_ci",
+    "count_groups",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparity",
@@ -87,11 +113,17 @@ __all__ = [
     "group_metrics",
     "impact_ratios",
     "ll144_table",
+    "overall",
     "significance",
 ]
 
 Group: TypeAlias = tuple[Any, ...]
 RelativeTo: TypeAlias = Literal["between_groups", "to_overall"]
+Missing: TypeAlias = Literal["fail", "exclude", "group"]
+MISSING_HANDLING: tuple[Missing, ...] = ("exclude", "group", "fail")
+"""The ways to handle missing sensitive values (see the module docstring)."""
+MISSING_GROUP = "(missing)"
+"""The value of the group formed by missing sensitive values with ``missing="group"``."""
 _NAN = float("nan")
 
 
@@ -161,18 +193,29 @@ def _refuse_missing(
     relation: str,
     roles: Mapping[str, str],
     types: Mapping[str, str],
+    text: Sequence[str] = (),
 ) -> int:
-    """Raise if any column in ``roles`` (column -> role) holds NULL or NaN; return row count."""
+    """Raise if any column in ``roles`` (column -> role) holds NULL or NaN; return row count.
+
+    In the columns named in ``text`` (sensitive ones), the empty string is missing too.
+    """
     cols = {c: is_floating(types[c]) for c in roles}
+    text = [c for c in text if c in types and is_text(types[c])]
     # fetchall, never fetchone: DuckDB 2 blocks a connection left with an unfinished result
-    (row,) = con.execute(missing_counts_sql(relation, cols)).fetchall()
+    (row,) = con.execute(missing_counts_sql(relation, cols, text)).fetchall()
     for (column, role), missing in zip(roles.items(), row[1:], strict=True):
         if missing:
+            what = "NULL, NaN or empty" if column in text else "NULL or NaN"
+            hint = (
+                "leave those rows out (missing: exclude) or group them (missing: group)"
+                if role == "sensitive feature"
+                else "remove or replace them before computing fairness metrics "
+                "(fairlearn refuses them too)"
+            )
             raise _fail(
                 f"column {column!r} ({role}) of relation {relation!r} has {missing} missing "
-                f"value(s) (NULL or NaN) out of {row[0]} rows",
-                "remove or replace them before computing fairness metrics "
-                "(fairlearn refuses them too)",
+                f"value(s) ({what}) out of {row[0]} rows",
+                hint,
             )
     return int(row[0])
 
@@ -230,7 +273,37 @@ def _as_grouping(grouping: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _sort_key(values: Group) -> tuple[Any, ...]:
-    return tuple(values)
+    """Sort groups by value, the missing group last (its string may not compare with ints)."""
+    return tuple((1, "") if v is _MISSING_KEY else (0, v) for v in values)
+
+
+class _MissingKey:
+    """Stand-in for a missing value while sorting; becomes :data:`MISSING_GROUP`."""
+
+    def __repr__(self) -> str:
+        return MISSING_GROUP
+
+
+_MISSING_KEY = _MissingKey()
+
+
+@dataclass(frozen=True)
+class CountedGroups:
+    """What :func:`count_groups` returns: the counts, and the rows left out per grouping.
+
+    ``missing`` maps ``(grouping, control)`` to the number of rows whose value of a column of
+    the grouping is missing: left out of that grouping with ``missing="exclude"``, counted in
+    its :data:`MISSING_GROUP` groups with ``"group"``; absent when there is none (always with
+    ``"fail"``). ``handling`` is the ``missing=`` the counts were made with.
+    """
+
+    counts: list[GroupCounts]
+    missing: Mapping[tuple[tuple[str, ...], Group], int]
+    handling: Missing
+
+    def missing_rows(self, grouping: str | Sequence[str], control: Group = ()) -> int:
+        """Rows without a value of a column of ``grouping`` (at ``control``)."""
+        return int(self.missing.get((_as_grouping(grouping), tuple(control)), 0))
 
 
 def group_counts(
@@ -244,24 +317,61 @@ def group_counts(
     pos_label: Any = 1,
     intersect: bool = True,
     controls: Sequence[str] = (),
+    missing: Missing = "fail",
 ) -> list[GroupCounts]:
+    """The counts of :func:`count_groups` (missing sensitive values refused by default)."""
+    return count_groups(
+        con,
+        relation,
+        label=label,
+        prediction=prediction,
+        sensitive=sensitive,
+        score=score,
+        pos_label=pos_label,
+        intersect=intersect,
+        controls=controls,
+        missing=missing,
+    ).counts
+
+
+def count_groups(
+    con: DuckDBPyConnection,
+    relation: str,
+    *,
+    label: str | None,
+    prediction: str,
+    sensitive: Sequence[str],
+    score: str | None = None,
+    pos_label: Any = 1,
+    intersect: bool = True,
+    controls: Sequence[str] = (),
+    missing: Missing = "fail",
+) -> CountedGroups:
     """Confusion counts of every group, from one ``GROUP BY GROUPING SETS`` over ``relation``.
 
     Groupings: the whole population ``()``, each sensitive column alone and, when
     ``intersect`` and there are several, all sensitive columns crossed; with ``controls``,
     each of these within every control level. Every grouping with more than one column
-    (control columns included) is completed to the full product of its columns' values with
-    ``n == 0`` cells, as fairlearn's ``MetricFrame.by_group`` is; beware that this product
-    grows multiplicatively with the number of categories.
+    (control columns included) is completed to the full product of the values its rows hold
+    with ``n == 0`` cells, as fairlearn's ``MetricFrame.by_group`` is; beware that this
+    product grows multiplicatively with the number of categories.
 
     ``pos_label`` is the value of ``label`` and ``prediction`` that means positive (selected);
     ``None`` infers ``1`` from values in ``{0, 1}`` or ``{-1, 1}``, as fairlearn does. Without
-    ``label`` only selection and score metrics are available. Missing values and non-binary
-    outcomes raise :class:`FairnessInputError` (see the module docstring).
+    ``label`` only selection and score metrics are available. Missing sensitive values are
+    refused, left out or grouped by ``missing`` (see the module docstring): the population
+    ``()`` always holds every row, and with ``"exclude"`` a grouping's rows are those with
+    its values (:func:`overall` sums them, fairlearn's ``MetricFrame.overall`` on them).
+    Other missing values and non-binary outcomes raise :class:`FairnessInputError`.
 
     The result is sorted by grouping (population, each feature, intersection), then by control
-    and group values.
+    and group values (the missing group last).
     """
+    if missing not in MISSING_HANDLING:
+        raise _fail(
+            f"missing must be one of {', '.join(MISSING_HANDLING)}, not {missing!r}",
+            "exclude leaves the rows out, group makes them a group, fail refuses them",
+        )
     sens = tuple(sensitive)
     ctrl = tuple(controls)
     if not sens:
@@ -282,7 +392,11 @@ def group_counts(
     types = _column_types(con, relation, list(roles))
     if score is not None and not _is_numeric(types[score]):
         raise _fail(f"score column {score!r} has type {types[score]}, not a number")
-    _refuse_missing(con, relation, roles, types)
+    if missing == "fail":
+        _refuse_missing(con, relation, roles, types, text=sens)
+    else:
+        kept = {c: r for c, r in roles.items() if r != "sensitive feature" or c in ctrl}
+        _refuse_missing(con, relation, kept, types)
     domains = {prediction: _distinct(con, relation, prediction)}
     if label is not None:
         domains = {label: _distinct(con, relation, label), **domains}
@@ -300,20 +414,32 @@ def group_counts(
         label=label,
         label_positive_sql=literals[label] if label is not None else None,
         score=score,
+        key_types=() if missing == "fail" else tuple((s, types[s]) for s in sens),
     )
     rows = con.execute(group_counts_sql(query)).fetchall()
     k = len(keys)
     found: dict[tuple[tuple[str, ...], Group, Group], GroupCounts] = {}
-    values: dict[str, set[Any]] = {key: set() for key in keys}
+    # the values each grouping's rows hold, per column: the product completes that grouping
+    values: dict[tuple[str, ...], dict[str, set[Any]]] = {
+        s: {key: set() for key in ctrl + s} for s in subsets
+    }
+    left_out: dict[tuple[tuple[str, ...], Group], int] = {}
     for row in rows:
         flags, vals, rest = row[:k], row[k : 2 * k], row[2 * k :]
         present = [i for i in range(k) if flags[i] == 0]
-        for i in present:
-            values[keys[i]].add(vals[i])
         grouping = tuple(keys[i] for i in present if i >= len(ctrl))
         control = tuple(vals[i] for i in range(len(ctrl)))
-        group = tuple(vals[i] for i in present if i >= len(ctrl))
+        group = tuple(
+            _MISSING_KEY if vals[i] is None else vals[i] for i in present if i >= len(ctrl)
+        )
         n, tp, fp, tn, fn, lp, pp, ssum, sn = rest
+        if _MISSING_KEY in group:
+            left_out[(grouping, control)] = left_out.get((grouping, control), 0) + int(n)
+            if missing == "exclude":
+                continue
+        for i in present:
+            value = _MISSING_KEY if vals[i] is None and i >= len(ctrl) else vals[i]
+            values[grouping][keys[i]].add(value)
         found[(grouping, control, group)] = GroupCounts(
             grouping=grouping,
             group=group,
@@ -328,9 +454,9 @@ def group_counts(
             score_n=int(sn or 0),
             control=control,
         )
-    ordered = {key: sorted(v) for key, v in values.items()}
     out: list[GroupCounts] = []
     for subset in subsets:
+        ordered = {c: sorted(v, key=lambda x: _sort_key((x,))) for c, v in values[subset].items()}
         cells = list(itertools.product(*(ordered[c] for c in ctrl + subset)))
         for cell in sorted(cells, key=_sort_key):
             control, group = tuple(cell[: len(ctrl)]), tuple(cell[len(ctrl) :])
@@ -350,8 +476,38 @@ def group_counts(
                     score_n=0,
                     control=control,
                 )
+            if _MISSING_KEY in got.group:
+                named = tuple(MISSING_GROUP if v is _MISSING_KEY else v for v in got.group)
+                got = dataclasses.replace(got, group=named)
             out.append(got)
-    return out
+    return CountedGroups(counts=out, missing=left_out, handling=missing)
+
+
+def overall(
+    counts: Sequence[GroupCounts], grouping: str | Sequence[str], control: Group = ()
+) -> GroupCounts:
+    """The counts of every row of a grouping (at ``control``): its groups summed.
+
+    This is fairlearn's ``MetricFrame.overall`` on that grouping's rows. It equals the
+    population ``()`` unless rows without a sensitive value were left out
+    (``missing="exclude"``), which the population still holds.
+    """
+    groups = _select(counts, grouping, control)
+    with_score = any(c.score_sum is not None for c in groups)
+    return GroupCounts(
+        grouping=(),
+        group=(),
+        n=sum(c.n for c in groups),
+        tp=sum(c.tp for c in groups),
+        fp=sum(c.fp for c in groups),
+        tn=sum(c.tn for c in groups),
+        fn=sum(c.fn for c in groups),
+        label_positive=sum(c.label_positive for c in groups),
+        predicted_positive=sum(c.predicted_positive for c in groups),
+        score_sum=math.fsum(c.score_sum or 0.0 for c in groups) if with_score else None,
+        score_n=sum(c.score_n for c in groups),
+        control=tuple(control),
+    )
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -584,8 +740,9 @@ def disparity(
     ``relative_to="between_groups"`` (fairlearn's default): difference = max - min, ratio =
     min / max over the groups, skipping NaN (empty cells); ``"to_overall"``: the largest
     ``|m_g - m_overall|``, or the smallest ``m_g / m_overall`` inverted when above 1, with the
-    population ``()`` counts as "overall". A ``reference_group`` (a value, or a tuple for an
-    intersection) replaces "overall" by that group's value and leaves the group itself out.
+    grouping's rows (:func:`overall`, the population unless rows were left out) as
+    "overall". A ``reference_group`` (a value, or a tuple for an intersection) replaces
+    "overall" by that group's value and leaves the group itself out.
     All values NaN gives NaN. ``control`` picks a control level.
     """
     groups = _select(counts, grouping, control)
@@ -602,7 +759,7 @@ def disparity(
         base = fn(ref)
         others = [c for c in groups if c is not ref]
     else:
-        base = fn(_select(counts, (), control)[0])
+        base = fn(overall(counts, grouping, control))
         others = groups
     if method == "difference":
         vals = _skipna([abs(fn(c) - base) for c in others])
@@ -1066,8 +1223,9 @@ def ll144_table(
     ``quantile_cont(score, 0.5)``). For each of sex, race/ethnicity and their intersection
     (when both are given): each category's count, selected count and rate, and its impact
     ratio = rate / the rate of the most selected (highest-scoring) category. Records whose
-    category is in ``unknown_values`` (``None`` = NULL) are left out of that section and
-    counted in its ``unknown`` (for the intersection: unknown sex or race). A category with
+    category is in ``unknown_values`` or missing (NULL, NaN, the empty string: as for
+    ``missing="exclude"`` of :func:`count_groups`) are left out of that section and counted
+    in its ``unknown`` (for the intersection: unknown sex or race). A category with
     fewer than ``min_share`` of all records may be excluded from the impact ratios (§5-301(d)):
     it is listed in ``excluded``, keeps its count and rate, and is not a candidate reference.
     A reference rate of 0 gives NaN impact ratios.
@@ -1096,6 +1254,7 @@ def ll144_table(
         prediction=prediction,
         prediction_positive_sql=literal,
         score=score,
+        types={d: types[d] for d in dims},
     )
     rows = con.execute(sql).fetchall()
     k = len(dims)

@@ -33,10 +33,12 @@ __all__ = [
     "missing_counts_sql",
     "missing_predicate",
     "quote_ident",
+    "sensitive_key_sql",
     "sql_literal",
 ]
 
 _FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
+_TEXT_TYPES = frozenset({"VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"})
 
 
 def quote_ident(name: str) -> str:
@@ -83,11 +85,35 @@ def is_floating(sql_type: str) -> bool:
     return sql_type.upper() in _FLOAT_TYPES
 
 
-def missing_predicate(column_sql: str, *, floating: bool) -> str:
-    """SQL that is true when the value is missing: NULL, or NaN for float columns."""
-    if not floating:
-        return f"({column_sql} IS NULL)"
-    return f"({column_sql} IS NULL OR isnan({column_sql}))"
+def is_text(sql_type: str) -> bool:
+    """True for character types, whose empty string counts as a missing sensitive value."""
+    return sql_type.upper().split("(")[0] in _TEXT_TYPES
+
+
+def missing_predicate(column_sql: str, *, floating: bool, text: bool = False) -> str:
+    """SQL that is true when the value is missing: NULL, or NaN, or the empty string.
+
+    NaN for float columns (``floating``); the empty string with ``text`` (sensitive values of
+    a character column).
+    """
+    parts = [f"{column_sql} IS NULL"]
+    if floating:
+        parts.append(f"isnan({column_sql})")
+    if text:
+        parts.append(f"{column_sql} = ''")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def sensitive_key_sql(column: str, sql_type: str | None) -> str:
+    """SQL for a sensitive value, NULL when it is missing (see :func:`missing_predicate`).
+
+    ``sql_type`` ``None`` keeps the column as it is (only NULL is missing).
+    """
+    col = quote_ident(column)
+    if sql_type is None or not (is_floating(sql_type) or is_text(sql_type)):
+        return col
+    pred = missing_predicate(col, floating=is_floating(sql_type), text=is_text(sql_type))
+    return f"CASE WHEN {pred} THEN NULL ELSE {col} END"
 
 
 def describe_sql(relation: str, columns: Sequence[str]) -> str:
@@ -96,15 +122,16 @@ def describe_sql(relation: str, columns: Sequence[str]) -> str:
     return f"DESCRIBE SELECT {cols} FROM {quote_ident(relation)}"
 
 
-def missing_counts_sql(relation: str, columns: Mapping[str, bool]) -> str:
+def missing_counts_sql(relation: str, columns: Mapping[str, bool], text: Sequence[str] = ()) -> str:
     """One row: the number of rows, then the number of missing values of each column.
 
-    ``columns`` maps a column name to whether it is floating-point (so NaN counts as missing).
+    ``columns`` maps a column name to whether it is floating-point (so NaN counts as missing);
+    in the columns named in ``text`` the empty string is missing too (sensitive values).
     Returns ``(n_rows, m0, m1, ...)`` in the mapping's order.
     """
     parts = ["count(*) AS n_rows"]
     for i, (name, floating) in enumerate(columns.items()):
-        pred = missing_predicate(quote_ident(name), floating=floating)
+        pred = missing_predicate(quote_ident(name), floating=floating, text=name in text)
         parts.append(f"sum(CASE WHEN {pred} THEN 1 ELSE 0 END) AS m{i}")
     return "SELECT " + ",\n  ".join(parts) + f"\nFROM {quote_ident(relation)}"
 
@@ -127,6 +154,10 @@ class GroupCountsQuery:
     ``prediction_positive_sql`` are SQL literals for the positive value, or ``None`` when no
     row can be positive (the predicate becomes ``FALSE``). ``label`` and ``score`` may be
     ``None``: the label cells then count nothing and the score sum is NULL.
+
+    ``key_types`` lists (key column, SQL type) pairs whose missing values become NULL keys
+    (:func:`sensitive_key_sql`): a grouping set then returns them as a group whose value is
+    NULL, told apart from a rolled-up key by ``GROUPING()``.
     """
 
     relation: str
@@ -137,6 +168,7 @@ class GroupCountsQuery:
     label: str | None = None
     label_positive_sql: str | None = None
     score: str | None = None
+    key_types: tuple[tuple[str, str], ...] = ()
 
 
 def _is_positive(column: str, literal: str | None) -> str:
@@ -155,7 +187,11 @@ def group_counts_sql(q: GroupCountsQuery) -> str:
     """
     if not q.keys:
         raise ValueError("group_counts_sql needs at least one key column or an empty set")
-    inner = [f"{quote_ident(k)} AS k{i}" for i, k in enumerate(q.keys)]
+    types = dict(q.key_types)
+    inner = [
+        f"{sensitive_key_sql(k, types[k]) if k in types else quote_ident(k)} AS k{i}"
+        for i, k in enumerate(q.keys)
+    ]
     inner.append(f"{_is_positive(q.prediction, q.prediction_positive_sql)} AS p")
     if q.label is None:
         inner.append("CAST(NULL AS BOOLEAN) AS y")
@@ -190,17 +226,22 @@ def group_counts_sql(q: GroupCountsQuery) -> str:
     )
 
 
-def _known(column: str, unknown_values: Sequence[Any]) -> str:
-    """SQL: the column's value, or NULL when it is one of the unknown values (or NULL)."""
+def _known(column: str, unknown_values: Sequence[Any], sql_type: str | None = None) -> str:
+    """SQL: the column's value, or NULL when it is one of the unknown values or missing.
+
+    Missing is what :func:`sensitive_key_sql` says (NULL; NaN; the empty string of a
+    character column) when ``sql_type`` is given, else NULL only.
+    """
     col = quote_ident(column)
     listed = [v for v in unknown_values if v is not None]
+    present = sensitive_key_sql(column, sql_type)
     if not listed:
-        return col
+        return present
     if all(isinstance(v, str) for v in listed):
         test = f"CAST({col} AS VARCHAR) IN ({', '.join(sql_literal(v) for v in listed)})"
     else:
         test = f"{col} IN ({', '.join(sql_literal(v) for v in listed)})"
-    return f"CASE WHEN {test} THEN NULL ELSE {col} END"
+    return f"CASE WHEN {test} THEN NULL ELSE {present} END"
 
 
 def ll144_counts_sql(
@@ -211,20 +252,23 @@ def ll144_counts_sql(
     prediction: str | None = None,
     prediction_positive_sql: str | None = None,
     score: str | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> str:
     """Counts for an LL144 bias-audit table: per category of each dimension and their crossing.
 
     Exactly one of ``prediction`` (selection: ``prediction = <positive literal>``) and
     ``score`` (scoring: ``score >`` the median score of the whole sample, interpolated as
-    ``quantile_cont(score, 0.5)``) is given. Unknown categories (listed values or NULL) become
-    NULL keys, so each grouping set returns them as a NULL group.
+    ``quantile_cont(score, 0.5)``) is given. Unknown categories (listed values, or missing
+    ones: NULL, and by ``types`` NaN or the empty string) become NULL keys, so each grouping
+    set returns them as a NULL group.
 
     Returns rows ``(g0..gk, k0..kk, n, selected, median_score)``: one per category of each
     dimension alone, of all dimensions crossed (if more than one), and one overall row.
     """
     if (prediction is None) == (score is None):
         raise ValueError("give exactly one of prediction and score")
-    keys = [f"{_known(d, unknown_values)} AS k{i}" for i, d in enumerate(dimensions)]
+    kinds = types or {}
+    keys = [f"{_known(d, unknown_values, kinds.get(d))} AS k{i}" for i, d in enumerate(dimensions)]
     if prediction is not None:
         outcome = _is_positive(prediction, prediction_positive_sql)
         med = "CAST(NULL AS DOUBLE) AS m"
