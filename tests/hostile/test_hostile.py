@@ -14,6 +14,8 @@ since), one file per area (ingest, store, policy, output, fairness). Each case i
     files to make under the case's folder first, by relative path. A value is the text of the
     file, or a mapping with one of: ``text``, ``repeat: [TEXT, N]`` (TEXT N times),
     ``symlink: TARGET``, ``fifo: true``, ``copy: PATH``, ``json: VALUE``, ``dir: true``.
+``setup``
+    command lines run first (each must exit 0), e.g. an ingest before ``models``.
 ``args``
     the command line after ``govern --db DB``. ``{tmp}`` is the case's folder, ``{db}`` the
     store, ``{demo}`` the bundled demo data (``src/govern/data/demo``), ``{policies}`` the
@@ -21,7 +23,8 @@ since), one file per area (ingest, store, policy, output, fairness). Each case i
 ``exit``
     the expected exit code (default 2).
 ``stderr`` / ``stdout``
-    substrings the output must hold. No case may print "unexpectedly" or a traceback.
+    substrings the output must hold. No case may print "unexpectedly", a traceback, or a raw
+    ESC/BEL character.
 ``store``
     ``unchanged`` (the default when ``exit`` is 2), ``absent`` (no store file may appear) or
     ``any``.
@@ -164,6 +167,9 @@ def test_hostile_case(
     }
     for rel, spec in (case.get("files") or {}).items():
         _make(root, rel, spec, subs)
+    for step in case.get("setup", []):
+        done = CliRunner().invoke(app, ["--db", str(db), *(_fill(str(a), subs) for a in step)])
+        assert done.exit_code == 0, done.output
     before = dump_store(db)
     args = [_fill(str(a), subs) for a in case["args"]]
     result = CliRunner().invoke(app, ["--db", str(db), *args])
@@ -172,6 +178,7 @@ def test_hostile_case(
     assert result.exit_code == expected, output
     assert "unexpectedly" not in output, output
     assert "Traceback" not in output, output
+    assert "\x1b" not in output and "\x07" not in output, repr(output)  # no raw escapes
     for needle in case.get("stderr", []):
         assert _fill(needle, subs) in result.stderr, result.stderr
     for needle in case.get("stdout", []):
