@@ -235,3 +235,13 @@ def test_models_escapes_a_hostile_model_name(runner: CliRunner, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "credit\\x1b]0;owned" in result.stdout
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on() -> None:
+    from govern.formats.render import to_json
+
+    value = {"name": "x\x9b2J\u202ey\x1b[31m ü"}
+    text = to_json(value)
+    assert json.loads(text) == value
+    assert "\x9b" not in text and "\u202e" not in text and "\x1b" not in text
+    assert "ü" in text  # still UTF-8, not ASCII-escaped

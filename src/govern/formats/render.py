@@ -62,9 +62,15 @@ def safe_console(**kwargs: Any) -> Console:
     return console
 
 
+#: What ``json.dumps(ensure_ascii=False)`` leaves raw but a terminal may act on: DEL, C1
+#: controls and the bidirectional overrides (C0 controls are always escaped by ``json``).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def to_json(data: Any) -> str:
-    """Serialise result data as stable, sorted, indented JSON."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Serialise result data as stable, sorted, indented JSON (terminal-safe, still UTF-8)."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def to_text(*renderables: RenderableType, width: int = 160, color: bool = False) -> str:
