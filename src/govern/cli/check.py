@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -24,10 +24,6 @@ from govern.cli.common import (
 from govern.errors import UsageError
 from govern.models import CheckResult, Severity
 from govern.policy.loader import PolicySet, load
-
-if TYPE_CHECKING:
-    from govern.store.ledger import Entry
-    from govern.store.store import Store
 
 
 class CheckFormat(StrEnum):
@@ -150,62 +146,16 @@ def _relative(path: str) -> str:
         return path
 
 
-def _record_gate(
-    store: Store,
-    result: CheckResult,
-    text: str,
-    output: Path | None,
-    *,
-    subject: str,
-    fail_on: Severity,
-    strict: bool,
-) -> Entry:
-    """Write the gate's output and append its ledger entry: both happen, or neither.
-
-    The output is written first (a regular file to a temporary file, flushed), so a full disk
-    or a bad ``--output`` fails before anything is recorded. The entry is then written, the
-    output published inside the entry's transaction, and the transaction committed; if the
-    commit fails, a published file is taken back (the file it replaced is put back).
-    """
-    from govern.store import ledger
-
-    staged = output_module.stage(text, output, retractable=True)
-    try:
-        entry = ledger.append(
-            store,
-            kind="gate",
-            subject=subject,
-            decision=result.decision.value,
-            payload={
-                "policies": [p.to_json() for p in result.policies],
-                "summary": result.summary(),
-                "fail_on": fail_on.value,
-                "strict": strict,
-                "failing": sorted({f.rule for f in result.failing()}),
-                "waived": sorted(
-                    {
-                        f"{f.rule} ({(f.waiver or {}).get('ticket', 'no ticket')})"
-                        for f in result.findings
-                        if f.status.value == "waived"
-                    }
-                ),
-            },
-            now=datetime.now(UTC),
-            before_commit=lambda _entry: staged.publish(),
-        )
-    except BaseException:
-        if not staged.retract():
+def _take_back(staged: list[output_module.Staged]) -> None:
+    """The entry was not recorded: take a published output back, or say that it is out."""
+    for done in staged:
+        if not done.retract():
             err_console.print(
-                f"warning: the gate's output went to {staged.where()} before the ledger entry "
-                "failed; the decision was not recorded.",
+                f"warning: the gate's output went to {done.where()}, but its ledger entry "
+                "could not be recorded.",
                 style="yellow",
             )
-        staged.discard()
-        raise
-    staged.settle()
-    if staged.target is not None:
-        err_console.print(f"wrote {staged.where()}")
-    return entry
+        done.discard()
 
 
 def _warn(result: CheckResult) -> None:
@@ -264,32 +214,41 @@ def gate_command(
     as_of: AsOfOption = None,
 ) -> None:
     """Gate one model version (CI)."""
-    from govern.policy.engine import evaluate
+    from govern.policy.gate import gate
     from govern.store.store import Store
 
     policies = _policies(policy, waivers)
     now = _now(as_of)
-    with Store.open(settings(ctx).db) as store:
-        result = evaluate(
-            store,
-            policies,
-            now=now,
-            model=model,
-            version=version,
-            gate=True,
-            fail_on=fail_on,
-            strict=strict,
+    staged: list[output_module.Staged] = []
+
+    def publish(result: CheckResult) -> None:
+        # inside the ledger entry's transaction: if writing fails, nothing is recorded
+        staged.append(
+            output_module.stage(render(result, output_format, policies), output, retractable=True)
         )
-        failing = result.failing()
-        entry = _record_gate(
-            store,
-            result,
-            render(result, output_format, policies),
-            output,
-            subject=f"{model}@{version}",
-            fail_on=fail_on,
-            strict=strict,
-        )
+        staged[0].publish()
+
+    with Store.open(settings(ctx).db, create=False) as store:
+        try:
+            decision = gate(
+                store,
+                policies,
+                model=model,
+                version=version,
+                now=now,
+                fail_on=fail_on,
+                strict=strict,
+                publish=publish,
+            )
+        except BaseException:
+            _take_back(staged)
+            raise
+    for done in staged:
+        done.settle()
+        if done.target is not None:
+            err_console.print(f"wrote {done.where()}")
+    result, entry = decision.result, decision.entry
+    failing = result.failing()
     _warn(result)
     verdict = "PASS" if not failing else "FAIL"
     counts = result.summary()

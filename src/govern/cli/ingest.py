@@ -104,6 +104,16 @@ def ingest_command(
         list[str] | None,
         LogOption("--feature", help="Feature column (repeat; default: every unmapped column)."),
     ] = None,
+    sample_size: Annotated[
+        int | None,
+        LogOption(
+            "--sample-size",
+            help="CSV prediction logs: rows read to infer column types (DuckDB's default "
+            "20480; -1 reads the whole file, for a column whose type changes further down).",
+            min=-1,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Load exports into the store."""
     options = settings(ctx)
@@ -121,6 +131,7 @@ def ingest_command(
         "model_version": version_column,
         "sensitive": sensitive or [],
         "features": feature or [],
+        "sample_size": sample_size,
     }
     # fail fast, before opening the store
     units, _ = discover(paths, skip_invalid=skip_invalid, options=log_options)

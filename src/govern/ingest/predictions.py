@@ -50,6 +50,49 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Characters DuckDB's file readers take as a glob pattern.
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def duck_path(path: Path) -> str:
+    """The path for DuckDB's readers, so that they read exactly this one file.
+
+    ``read_parquet``/``read_csv``/``read_json`` take their argument as a glob: a file named
+    ``a*.parquet`` would also read ``a1.parquet``. Each glob character is escaped as a
+    one-character class (``[*]``, ``[?]``, ``[[]``), which DuckDB matches literally. DuckDB has
+    no escape for a backslash in a pattern, so a path holding both is refused.
+    """
+    text = str(path)
+    if not GLOB_CHARACTERS & set(text):
+        return text
+    if "\\" in text:
+        raise IngestError(
+            "has a backslash and a glob character (* ? [) in its path; DuckDB cannot read "
+            "it as exactly one file.",
+            hint="Rename the file (or copy it to a plain name) and ingest it again.",
+            path=path,
+        )
+    return "".join(f"[{c}]" if c in GLOB_CHARACTERS else c for c in text)
+
+
+def _one_file(con: Any, path: Path) -> None:
+    """Check that DuckDB reads exactly ``path`` (and no other file) through :func:`duck_path`."""
+    import duckdb
+
+    try:
+        rows = con.execute("SELECT file FROM glob(?)", [duck_path(path)]).fetchall()
+        found = [str(r[0]) for r in rows]
+    except duckdb.Error:
+        found = []
+    if len(found) != 1 or Path(found[0]).resolve() != path.resolve():
+        raise IngestError(
+            "cannot be read by DuckDB as exactly one file (its name matches "
+            f"{len(found)} files as a pattern).",
+            hint="Rename the file to a plain name (no * ? [ or backslash) and ingest it again.",
+            path=path,
+        )
+
+
 def is_numeric(duck_type: str) -> bool:
     """True for DuckDB numeric types (including DECIMAL)."""
     return duck_type.upper().startswith("DECIMAL") or duck_type.upper() in NUMERIC
@@ -91,12 +134,14 @@ class _Plan:
 
 
 def _reader(candidate: Candidate) -> _Plan:
-    path = literal(str(candidate.path))
+    path = literal(duck_path(candidate.path))
     if candidate.kind is Kind.PARQUET:
         return _Plan(f"read_parquet({path})", "parquet")
     if candidate.kind is Kind.JSONL:
         return _Plan(f"read_json({path}, format = 'newline_delimited')", "jsonl")
-    return _Plan(f"read_csv({path}, header = true)", "csv")
+    sample = candidate.options.get("sample_size")  # --sample-size: an int, never text
+    sampled = f", sample_size = {int(sample)}" if sample else ""
+    return _Plan(f"read_csv({path}, header = true{sampled})", "csv")
 
 
 def _describe(con: Any, sql: str, path: Path) -> dict[str, str]:
@@ -124,34 +169,70 @@ def _missing(name: str, columns: Mapping[str, str], what: str, path: Path) -> In
     )
 
 
+#: The timestamps govern keeps: years 1 to 9999 (what Python's ``datetime`` can hold).
+_TS_MIN = "TIMESTAMP '0001-01-01 00:00:00'"
+_TS_MAX = "TIMESTAMP '9999-12-31 23:59:59.999999'"
+# epoch seconds and milliseconds of those bounds
+_SECONDS = (-62135596800, 253402300799)
+_MILLIS = (-62135596800000, 253402300799999)
+
+
 def timestamp_expr(column: str, duck_type: str) -> str:
-    """SQL turning a timestamp column (ISO text, epoch seconds or ms, DATE) into TIMESTAMP."""
+    """SQL turning a timestamp column (ISO text, epoch seconds or ms, DATE) into TIMESTAMP.
+
+    A value that is not a timestamp of years 1 to 9999 (NaN, Infinity, an epoch number such
+    as 1e20, an infinite TIMESTAMP) gives NULL, which :func:`_check_timestamps` counts and
+    refuses or reports; nothing raises inside DuckDB.
+    """
     c = quote(column)
     upper = duck_type.upper()
     if upper.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"timezone('UTC', {c})"
-    if upper.startswith("TIMESTAMP") or upper == "DATE":
-        return f"CAST({c} AS TIMESTAMP)"
-    if is_numeric(upper):
+        expr = f"TRY_CAST(timezone('UTC', {c}) AS TIMESTAMP)"
+    elif upper.startswith("TIMESTAMP") or upper == "DATE":
+        expr = f"TRY_CAST({c} AS TIMESTAMP)"
+    elif is_numeric(upper):
         # epoch milliseconds above 1e11 (1973 in ms, year 5138 in seconds), else seconds
-        return (
-            f"CASE WHEN abs({c}) > 100000000000 THEN make_timestamp(CAST({c} * 1000 AS BIGINT)) "
-            f"ELSE make_timestamp(CAST({c} * 1000000 AS BIGINT)) END"
+        d = f"TRY_CAST({c} AS DOUBLE)"
+        expr = (
+            f"CASE WHEN NOT isfinite({d}) THEN NULL "
+            f"WHEN abs({d}) > 100000000000 THEN CASE WHEN {d} BETWEEN {_MILLIS[0]} AND "
+            f"{_MILLIS[1]} THEN make_timestamp(TRY_CAST({d} * 1000 AS BIGINT)) END "
+            f"WHEN {d} BETWEEN {_SECONDS[0]} AND {_SECONDS[1]} "
+            f"THEN make_timestamp(TRY_CAST({d} * 1000000 AS BIGINT)) END"
         )
-    return (
-        f"COALESCE(TRY_CAST(timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) AS TIMESTAMP), "
-        f"TRY_CAST({c} AS TIMESTAMP))"
-    )
+    else:
+        expr = (
+            f"COALESCE(TRY_CAST(timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) AS TIMESTAMP), "
+            f"TRY_CAST({c} AS TIMESTAMP))"
+        )
+    return f"CASE WHEN ({expr}) BETWEEN {_TS_MIN} AND {_TS_MAX} THEN ({expr}) END"
 
 
 def _check_timestamps(con: Any, sql: str, column: str, path: Path) -> tuple[str, ...]:
-    """Refuse a log whose timestamps do not all parse; note a log with none at all."""
+    """Refuse a log whose timestamps do not all parse; note a log with none at all.
+
+    NaN, Infinity and epoch numbers outside years 1 to 9999 count as values that do not
+    parse: among real timestamps they are refused; when no value is a timestamp the log is
+    loaded with a note, so the gap is reported, never silent.
+    """
+    import duckdb
+
     c = quote(column)
-    total, present, bad, example = con.execute(
-        f"SELECT count(*), count({c}), count({c}) - count(__govern_ts), "
-        f"any_value(CAST({c} AS VARCHAR)) FILTER (WHERE {c} IS NOT NULL AND __govern_ts IS NULL) "
-        f"FROM ({sql})"
-    ).fetchone()
+    try:
+        row = con.execute(
+            f"SELECT count(*), count({c}), count({c}) - count(__govern_ts), "
+            f"any_value(CAST({c} AS VARCHAR)) FILTER (WHERE {c} IS NOT NULL AND __govern_ts IS "
+            f"NULL) FROM ({sql})"
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise MalformedInputError(
+            f"could not be read: {_first_line(exc)}",
+            hint="Check that the file is complete. For a CSV whose column types change after "
+            "the first rows, ingest it again with --sample-size -1.",
+            path=path,
+        ) from exc
+    assert row is not None
+    total, present, bad, example = row
     if bad and bad == present:
         return (
             f"{path}: no value of {column!r} is a timestamp (e.g. {example!r}); loaded without "
@@ -160,13 +241,37 @@ def _check_timestamps(con: Any, sql: str, column: str, path: Path) -> tuple[str,
     if bad:
         raise IngestError(
             f"column {column!r} mixes timestamps and other values: {bad} of {present} values "
-            f"do not parse (e.g. {example!r}).",
-            hint="Use one format: ISO-8601 (with offset, or UTC), or epoch seconds/milliseconds.",
+            f"are not timestamps of years 1 to 9999 (e.g. {example!r}).",
+            hint="Use one format: ISO-8601 (with offset, or UTC), or epoch seconds/milliseconds; "
+            "NaN, Infinity and out-of-range epoch numbers are refused.",
             path=path,
         )
     if total == 0:
         raise IngestError("holds no rows.", path=path)
     return ()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: Column names starting with this are govern's own (``__govern_ts``, ``__ts``, ...).
+RESERVED_PREFIX = "__"
+
+
+def _reserved(columns: Mapping[str, str], path: Path) -> None:
+    """Refuse a log with a column named like govern's own columns."""
+    taken = [c for c in columns if c.startswith(RESERVED_PREFIX)]
+    if taken:
+        shown = ", ".join(repr(c) for c in taken[:5])
+        raise IngestError(
+            f"has a column named {shown}; column names starting with {RESERVED_PREFIX!r} are "
+            "reserved for govern's own columns.",
+            hint="Rename the column in the log (e.g. without the leading underscores) and "
+            "ingest it again.",
+            path=path,
+        )
 
 
 def _options(candidate: Candidate) -> Mapping[str, Any]:
@@ -211,7 +316,9 @@ class PredictionLogAdapter:
         plan = _reader(candidate)
         con = duckdb.connect()
         try:
+            _one_file(con, candidate.path)
             columns = _describe(con, f"SELECT * FROM {plan.reader}", candidate.path)
+            _reserved(columns, candidate.path)
             log = self._plan(con, candidate, opts, plan, columns)
         finally:
             con.close()
@@ -319,7 +426,7 @@ class DataCaptureAdapter:
                 "is Data Capture JSON Lines but its first record has no endpointInput data.",
                 path=path,
             ) from exc
-        base = _CAPTURE_SQL.format(path=literal(str(path)))
+        base = _CAPTURE_SQL.format(path=literal(duck_path(path)))
         if encoding == "CSV":
             width = len(sample.split(","))
             feats = ", ".join(
@@ -355,6 +462,7 @@ class DataCaptureAdapter:
         )
         con = duckdb.connect()
         try:
+            _one_file(con, path)
             columns = _describe(con, columns_sql, path)
             notes = _check_timestamps(con, columns_sql, "inference_time", path)
         finally:
@@ -397,8 +505,16 @@ class GroundTruthAdapter:
         sql = (
             "SELECT eventMetadata.eventId AS event_id, "
             "TRY_CAST(groundTruthData.data AS DOUBLE) AS label "
-            f"FROM read_json({literal(str(candidate.path))}, format = 'newline_delimited')"
+            f"FROM read_json({literal(duck_path(candidate.path))}, "
+            "format = 'newline_delimited')"
         )
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            _one_file(con, candidate.path)
+        finally:
+            con.close()
         batch = Batch(files=[candidate.path])
         batch.extra["ground_truth"] = [GroundTruth(str(candidate.path), str(model), sql)]
         return batch

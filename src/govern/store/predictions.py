@@ -10,13 +10,15 @@ window; checks read that view by name.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from govern.errors import UsageError
+from govern.errors import IngestError, UsageError
 from govern.ingest.predictions import GroundTruth, PredictionLog, quote
 from govern.store.store import EXTRA_WRITERS, Store
 
@@ -28,9 +30,14 @@ def table_name(sha: str, index: int) -> str:
 
 def write_logs(store: Store, sha: str, logs: Sequence[PredictionLog]) -> None:
     """Copy each planned log into its own table and describe it (one transaction)."""
+    import duckdb
+
     for index, log in enumerate(logs):
         name = table_name(sha, index)
-        store.con.execute(f"CREATE TABLE {quote(name)} AS {log.select_sql}")
+        try:
+            store.con.execute(f"CREATE TABLE {quote(name)} AS {log.select_sql}")
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            raise _load_error(log, exc) from exc
         columns = [c for c in log.columns if c != "__govern_ts"]
         counts = ", ".join(f"count({quote(c)})" for c in columns)
         row = store.con.execute(
@@ -61,6 +68,37 @@ def write_logs(store: Store, sha: str, logs: Sequence[PredictionLog]) -> None:
                 json.dumps(nulls, sort_keys=True),
             ],
         )
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CONVERT = re.compile(
+    r'converting column "(?P<column>(?:[^"]|"")*)"\. Could not convert string '
+    r'"(?P<value>.*?)" to \'(?P<type>[^\']+)\''
+)
+
+
+def _load_error(log: PredictionLog, exc: Exception) -> IngestError:
+    """A plain message for a log DuckDB could not load whole (a type change past the sample)."""
+    text = str(exc)
+    line = _CSV_LINE.search(text)
+    convert = _CONVERT.search(text)
+    if line and convert:
+        value = convert["value"]
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return IngestError(
+            f"column {convert['column']!r} changes type at line {line[1]}: {shown!r} is not "
+            f"{convert['type']}, the type inferred from the rows before it. Nothing was written.",
+            hint="Ingest it again with --sample-size -1 (types inferred from the whole file), "
+            "or convert the log to Parquet with declared column types.",
+            path=log.path,
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return IngestError(
+        f"could not be loaded: {first}. Nothing was written.",
+        hint="For a CSV log whose column types change after the first rows, ingest it again "
+        "with --sample-size -1, or convert it to Parquet with declared column types.",
+        path=log.path,
+    )
 
 
 def write_ground_truth(store: Store, sha: str, records: Sequence[GroundTruth]) -> None:
@@ -173,32 +211,60 @@ class Window:
         return f"[{start}, {end})"
 
 
-def _standard(log: LogInfo) -> str:
-    """One log's rows with the standard columns (labels from ground truth by event id)."""
+def _variable(view: str, key: str) -> str:
+    """The name of a DuckDB variable holding one bound value of the view ``view``.
+
+    Made of the view name's digest, so that it is a plain identifier whatever the view is
+    called, and each view keeps its own values.
+    """
+    digest = hashlib.sha256(view.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"govern_rel_{digest}_{key}"
+
+
+def _get(view: str, key: str) -> str:
+    """SQL reading one bound value of ``view`` (``getvariable`` is folded at bind time)."""
+    name = _variable(view, key)
+    assert _SAFE_VARIABLE.fullmatch(name), name
+    return f"getvariable('{name}')"
+
+
+_SAFE_VARIABLE = re.compile(r"govern_rel_[0-9a-f]{16}_[a-z0-9_]+")
+
+
+def _standard(log: LogInfo, view: str, index: int) -> tuple[str, dict[str, Any]]:
+    """One log's rows with the standard columns (labels from ground truth by event id).
+
+    Returns the SQL and the values it reads from variables (see :func:`relation`).
+    """
     m = log.mapping
+    values: dict[str, Any] = {}
 
     def col(key: str) -> str:
         return "p." + quote(m[key]) if key in m else "NULL"
 
     if "model_version" in m:
         version = col("model_version")
+    elif log.version:
+        values[f"log{index}_version"] = log.version
+        version = _get(view, f"log{index}_version")
     else:
-        version = "'" + log.version.replace("'", "''") + "'" if log.version else "NULL"
+        version = "NULL"
     join = ""
     label = col("label")
     if "label" not in m and "id" in m:
-        model = log.model.replace("'", "''")
+        values["model"] = log.model
         join = (
             " LEFT JOIN (SELECT event_id, any_value(label) AS label FROM ground_truth "
-            f"WHERE model = '{model}' GROUP BY event_id) g "
+            f"WHERE model = {_get(view, 'model')} GROUP BY event_id) g "
             f"ON g.event_id = CAST({col('id')} AS VARCHAR)"
         )
         label = "g.label"
-    return (
+    sql = (
         f"SELECT p.*, p.__govern_ts AS __ts, {col('prediction')} AS __prediction, "
         f"{col('score')} AS __score, {label} AS __label, {col('id')} AS __id, "
         f"CAST({version} AS VARCHAR) AS __version FROM {quote(log.table)} p{join}"
     )
+    return sql, values
 
 
 def relation(
@@ -213,6 +279,13 @@ def relation(
     """Create (or replace) a temporary view ``name`` over a model's logs of one role.
 
     Returns the logs it covers; raises :class:`UsageError` when there are none.
+
+    Values (the model, versions, window bounds) are never written into the SQL text: a view
+    cannot take parameters, so each value is bound into a DuckDB variable of this connection
+    (``SET VARIABLE ... = ?``) and the view reads it with ``getvariable``, which DuckDB folds
+    into a constant when a query over the view is bound, so filters still reach the scans.
+    The view is temporary, like the variables: it is valid only on ``store.con``, and a later
+    call for the same ``name`` replaces both.
     """
     found = logs(store, model=model, role=role)
     if not found:
@@ -220,27 +293,32 @@ def relation(
             f"no {role} prediction log of model {model!r} is in the store.",
             hint=f"Load one with `govern ingest LOG --model {model} --role {role} ...`.",
         )
-    union = " UNION ALL BY NAME ".join(f"({_standard(log)})" for log in found)
+    values: dict[str, Any] = {}
+    parts = []
+    for index, log in enumerate(found):
+        sql, used = _standard(log, name, index)
+        parts.append(f"({sql})")
+        values.update(used)
+    union = " UNION ALL BY NAME ".join(parts)
     conditions = []
-    params: list[Any] = []
     if version is not None:
-        conditions.append("__version = ?")
-        params.append(version)
+        values["version"] = version
+        conditions.append(f"__version = {_get(name, 'version')}")
     if window is not None and window.start is not None:
-        conditions.append("__ts >= ?")
-        params.append(window.start)
+        values["start"] = window.start
+        conditions.append(f"__ts >= {_get(name, 'start')}")
     if window is not None and window.end is not None:
-        conditions.append("__ts < ?")
-        params.append(window.end)
+        values["end"] = window.end
+        conditions.append(f"__ts < {_get(name, 'end')}")
     where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-    # Views cannot take parameters: inline them as typed literals.
-    for value in params:
-        literal = (
-            f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-            if isinstance(value, datetime)
-            else "'" + str(value).replace("'", "''") + "'"
-        )
-        where = where.replace("?", literal, 1)
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:  # the store's timestamps are naive UTC
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            cast = "TIMESTAMP"
+        else:
+            cast = "VARCHAR"
+        store.con.execute(f"SET VARIABLE {_variable(name, key)} = CAST(? AS {cast})", [value])
     store.con.execute(
         f"CREATE OR REPLACE TEMP VIEW {quote(name)} AS SELECT * FROM ({union}){where}"
     )

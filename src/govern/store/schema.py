@@ -9,6 +9,8 @@ All timestamps are ``TIMESTAMP`` in UTC. Model versions are ``VARCHAR``.
 
 from __future__ import annotations
 
+import functools
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: registry inventory
     """
@@ -244,7 +246,41 @@ MIGRATIONS: tuple[str, ...] = (
         result_sha256 VARCHAR NOT NULL
     );
     """,
+    # 6: the mark of a govern store: govern opens only DuckDB files that carry it (or stores of
+    # earlier versions, recognised by schema_version and sources, which get it here)
+    """
+    CREATE TABLE govern_meta (
+        key   VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    );
+    INSERT INTO govern_meta VALUES ('application', 'govern');
+    COMMENT ON TABLE govern_meta IS 'This DuckDB file is a govern store (ML governance evidence).';
+    """,
 )
 
 #: The schema version this govern writes.
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@functools.cache
+def expected_tables(version: int = SCHEMA_VERSION) -> dict[str, frozenset[str]]:
+    """Every table of a store at schema ``version`` and its columns (migrated in memory)."""
+    from govern.store.store import connect
+
+    con = connect()
+    try:
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+        )
+        for migration in MIGRATIONS[:version]:
+            con.execute(migration)
+        rows = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main'"
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(str(table), set()).add(str(column))
+    return {table: frozenset(columns) for table, columns in out.items()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.errors import StoreError
 from govern.ingest.records import Batch, ModelVersion, RegisteredModel, Run
-from govern.store.schema import MIGRATIONS, SCHEMA_VERSION
+from govern.store.schema import MIGRATIONS, SCHEMA_VERSION, expected_tables
 
 if TYPE_CHECKING:
     import duckdb
@@ -33,6 +33,66 @@ def default_db_path() -> Path:
     """Return the store path: ``$GOVERN_DB`` if set, else ``.govern/govern.duckdb``."""
     env = os.environ.get(ENV_DB)
     return Path(env) if env else DEFAULT_DB
+
+
+def _exists(path: Path) -> bool:
+    """True when ``path`` names something (a dangling symlink too); an empty file does not count.
+
+    An empty regular file is where a user asked a new store to go (``mktemp``).
+    """
+    if not os.path.lexists(path):
+        return False
+    try:
+        return not (path.is_file() and path.stat().st_size == 0)
+    except OSError:
+        return True
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what cannot be a govern store before DuckDB opens it."""
+    try:
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else "not a regular file"
+            raise StoreError(
+                f"{path} is {what}, not a govern store.",
+                hint="Point --db at a govern store file (e.g. .govern/govern.duckdb).",
+            )
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read the govern store {path}: {exc.strerror or exc}.",
+            hint="Check the --db path and its permissions.",
+        ) from exc
+    if head.startswith(_SQLITE_MAGIC):
+        raise StoreError(
+            f"{path} is a SQLite database, not a govern store.",
+            hint=f"To load an MLflow SQL store, run `govern ingest {path}`; --db names govern's "
+            "own DuckDB file.",
+        )
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise StoreError(
+            f"{path} is not a govern store (not a DuckDB database file).",
+            hint="Point --db at a govern store, or at a new file for `govern ingest` to create.",
+        )
+
+
+def _remove(path: Path | None, folders: Sequence[Path]) -> None:
+    """Best-effort removal of a store file (and its WAL) and folders this process made."""
+    if path is not None:
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            with suppress(OSError):
+                leftover.unlink()
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return any(marker in message for marker in _WRITE_FAILURES)
 
 
 def _utc_naive(value: datetime | None) -> datetime | None:
@@ -60,39 +120,178 @@ class SourceRecord:
 EXTRA_WRITERS: dict[str, Callable[[Store, str, Any], None]] = {}
 
 
+#: DuckDB settings of every connection govern makes: never load or install an extension (no
+#: network, no code from outside the wheel). Without them, DuckDB fetches ``sqlite_scanner`` on
+#: its own when asked to open a SQLite file.
+CONNECTION_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+#: The ``govern_meta`` row that marks a DuckDB file as a govern store (migration 6).
+MARK_KEY = "application"
+MARK_VALUE = "govern"
+
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
+_NO_STORE_HINT = "Load exports first with `govern ingest PATH` (it creates the store), or fix --db."
+_DAMAGED_HINT = (
+    "Restore the file from a backup, or build a new store: run `govern ingest` on your exports "
+    "with a new --db."
+)
+_WRITE_FAILURES = (
+    "no space left",
+    "file too large",
+    "disk quota",
+    "read-only file system",
+    "could not write",
+    "could not fsync",
+    "could not truncate",
+)
+
+
+def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB connection with govern's settings (:data:`CONNECTION_CONFIG`).
+
+    Every connection govern makes goes through here, the in-memory ones of the ingest
+    adapters too: extension autoload and autoinstall are off.
+    """
+    import duckdb  # imported here so `govern --help` stays fast
+
+    return duckdb.connect(database, read_only=read_only, config=dict(CONNECTION_CONFIG))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Store:
     """A govern store on disk. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection) -> None:
         self.path = path
         self.con = connection
+        #: what :meth:`open` made for a new store (its file, new folders deepest first), removed
+        #: again when the ``with`` block that created it fails: a failed first ingest leaves
+        #: no store behind
+        self.created: tuple[Path | None, tuple[Path, ...]] | None = None
 
     @classmethod
-    def open(cls, path: Path | None = None, *, read_only: bool = False) -> Store:
-        """Open the store at ``path`` (default :func:`default_db_path`), creating it if needed.
+    def open(
+        cls, path: Path | None = None, *, read_only: bool = False, create: bool = True
+    ) -> Store:
+        """Open the govern store at ``path`` (default :func:`default_db_path`).
 
-        A read-only open of a store that does not exist yet raises :class:`StoreError`.
+        Only a file govern made is opened: one marked in ``govern_meta``, or a store of an
+        earlier govern (``schema_version`` and ``sources`` tables), which is migrated forward
+        (a read-only open of an older store migrates it first when the file is writable).
+        Anything else, another application's DuckDB file, a SQLite file, a folder, a damaged
+        store, raises :class:`StoreError` before anything is written to it.
+
+        A missing file is created (with its folder) only when ``create`` is true and
+        ``read_only`` false: the commands that load data (``ingest``, ``demo``) create a store;
+        every other command raises :class:`StoreError` naming the path.
         """
-        import duckdb  # imported here so `govern --help` stays fast
-
         path = Path(path) if path is not None else default_db_path()
-        if read_only and not path.exists():
-            raise StoreError(
-                f"there is no govern store at {path}.",
-                hint="Load exports first with `govern ingest PATH`, or point --db at a store.",
-            )
+        if not _exists(path):
+            if read_only or not create:
+                raise StoreError(f"there is no govern store at {path}.", hint=_NO_STORE_HINT)
+            return cls._create(path)
+        _check_file(path)
+        import duckdb
+
+        probe = cls._connect(path, read_only=True)
         try:
-            if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(path), read_only=read_only)
-        except (duckdb.Error, OSError) as exc:
+            current = probe._identify()
+            probe._check_schema(current)
+        except duckdb.Error as exc:
+            probe.close()
             raise StoreError(
-                f"cannot open the govern store {path}: {exc}",
-                hint="Is another govern process writing to it? Otherwise check the path.",
+                f"the store {path} is damaged: {_first_line(exc)}", hint=_DAMAGED_HINT
             ) from exc
-        store = cls(path, con)
-        store._migrate(read_only=read_only)
+        except BaseException:
+            probe.close()
+            raise
+        if read_only and current == SCHEMA_VERSION:
+            return probe
+        probe.close()
+        if read_only:
+            cls._upgrade(path, current)
+        store = cls._connect(path, read_only=read_only)
+        if not read_only:
+            try:
+                store._migrate(read_only=False)
+            except BaseException:
+                store.close()
+                raise
         return store
+
+    @classmethod
+    def _connect(cls, path: Path, *, read_only: bool) -> Store:
+        import duckdb
+
+        try:
+            con = connect(str(path), read_only=read_only)
+        except (duckdb.Error, OSError) as exc:
+            message = str(exc)
+            if "lock" in message.lower():
+                raise StoreError(
+                    f"cannot open the govern store {path}: another process is using it.",
+                    hint="Wait for the other govern command to finish, then run this one again.",
+                ) from exc
+            raise StoreError(
+                f"cannot open the govern store {path}: {_first_line(exc)}",
+                hint=_DAMAGED_HINT,
+            ) from exc
+        return cls(path, con)
+
+    @classmethod
+    def _create(cls, path: Path) -> Store:
+        """Make a new store at ``path``; on failure, remove what was made (file and folders)."""
+        made: list[Path] = []
+        parent = path.parent
+        while not parent.exists():
+            made.append(parent)
+            parent = parent.parent
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _remove(None, made)
+            raise StoreError(
+                f"cannot create the govern store {path}: {exc.strerror or exc}.",
+                hint="Check the --db path and that its folder is writable.",
+            ) from exc
+        existed = path.exists()  # an empty file the user made for it
+        try:
+            store = cls._connect(path, read_only=False)
+        except StoreError:
+            _remove(None if existed else path, made)
+            raise
+        try:
+            store._migrate(read_only=False)
+        except BaseException:
+            store.close()
+            _remove(None if existed else path, made)
+            raise
+        store.created = (None if existed else path, tuple(made))
+        return store
+
+    @classmethod
+    def _upgrade(cls, path: Path, current: int) -> None:
+        """Migrate an older store for a read-only command (the file must be writable)."""
+        try:
+            writer = cls._connect(path, read_only=False)
+        except StoreError as exc:
+            raise StoreError(
+                f"the store {path} needs a schema upgrade ({current} -> {SCHEMA_VERSION}) and "
+                "cannot be opened for writing.",
+                hint="Run any writing command (e.g. `govern ingest`) once to migrate it.",
+            ) from exc
+        with writer:
+            writer._migrate(read_only=False)
 
     def close(self) -> None:
         """Close the connection."""
@@ -101,15 +300,89 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         self.close()
+        if kind is not None and self.created is not None:
+            _remove(*self.created)
 
     # -- schema -------------------------------------------------------------------------------
+
+    def _tables(self) -> dict[str, set[str]]:
+        rows = self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall()
+        out: dict[str, set[str]] = {}
+        for table, column in rows:
+            out.setdefault(str(table), set()).add(str(column))
+        return out
+
+    def _identify(self) -> int:
+        """Return the schema version, or raise :class:`StoreError` if this is not govern's."""
+        tables = self._tables()
+        marked = False
+        if "govern_meta" in tables:
+            row = self.con.execute(
+                "SELECT value FROM govern_meta WHERE key = ?", [MARK_KEY]
+            ).fetchone()
+            marked = row is not None and row[0] == MARK_VALUE
+        legacy = {"version", "applied_at"} <= tables.get("schema_version", set()) and {
+            "sha256",
+            "family",
+            "ingested_at",
+        } <= tables.get("sources", set())
+        if not (marked or legacy):
+            raise StoreError(
+                f"{self.path} is a DuckDB database but not a govern store, so govern will not "
+                "write to it.",
+                hint="Point --db at a govern store, or at a new file for `govern ingest` to "
+                "create.",
+            )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.path} has schema version {current}, newer than this govern "
+                f"understands ({SCHEMA_VERSION}).",
+                hint="Upgrade govern, or use a different --db.",
+            )
+        return current
+
+    def _check_schema(self, version: int) -> None:
+        """Refuse a damaged store: the file is truncated, or a table or column is missing.
+
+        ``version`` is the store's schema version: the tables its migrations made are expected.
+        """
+        row = self.con.execute(
+            "SELECT block_size, total_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        ).fetchone()
+        if row is not None:
+            need = _HEADER_BYTES + int(row[0]) * int(row[1])
+            size = self.path.stat().st_size
+            if size < need:
+                raise StoreError(
+                    f"the store {self.path} is truncated: it has {size} bytes of the {need} its "
+                    "header promises.",
+                    hint=_DAMAGED_HINT,
+                )
+        missing: list[str] = []
+        tables = self._tables()
+        for table, columns in expected_tables(version).items():
+            if table not in tables:
+                missing.append(f"table {table}")
+            else:
+                missing.extend(f"column {table}.{c}" for c in sorted(columns - tables[table]))
+        if missing:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            raise StoreError(
+                f"the store {self.path} is damaged: {shown} missing.", hint=_DAMAGED_HINT
+            )
 
     def schema_version(self) -> int:
         """Return the schema version of the open store (0 for a new, empty file)."""
         exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+            "AND table_catalog = current_database() AND table_schema = 'main'"
         ).fetchone()
         if not exists or exists[0] == 0:
             return 0
@@ -145,14 +418,40 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run a block in one transaction; roll back everything if it raises."""
+        """Run a block in one transaction; roll back everything if it raises.
+
+        A failure to write the store itself (a full disk, a read-only file system) becomes a
+        :class:`StoreError` saying that nothing was written.
+        """
+        import duckdb
+
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, duckdb.IOException) and _is_write_failure(exc):
+                raise self._write_error(exc) from exc
             raise
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            self._rollback()
+            raise self._write_error(exc) from exc
+
+    def _rollback(self) -> None:
+        import duckdb
+
+        # no transaction may be left (DuckDB ended it), or the database was invalidated
+        with suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")
+
+    def _write_error(self, exc: BaseException) -> StoreError:
+        reason = _first_line(exc).rsplit(": ", 1)[-1].rstrip(".")  # "No space left on device"
+        return StoreError(
+            f"could not write to the store {self.path} ({reason}). Nothing was written.",
+            hint="Free some disk space (or make the file writable) and run the command again.",
+        )
 
     # -- queries ------------------------------------------------------------------------------
 
