@@ -24,9 +24,11 @@ from tests.checks.test_rule_cases import lineage, prediction_data
 SPEC = {"rows": 3000, "seed": 11, "bias": 0.1}
 
 
-def evaluate(params: dict[str, object], tmp_path: Path) -> list[Finding]:
+def evaluate(
+    params: dict[str, object], tmp_path: Path, spec: dict[str, object] = SPEC
+) -> list[Finding]:
     rule = Rule(id="fair", check="fairness", severity=Severity.block, params=params)
-    data = prediction_data({"current": SPEC}, tmp_path)
+    data = prediction_data({"current": spec}, tmp_path)
     produced = Fairness().evaluate(rule, Subject(lineage({}), data=data))
     return produced if isinstance(produced, list) else [produced]
 
@@ -108,3 +110,131 @@ def test_data_bias_before_deployment(tmp_path: Path, frame: pd.DataFrame) -> Non
     (ci,) = evaluate({"metric": "class_imbalance", "sensitive": ["race"]}, tmp_path / "ci")
     sizes = frame["race"].value_counts()
     assert ci.value == pytest.approx((sizes.max() - sizes.min()) / (sizes.max() + sizes.min()))
+
+
+# ------------------------------------------------------------------------------------------
+# Records without a sensitive value (missing: exclude | group | fail)
+
+#: the last 40 records have no sex, the last 25 no race either
+UNRECORDED = {**SPEC, "unrecorded": {"sex": 40, "race": 25}}
+
+
+@pytest.fixture
+def unrecorded(tmp_path: Path) -> pd.DataFrame:
+    from tests.checks.test_rule_cases import generated_log
+
+    frame = pd.read_parquet(generated_log(UNRECORDED, tmp_path / "unrecorded.parquet"))
+    assert frame["sex"].isna().sum() == 40 and frame["race"].isna().sum() == 25
+    return frame
+
+
+def by_subject(findings: list[Finding]) -> dict[str | None, Finding]:
+    return {f.subject: f for f in findings}
+
+
+def test_missing_excluded_values_equal_fairlearn_on_the_rows_kept(
+    tmp_path: Path, unrecorded: pd.DataFrame
+) -> None:
+    params = {"metric": "demographic_parity_difference", "sensitive": ["sex", "race"],
+              "intersect": True, "min_group_size": 1}  # fmt: skip
+    found = by_subject(evaluate(params, tmp_path, UNRECORDED))
+    for about, columns in (("sex", ["sex"]), ("race", ["race"]), ("sex×race", ["sex", "race"])):
+        kept = unrecorded.dropna(subset=columns)
+        f = found[about]
+        assert f.evidence["missing"] == {"n": len(unrecorded) - len(kept), "handling": "exclude"}
+        sf = kept[columns[0]] if len(columns) == 1 else kept[columns]
+        expected = demographic_parity_difference(
+            kept["default"], kept["approved"], sensitive_features=sf
+        )
+        assert f.value == pytest.approx(expected, abs=1e-9), about
+        mf = MetricFrame(
+            metrics=selection_rate, y_true=kept["default"], y_pred=kept["approved"],
+            sensitive_features=sf,
+        )  # fmt: skip
+        rates = {"×".join(map(str, k if isinstance(k, tuple) else (k,))): v
+                 for k, v in mf.by_group.items()}  # fmt: skip
+        assert {g["group"]: g["selection_rate"] for g in f.evidence["groups"]} == pytest.approx(
+            rates, abs=1e-9
+        )
+        assert sum(g["n"] for g in f.evidence["groups"]) == len(kept)
+    assert "40 records without a value of sex left out" in found["sex"].message
+    assert "40 records without a value of sex×race left out" in found["sex×race"].message
+    (eo,) = evaluate(
+        {"metric": "equalized_odds_difference", "sensitive": ["race"]}, tmp_path / "eo", UNRECORDED
+    )
+    kept = unrecorded.dropna(subset=["race"])
+    expected = equalized_odds_difference(
+        kept["default"], kept["approved"], sensitive_features=kept["race"]
+    )
+    assert eo.value == pytest.approx(expected, abs=1e-9)
+
+
+def test_missing_as_a_group_equals_fairlearn_with_the_value_replaced(
+    tmp_path: Path, unrecorded: pd.DataFrame
+) -> None:
+    params = {"metric": "equalized_odds_difference", "sensitive": ["sex", "race"],
+              "intersect": True, "min_group_size": 1, "missing": "group"}  # fmt: skip
+    found = by_subject(evaluate(params, tmp_path, UNRECORDED))
+    replaced = unrecorded.fillna({"sex": "(missing)", "race": "(missing)"})
+    for about, columns in (("sex", ["sex"]), ("race", ["race"]), ("sex×race", ["sex", "race"])):
+        f = found[about]
+        sf = replaced[columns[0]] if len(columns) == 1 else replaced[columns]
+        expected = equalized_odds_difference(
+            replaced["default"], replaced["approved"], sensitive_features=sf
+        )
+        assert f.value == pytest.approx(expected, abs=1e-9), about
+        assert f.evidence["missing"]["handling"] == "group"
+    sex_groups = {g["group"]: g["n"] for g in found["sex"].evidence["groups"]}
+    assert sex_groups["(missing)"] == 40 and sum(sex_groups.values()) == len(unrecorded)
+    assert "(missing)×(missing)" in {g["group"] for g in found["sex×race"].evidence["groups"]}
+
+
+def test_missing_exclusion_gives_the_same_finding_and_interval_as_dropping_the_rows(
+    tmp_path: Path, unrecorded: pd.DataFrame
+) -> None:
+    """The bootstrap interval stays seeded: the same as over a log without those records."""
+    from datetime import UTC, datetime
+
+    from govern.checks.base import Subject
+    from govern.ingest.pipeline import ingest
+    from govern.policy.engine import StoreData
+    from govern.store import Store
+
+    params = {"metric": "impact_ratio", "min": 0.8, "sensitive": ["sex"], "confidence": 0.9,
+              "n_boot": 300, "seed": 5}  # fmt: skip
+    (first,) = evaluate(params, tmp_path / "a", UNRECORDED)
+    (again,) = evaluate(params, tmp_path / "b", UNRECORDED)
+    assert first.evidence["ci"] == again.evidence["ci"] and first.evidence["ci"] is not None
+    path = tmp_path / "kept.parquet"
+    unrecorded.dropna(subset=["sex"]).to_parquet(path)
+    store = Store.open(tmp_path / "kept.duckdb")
+    ingest(store, [path], now=datetime.now(UTC), options={
+        "model": "credit-risk", "timestamp": "ts", "prediction": "approved", "score": "score",
+        "label": "default", "sensitive": ["sex", "race"], "role": "current"})  # fmt: skip
+    rule = Rule(id="fair", check="fairness", severity=Severity.block,
+                params={**params, "missing": "fail"})  # fmt: skip
+    (dropped,) = Fairness().evaluate(rule, Subject(lineage({}), data=StoreData(store)))
+    assert dropped.value == first.value and dropped.evidence["ci"] == first.evidence["ci"]
+    assert dropped.evidence["groups"] == first.evidence["groups"]
+
+
+def test_missing_fail_is_not_evaluated_and_the_count_is_rendered(
+    tmp_path: Path, unrecorded: pd.DataFrame
+) -> None:
+    params = {"metric": "impact_ratio", "min": 0.8, "sensitive": ["sex"], "missing": "fail"}
+    (failed,) = evaluate(params, tmp_path / "fail", UNRECORDED)
+    assert failed.status.value == "not_evaluated"
+    assert "column 'sex' (sensitive feature) has 40 missing value(s)" in failed.message
+    (kept,) = evaluate({**params, "missing": "exclude"}, tmp_path / "exclude", UNRECORDED)
+    (grouped,) = evaluate({**params, "missing": "group"}, tmp_path / "group", UNRECORDED)
+    result = CheckResult(findings=(kept, grouped))
+    text = render_table(result, width=200)
+    assert "groups of sex (40 records without a value left out)" in text
+    assert "groups of sex (40 records without a value, in the group (missing))" in text
+    markdown = render_markdown(result)
+    assert "(40 records without a value left out)" in markdown and "| (missing) |" in markdown
+    findings = json.loads(render_json(result))["findings"]
+    assert [f["evidence"]["missing"] for f in findings] == [
+        {"n": 40, "handling": "exclude"},
+        {"n": 40, "handling": "group"},
+    ]

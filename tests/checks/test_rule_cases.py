@@ -89,7 +89,10 @@ def collect() -> list[Any]:
 
 
 def generated_log(spec: Mapping[str, Any], path: Path) -> Path:
-    """A small prediction log from a case's spec: rows, seed, shift, nulls, constant, start."""
+    """A small prediction log from a case's spec: rows, seed, shift, nulls, constant, start.
+
+    ``unrecorded`` maps a sensitive column to a number of its last rows left NULL.
+    """
     rng = np.random.default_rng(spec.get("seed", 0))
     n = int(spec.get("rows", 400))
     df = pd.DataFrame(
@@ -112,6 +115,8 @@ def generated_log(spec: Mapping[str, Any], path: Path) -> Path:
         df[column] = 1.0
     df["sex"] = rng.choice(["female", "male"], n, p=spec.get("sex_shares", [0.5, 0.5]))
     df["race"] = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    for column, count in (spec.get("unrecorded") or {}).items():  # e.g. sex not recorded: NULL
+        df.loc[df.index[-int(count) :], column] = None
     df["default"] = (rng.uniform(0, 1, n) < 0.4).astype(int)
     cut = 0.5 + np.where(df["sex"] == "female", float(spec.get("bias", 0.0)), 0.0)
     df["approved"] = (df["score"] > cut).astype(int)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.checks.drift import WINDOW_SCHEMA, parse_window
@@ -83,8 +83,12 @@ class Fairness:
     than ``min_group_size`` (default 30) -- and, for label metrics with ``min_outcomes``,
     groups whose TPR or FPR rests on fewer actual positives or negatives -- are excluded and
     listed, never silently passed; fewer than two evaluable groups, no rows for the version
-    or window, or no labels for a label-based metric, gives ``not_evaluated``. Definitions
-    and values are fairlearn's.
+    or window, or no labels for a label-based metric, gives ``not_evaluated``. Records without
+    a value of a sensitive feature (NULL, NaN, the empty string) are left out of that
+    feature's groups and counted (``missing: exclude``, the default, as the LL144 table
+    leaves out unknown categories), form a group ``(missing)`` (``missing: group``) or make
+    the rule ``not_evaluated`` (``missing: fail``). Definitions and values are fairlearn's,
+    on the records kept.
 
     Fix: investigate the groups that differ (evidence lists rates and counts per group);
     rebalance or reweight training data, recalibrate thresholds per policy, or document a
@@ -145,6 +149,14 @@ class Fairness:
                 },
                 "anyOf": [{"required": ["sex"]}, {"required": ["race"]}],
                 "additionalProperties": False,
+            },
+            "missing": {
+                "enum": ["exclude", "group", "fail"],
+                "description": (
+                    "Records without a value of a sensitive feature (NULL, NaN, empty string): "
+                    "exclude (default) leaves them out of that feature's groups and counts "
+                    "them; group makes them a group named (missing); fail gives not_evaluated."
+                ),
             },
             "window": WINDOW_SCHEMA,
         }
@@ -213,16 +225,24 @@ class Fairness:
                     "one: map a label column at ingest (--label) or ingest ground truth"
                 )
                 return [*ll144, missing(reason)]
+        handling = str(p.get("missing", "exclude"))
         try:
-            counts = f.group_counts(
+            counted = f.count_groups(
                 con, relation, label="__label" if needs_labels else None,
                 prediction="__prediction", sensitive=sensitive,
                 intersect=bool(p.get("intersect", False)) and len(sensitive) > 1,
-                pos_label=p.get("pos_label", 1),
+                pos_label=p.get("pos_label", 1), missing=_handling(handling),
             )  # fmt: skip
         except (GovernError, ValueError) as exc:
             message = exc.message if isinstance(exc, GovernError) else str(exc)
-            return [*ll144, missing(user_names(message, spans))]
+            message = user_names(message, spans).replace(f" of relation {relation!r}", "")
+            if "(sensitive feature)" in message:
+                message += (
+                    " (missing: fail; missing: exclude leaves those records out, "
+                    "missing: group makes them a group)"
+                )
+            return [*ll144, missing(message)]
+        counts = counted.counts
         groupings = [(s,) for s in sensitive]
         if p.get("intersect") and len(sensitive) > 1:
             groupings.append(tuple(sensitive))
@@ -233,6 +253,7 @@ class Fairness:
         where = where_text(window)
         for grouping in groupings:
             about = "×".join(grouping)
+            left_out = {"n": counted.missing_rows(grouping), "handling": handling}
             members = [c for c in counts if c.grouping == grouping and c.n > 0]
             kept = [c for c in members if c.n >= min_size]
             excluded = [{"group": _name(c.group), "n": c.n} for c in members if c.n < min_size]
@@ -252,11 +273,12 @@ class Fairness:
                         Status.not_evaluated,
                         f"{about}: fewer than two groups with at least {min_size} records"
                         + (f" and {min_outcomes} outcomes behind each rate" if min_outcomes else "")
-                        + f"{where} ({len(members)} groups, {len(excluded)} too small)",
+                        + f"{where} ({len(members)} groups, {len(excluded)} too small)"
+                        + _missing_text(left_out, about),
                         help_text=help_text,
                         metric=metric,
                         about=about,
-                        evidence={"groups": groups, "excluded": excluded},
+                        evidence={"groups": groups, "excluded": excluded, "missing": left_out},
                     )
                 )
                 continue
@@ -284,7 +306,7 @@ class Fairness:
             message = (
                 f"{about}: {metric} {value:.4f}{ci_text} "
                 f"({_bound_text(bound)}; decided on the {fail_when}) over "
-                f"{sum(c.n for c in kept)} records{where}{small}"
+                f"{sum(c.n for c in kept)} records{where}{small}{_missing_text(left_out, about)}"
             )
             out.append(
                 finding(
@@ -301,6 +323,7 @@ class Fairness:
                         "sensitive_feature": about,
                         "groups": groups,
                         "excluded": excluded,
+                        "missing": left_out,
                         "ci": list(ci) if ci else None,
                         "fail_when": fail_when,
                         "window": window.label() if window else "all",
@@ -441,6 +464,24 @@ def _outcomes(c: Any, metric: str) -> int:
     sizes: dict[str, int] = {"positives": int(c.tp + c.fn), "negatives": int(c.fp + c.tn)}
     needed = RATE_DENOMINATORS.get(metric)
     return min(sizes[k] for k in needed) if needed else int(c.n)
+
+
+def _handling(name: str) -> Literal["exclude", "group", "fail"]:
+    if name == "group":
+        return "group"
+    if name == "fail":
+        return "fail"
+    return "exclude"
+
+
+def _missing_text(absent: Mapping[str, Any], about: str) -> str:
+    """'; N records without a value of sex left out' (or grouped), or nothing."""
+    n = int(absent["n"])
+    if not n:
+        return ""
+    if absent["handling"] == "group":
+        return f"; {n} records without a value of {about} form the group (missing)"
+    return f"; {n} records without a value of {about} left out"
 
 
 def _name(group: Sequence[Any]) -> str:

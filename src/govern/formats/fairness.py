@@ -1,7 +1,8 @@
 """Fairness detail shared by the table and Markdown formats: groups and LL144 tables.
 
 A fairness finding carries its per-group rates (``evidence["groups"]``, plus the groups too
-small to judge in ``evidence["excluded"]``) and, for a rule with ``ll144:``, the audit table
+small to judge in ``evidence["excluded"]`` and the count of records without a sensitive value
+in ``evidence["missing"]``, shown in the title) and, for a rule with ``ll144:``, the audit table
 (``evidence["ll144"]``). :func:`detail_tables` turns them into plain tables -- a title, a header
 and rows of strings -- that each format lays out its own way.
 """
@@ -47,10 +48,20 @@ def _groups(f: Finding, groups: Sequence[Mapping[str, Any]]) -> DetailTable:
     for e in f.evidence.get("excluded") or []:
         rows.append((str(e["group"]), str(e["n"]), *("too small" for _ in columns)))
     return DetailTable(
-        title=_title(f, f"groups of {feature}"),
+        title=_title(f, f"groups of {feature}{_missing(f.evidence.get('missing'))}"),
         header=("group", "n", *(h for _, h in columns)),
         rows=tuple(rows),
     )
+
+
+def _missing(missing: Mapping[str, Any] | None) -> str:
+    """' (9 records without a value left out)' or nothing: the ``missing`` evidence."""
+    n = int((missing or {}).get("n") or 0)
+    if not n:
+        return ""
+    if (missing or {}).get("handling") == "group":
+        return f" ({n} records without a value, in the group (missing))"
+    return f" ({n} records without a value left out)"
 
 
 def _ll144(f: Finding, table: Mapping[str, Any]) -> list[DetailTable]:
