@@ -63,6 +63,7 @@ def demo_command(
     from govern.ingest.pipeline import ingest
     from govern.inventory import inventory
     from govern.policy.engine import evaluate
+    from govern.policy.gate import gate
     from govern.policy.loader import load
     from govern.store import ledger
     from govern.store import predictions as prediction_logs
@@ -114,22 +115,13 @@ def demo_command(
         _monthly_review(store, path, policies, model, version, now)
 
         for number, (gated_model, gated_version) in enumerate(DEMO_GATES, start=6):
-            result = evaluate(
-                store, policies, now=now, model=gated_model, version=gated_version, gate=True
-            )
+            decision = gate(store, policies, model=gated_model, version=gated_version, now=now)
+            result, entry = decision.result, decision.entry
             applied = sorted({f.policy for f in result.findings})
             _step(
                 f"{number}. gate {gated_model} version {gated_version} against policies "
                 + ", ".join(applied)
                 + f" (govern gate {gated_model} {gated_version})"
-            )
-            entry = ledger.append(
-                store,
-                kind="gate",
-                subject=f"{gated_model}@{gated_version}",
-                decision=result.decision.value,
-                payload={"summary": result.summary(), "demo": True},
-                now=now,
             )
             write_output(findings_fmt.render_table(result, width=stdout_width()), None)
             failing = result.failing()
