@@ -9,6 +9,7 @@ store by the same MLflow version, so both must give the same inventory facts.
 
 from __future__ import annotations
 
+import math
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 from govern.errors import IngestError, MalformedInputError
 from govern.ingest.base import Candidate, Kind, sniff
 from govern.ingest.mlflow_filestore import MlflowFileStoreAdapter
-from govern.ingest.pipeline import discover, ingest
+from govern.ingest.pipeline import discover, ingest, report_non_finite
 from govern.ingest.records import Batch, ModelVersion, Run
 from govern.ingest.registry import ADAPTERS, detect
 from govern.inventory import VersionLineage, inventory
@@ -393,10 +394,17 @@ def test_nested_keys_nan_and_short_metric_lines(tree: Path) -> None:
     (seeded / "metrics" / "eval" / "auc").write_text(
         "1795336498686 nan 0\n1795336498699 0.5 1\n1700000000000 0.25\n", encoding="utf-8"
     )
-    run = runs_by_name(read(tree))["seeded-lr"]
+    batch = read(tree)
+    run = runs_by_name(batch)["seeded-lr"]
     assert run.tags["team/owner"] == "risk"
     auc = [(m.step, m.value) for m in run.metrics if m.key == "eval/auc"]
-    assert auc == [(0, 0.25), (0, None), (1, 0.5)]  # by step, then timestamp
+    assert [s for s, _ in auc] == [0, 0, 1]  # by step, then timestamp
+    assert auc[0][1] == 0.25 and math.isnan(auc[1][1] or 0.0) and auc[2][1] == 0.5
+    # the pipeline stores NaN as missing and says so in the report
+    report_non_finite(batch, tree)
+    run = runs_by_name(batch)["seeded-lr"]
+    assert [m.value for m in run.metrics if m.key == "eval/auc"] == [0.25, None, 0.5]
+    assert any("'eval/auc'" in note and "nan" in note for note in batch.notes)
 
 
 def test_escaped_folder_name_uses_the_name_in_meta(tree: Path) -> None:

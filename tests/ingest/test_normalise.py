@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -85,7 +86,28 @@ def test_dataset_source_json_in_json() -> None:
     assert n.dataset_source_uri("not json") == "not json"
 
 
-def test_metric_nan_is_a_gap_not_a_number() -> None:
-    assert n.metric_value("NaN") is None
-    assert n.metric_value(float("nan")) is None
+def test_metric_nan_is_kept_for_the_pipeline_to_report() -> None:
+    """NaN/Infinity are real MLflow data: kept here, stored as missing with a note later."""
+    assert math.isnan(n.metric_value("NaN") or 0.0)
+    assert math.isnan(n.metric_value(float("nan")) or 0.0)
+    assert n.metric_value("Infinity") == math.inf
     assert n.metric_value(0.5) == 0.5
+    assert n.metric_value(None) is None
+    with pytest.raises(n.BadValueError, match="not a number"):
+        n.metric_value("abc")
+
+
+def test_timestamps_out_of_range_or_not_finite_are_refused() -> None:
+    for value in (1e300, 1e20, -1e20, float("nan"), float("inf"), "1e300"):
+        with pytest.raises(n.BadValueError):
+            n.timestamp(value)
+    assert n.timestamp(0) is None
+
+
+def test_metric_step_must_fit_64_bits() -> None:
+    assert n.step("7") == 7
+    assert n.step(None) == 0
+    assert n.step(2**63 - 1) == 2**63 - 1
+    for value in (2**70, "1180591620717411303424", -(2**63) - 1, 1.5, "x", True):
+        with pytest.raises(n.BadValueError):
+            n.step(value)

@@ -369,7 +369,7 @@ class _Reader:
                             key=key,
                             value=n.metric_value(parts[1]),
                             timestamp=n.timestamp(int(parts[0])),
-                            step=int(parts[2]) if len(parts) >= 3 else 0,
+                            step=n.step(parts[2]) if len(parts) >= 3 else 0,
                         )
                     )
                 except ValueError as exc:
@@ -381,7 +381,7 @@ class _Reader:
                     ) from exc
         # MLflow 3 appends a run's metrics again when it links them to a logged model: the
         # same (timestamp, value, step) twice. The SQL store's primary key keeps one; so do we.
-        unique = {(p.key, p.timestamp, p.step, p.value): p for p in points}
+        unique = {(p.key, p.timestamp, p.step, repr(p.value)): p for p in points}
         return sorted(
             unique.values(), key=lambda p: (p.key, p.step, p.timestamp is None, p.timestamp)
         )

@@ -14,6 +14,7 @@ database), MLmodel and environment files found there are recorded.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
@@ -216,9 +217,9 @@ class MlflowSqlAdapter:
             f"SELECT run_uuid, key, value, timestamp, step{nan} FROM metrics "
             "ORDER BY run_uuid, key, step, timestamp",
         ):
-            value = None if row.get("is_nan") else n.metric_value(row["value"])
+            value = math.nan if row.get("is_nan") else n.metric_value(row["value"])
             metrics[row["run_uuid"]].append(
-                MetricPoint(row["key"], value, n.timestamp(row["timestamp"]), int(row["step"] or 0))
+                MetricPoint(row["key"], value, n.timestamp(row["timestamp"]), n.step(row["step"]))
             )
         datasets = MlflowSqlAdapter._datasets(con, tables)
         for row in _rows(con, "SELECT * FROM runs ORDER BY start_time, run_uuid"):

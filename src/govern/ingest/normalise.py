@@ -45,6 +45,18 @@ LOGGED_MODEL_STATUS = {
 VERSION_STATUS = {1: "PENDING_REGISTRATION", 2: "FAILED_REGISTRATION", 3: "READY"}
 
 
+class BadValueError(ValueError):
+    """A value that cannot be kept as it is: a timestamp out of range, a step past 64 bits.
+
+    Its message is one plain clause naming the value ("timestamp 1e+300 is out of range");
+    the pipeline adds the file.
+    """
+
+
+#: The range of a 64-bit integer (DuckDB BIGINT): metric steps must fit.
+INT64 = (-(2**63), 2**63 - 1)
+
+
 def enum_name(value: Any, names: Mapping[int, str]) -> str | None:
     """Map an integer enum to its name; strings pass through, unknown integers stay as text."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -85,7 +97,9 @@ def timestamp(value: Any) -> datetime | None:
 
     Accepts epoch milliseconds (MLflow), epoch seconds as int or float (SageMaker wire format),
     numeric strings, ISO-8601 with or without offset (naive means UTC), and ``datetime``.
-    Returns ``None`` for ``None``, empty strings and zero (MLflow's "not set").
+    Returns ``None`` for ``None``, empty strings and zero (MLflow's "not set"). NaN, Infinity
+    and epoch numbers outside years 1 to 9999 raise :class:`BadValueError`: a registry never
+    writes them, so the file is damaged, and a gap must not pass for "not set".
     """
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -105,11 +119,17 @@ def timestamp(value: Any) -> datetime | None:
         return timestamp(number)
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            return None
+            raise BadValueError(f"timestamp {value!r} is not a number")
         if value == 0:
             return None
-        seconds = value / 1000.0 if abs(value) >= _MS_THRESHOLD else float(value)
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            seconds = value / 1000.0 if abs(value) >= _MS_THRESHOLD else float(value)
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise BadValueError(
+                f"timestamp {value!r} is out of range (epoch seconds or milliseconds of years "
+                "1 to 9999)"
+            ) from exc
     raise ValueError(f"not a timestamp: {value!r}")
 
 
@@ -162,26 +182,59 @@ def git_commit(run_tags: Mapping[str, str]) -> str | None:
 
 
 def metric_value(value: Any) -> float | None:
-    """Return a metric value as float; ``None`` for NaN (kept as a gap, not a number)."""
+    """Return a metric value as float, NaN and Infinity included (``None`` when absent).
+
+    MLflow stores NaN and infinite metric values (a diverged loss is real data). They are
+    kept here; the pipeline then stores them as missing values and says so in the ingest
+    report (see :func:`govern.ingest.pipeline.report_non_finite`), so a rule over such a metric
+    is not evaluated rather than compared with NaN.
+    """
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise BadValueError(f"metric value {value!r} is not a number")
     if isinstance(value, str):
-        value = float(value)
-    out = float(value)
-    return None if math.isnan(out) else out
+        value = value.strip()
+    try:
+        return float(value)
+    except OverflowError as exc:
+        raise BadValueError(f"metric value {value!r} is out of range") from exc
+    except (TypeError, ValueError) as exc:
+        raise BadValueError(f"metric value {value!r} is not a number") from exc
+
+
+def step(value: Any) -> int:
+    """Return a metric step as an int; it must fit in 64 bits (MLflow's ``BIGINT``)."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise BadValueError(f"metric step {value!r} is not an integer")
+    try:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        out = int(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise BadValueError(f"metric step {value!r} is not an integer") from exc
+    if not INT64[0] <= out <= INT64[1]:
+        raise BadValueError(f"metric step {value!r} is out of range (a 64-bit integer)")
+    return out
 
 
 def metric_history(key: str, points: Iterable[Mapping[str, Any]]) -> list[MetricPoint]:
     """Turn ``[{value, timestamp, step}]`` entries into :class:`MetricPoint` records."""
-    return [
-        MetricPoint(
-            key=key,
-            value=metric_value(p.get("value")),
-            timestamp=timestamp(p.get("timestamp")),
-            step=int(p.get("step") or 0),
+    out: list[MetricPoint] = []
+    for p in points:
+        if not isinstance(p, Mapping):
+            raise BadValueError(f"metric {key!r} has an entry that is not an object: {p!r:.60}")
+        out.append(
+            MetricPoint(
+                key=key,
+                value=metric_value(p.get("value")),
+                timestamp=timestamp(p.get("timestamp")),
+                step=step(p.get("step")),
+            )
         )
-        for p in points
-    ]
+    return out
 
 
 def json_in_json(value: Any) -> Any:

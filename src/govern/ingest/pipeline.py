@@ -14,8 +14,9 @@ found in a walked folder, and refused (exit 2) when it is named on the command l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -206,14 +207,54 @@ def read_units(units: Sequence[Unit], progress: Progress | None = None) -> list[
             batch = unit.adapter.read(unit.candidate)
         except GovernError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except n.BadValueError as exc:
+            raise MalformedInputError(
+                f"was recognised as {unit.adapter.name} but {exc}.",
+                hint="The file may be damaged or hand-edited; export it again.",
+                path=unit.candidate.path,
+            ) from exc
+        except RecursionError as exc:
+            raise MalformedInputError(
+                f"was recognised as {unit.adapter.name} but nests too deep to read.",
+                hint="The file may be damaged or crafted; export it again.",
+                path=unit.candidate.path,
+            ) from exc
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise MalformedInputError(
                 f"was recognised as {unit.adapter.name} but could not be read ({exc!r}).",
                 hint="The file may be damaged or from an unsupported version; please report it.",
                 path=unit.candidate.path,
             ) from exc
+        report_non_finite(batch, unit.candidate.path)
         out.append((unit, batch))
     return out
+
+
+def report_non_finite(batch: Batch, path: Path) -> None:
+    """Store NaN and infinite metric values as missing, and say so in the ingest report.
+
+    MLflow logs NaN (and infinite) metric values, so they are real data, not damage. A NaN
+    compared with a threshold passes or fails by accident, so govern stores no number: the
+    value is NULL, a rule over it is not evaluated, and a note names the run, the metric and
+    how many values were not finite. Nothing is dropped silently.
+    """
+    for index, run in enumerate(batch.runs):
+        odd: dict[str, list[str]] = {}
+        points = []
+        for point in run.metrics:
+            if point.value is not None and not math.isfinite(point.value):
+                odd.setdefault(point.key, []).append(repr(point.value))
+                point = replace(point, value=None)
+            points.append(point)
+        if not odd:
+            continue
+        batch.runs[index] = replace(run, metrics=tuple(points))
+        for key, values in sorted(odd.items()):
+            kinds = ", ".join(sorted(set(values)))
+            batch.notes.append(
+                f"{path}: run {run.run_id} metric {key!r} has {len(values)} value(s) that are "
+                f"not finite ({kinds}); stored as missing, so a rule over it is not evaluated."
+            )
 
 
 def ingest(

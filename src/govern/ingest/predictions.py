@@ -457,8 +457,7 @@ class DataCaptureAdapter:
             )
         columns_sql = (
             f"SELECT * EXCLUDE (output_data), {out} AS prediction, "
-            "TRY_CAST(timezone('UTC', TRY_CAST(inference_time AS TIMESTAMPTZ)) AS TIMESTAMP) "
-            f"AS __govern_ts FROM ({rows})"
+            f"{timestamp_expr('inference_time', 'VARCHAR')} AS __govern_ts FROM ({rows})"
         )
         con = duckdb.connect()
         try:
