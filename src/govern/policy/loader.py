@@ -299,13 +299,9 @@ def _glob_problem(glob: str) -> str | None:
     return None
 
 
-def _nonfinite_problem(src: Sourced, location: Location) -> str:
-    value: Any = src.data
-    for part in location:
-        value = value[part]
-    shown = {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}.get(str(value), "a number too large")
+def _nonfinite_problem(src: Sourced, location: Location, text: str) -> str:
     return (
-        f"{src.where(location)}: {_dotted(location)}: {shown} is not a finite number; NaN and "
+        f"{src.where(location)}: {_dotted(location)}: {text} is not a finite number; NaN and "
         "Infinity are never allowed in a policy (a bound must be a finite value)."
     )
 
@@ -314,7 +310,7 @@ def _semantic_problems(src: Sourced) -> list[str]:
     from govern.controls import validate_control_id
 
     data = src.data
-    problems = [_nonfinite_problem(src, location) for location in src.nonfinite]
+    problems = [_nonfinite_problem(src, where, text) for where, text in src.nonfinite]
     seen: dict[str, int] = {}
     for i, rule in enumerate(data.get("rules") or []):
         if not isinstance(rule, Mapping):

@@ -48,8 +48,8 @@ class Sourced:
     data: Any
     lines: dict[Location, int] = field(default_factory=dict)
     text: bytes = b""
-    #: locations of numbers that are NaN, infinite or too large for a float
-    nonfinite: list[Location] = field(default_factory=list)
+    #: numbers that are NaN, infinite or too large for a float: location and text as written
+    nonfinite: list[tuple[Location, str]] = field(default_factory=list)
 
     def line(self, location: Location) -> int:
         """The line of ``location``, or of its closest parent that has one."""
@@ -68,11 +68,13 @@ class Sourced:
 def read_bounded(path: Path) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_BYTES`; :class:`PolicyError` otherwise.
 
-    The file is opened without blocking (a FIFO would hang a plain open), checked with
-    ``fstat`` on the open descriptor (so a swapped file cannot slip in between), and read up
-    to one byte past the limit.
+    A device, FIFO or socket is refused before it is opened. The file is then opened without
+    blocking (a FIFO would hang a plain open), checked again with ``fstat`` on the open
+    descriptor (so a file swapped in between cannot slip through), and read up to one byte
+    past the limit.
     """
     try:
+        _check_regular(path, os.stat(path))
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as exc:
         raise PolicyError("does not exist.", path=path) from exc
@@ -80,12 +82,7 @@ def read_bounded(path: Path) -> bytes:
         raise PolicyError(f"cannot be read: {exc.strerror}.", path=path) from exc
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise PolicyError(
-                f"{path} is {kind}; a policy must be a regular YAML or JSON file "
-                "(devices, FIFOs and sockets are never read)."
-            )
+        _check_regular(path, info)
         if info.st_size > MAX_BYTES:
             raise PolicyError(_too_large(path))
         os.set_blocking(fd, True)
@@ -105,6 +102,15 @@ def read_bounded(path: Path) -> bytes:
     if len(raw) > MAX_BYTES:  # it grew after fstat
         raise PolicyError(_too_large(path))
     return raw
+
+
+def _check_regular(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise PolicyError(
+            f"{path} is {kind}; a policy must be a regular YAML or JSON file "
+            "(devices, FIFOs and sockets are never read)."
+        )
 
 
 def _line(event: yaml.Event) -> int:
@@ -265,13 +271,17 @@ class _Builder:
     def _scalar(self, event: yaml.ScalarEvent, location: Location) -> Any:
         """Construct a scalar; dates become ISO-8601 strings (policy data is JSON-shaped)."""
         value = self._construct(event, self._tag(event))
-        if isinstance(value, float) and not math.isfinite(value):
-            self.out.nonfinite.append(location)
+        finite = True
+        if isinstance(value, float):
+            finite = math.isfinite(value)
         elif isinstance(value, int) and not isinstance(value, bool):
             try:
                 float(value)
             except OverflowError:
-                self.out.nonfinite.append(location)
+                finite = False
+        if not finite:
+            text = str(event.value)
+            self.out.nonfinite.append((location, text if len(text) <= 24 else text[:20] + "..."))
         return value
 
     def _construct(self, event: yaml.ScalarEvent, tag: str) -> Any:
