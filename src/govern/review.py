@@ -18,12 +18,17 @@ Counts come from DuckDB: one ``GROUPING SETS`` scan over all windows at once (th
 control column of :func:`govern.metrics.fairness.group_counts`), a second one over the labelled
 rows when only some rows have labels, and one LL144 scan per window. No row reaches Python.
 
-Rows and groups are never silently dropped. Rows without a prediction or with a missing
-sensitive value are counted per window (``missing_prediction``, ``missing_sensitive``) and
-left out of the metrics. Groups with fewer than ``min_group_size`` rows (labelled rows, for
-label metrics) are listed as ``excluded`` and left out of the disparities. A window without
-rows, a feature with fewer than two large-enough groups and a label metric without labels are
-``not_evaluated`` with the reason.
+Rows and groups are never silently dropped. Rows without a prediction are counted per window
+(``missing_prediction``) and left out. Rows without a value of a sensitive feature (NULL, NaN,
+the empty string: see :mod:`govern.metrics.fairness`) are counted per window
+(``missing_sensitive``) and per feature (``missing``), and handled as ``missing`` says (the
+option, else the policy's fairness rules, else ``exclude``): ``exclude`` leaves them out of
+that feature's groups only (a row without sex still counts by race), as the LL144 table leaves
+out unknown categories; ``group`` makes them a group ``(missing)``; ``fail`` makes the feature
+``not_evaluated`` in the windows that have any. Groups with fewer than ``min_group_size`` rows
+(labelled rows, for label metrics) are listed as ``excluded`` and left out of the disparities.
+A window without rows, a feature with fewer than two large-enough groups and a label metric
+without labels are ``not_evaluated`` with the reason.
 
 **Trend and regressions.** Every disparity is compared with the same feature's value in the
 latest earlier evaluated window (of this review, else of the stored review) and with the same
@@ -53,12 +58,13 @@ from govern.store import reviews as stored_reviews
 from govern.store.predictions import Window
 
 if TYPE_CHECKING:
-    from govern.metrics.fairness import GroupCounts
+    from govern.metrics.fairness import CountedGroups, GroupCounts
     from govern.policy.loader import PolicySet
     from govern.store.store import Store
 
 __all__ = [
     "DISPARITIES",
+    "MISSING",
     "PERIODS",
     "SCHEMA",
     "Disparity",
@@ -72,6 +78,8 @@ __all__ = [
 SCHEMA = "govern.review/v1"
 PERIODS: tuple[str, ...] = ("month", "quarter")
 Period = Literal["month", "quarter"]
+Missing = Literal["exclude", "group", "fail"]
+MISSING: tuple[Missing, ...] = ("exclude", "group", "fail")
 
 #: Group metrics reported per group; the label metrics only for labelled rows.
 SELECTION_METRICS: tuple[str, ...] = ("selection_rate",)
@@ -174,6 +182,7 @@ class ReviewOptions:
     ``sensitive`` ``None`` takes the columns mapped at ingest; ``intersect`` ``None`` means
     yes with two or more. ``pos_label`` ``None`` takes the policy rules' ``pos_label``, else 1.
     ``ll144_sex``/``ll144_race`` ``None`` look for a sex-/race-like sensitive column.
+    ``missing`` ``None`` takes the policy rules' ``missing``, else ``exclude``.
     """
 
     model: str
@@ -193,6 +202,7 @@ class ReviewOptions:
     ll144_sex: str | None = None
     ll144_race: str | None = None
     compare: bool = True
+    missing: Missing | None = None
 
 
 @dataclass(frozen=True)
@@ -349,15 +359,25 @@ class _Bound:
         return out
 
 
-def _policy_terms(
-    policies: PolicySet | None, model: str
-) -> tuple[list[_Bound], Any, Any, list[dict[str, Any]]]:
-    """Bounds of ``check: fairness`` rules applying to the model, pos_label, reference, refs."""
+@dataclass(frozen=True)
+class _Terms:
+    """What the policies' ``check: fairness`` rules for the model say."""
+
+    bounds: list[_Bound]
+    pos_label: Any
+    reference_group: Any
+    missing: Missing | None
+    used: list[dict[str, Any]]
+
+
+def _policy_terms(policies: PolicySet | None, model: str) -> _Terms:
+    """Bounds, pos_label, reference group and missing of the fairness rules; policies used."""
     if policies is None:
-        return [], None, None, []
+        return _Terms([], None, None, None, [])
     bounds: list[_Bound] = []
     pos: dict[str, Any] = {}
     refs: dict[str, Any] = {}
+    missing: dict[str, Any] = {}
     used = []
     for policy in policies.policies:
         if not policy.scope.matches_model(model):
@@ -379,6 +399,8 @@ def _policy_terms(
                 pos[rule.id] = p["pos_label"]
             if "reference_group" in p:
                 refs[rule.id] = p["reference_group"]
+            if "missing" in p:
+                missing[rule.id] = p["missing"]
             if "min" not in p and "max" not in p:
                 continue
             sens = p.get("sensitive")
@@ -392,7 +414,7 @@ def _policy_terms(
                     intersect=bool(p.get("intersect", False)),
                 )
             )
-    for name, values in (("pos_label", pos), ("reference_group", refs)):
+    for name, values in (("pos_label", pos), ("reference_group", refs), ("missing", missing)):
         if len({repr(v) for v in values.values()}) > 1:
             listed = ", ".join(f"{rid}: {v!r}" for rid, v in sorted(values.items()))
             raise UsageError(
@@ -401,7 +423,8 @@ def _policy_terms(
             )
     pos_label = next(iter(pos.values())) if pos else None
     reference = next(iter(refs.values())) if refs else None
-    return bounds, pos_label, reference, used
+    handling = next((m for m in MISSING if m in missing.values()), None)
+    return _Terms(bounds, pos_label, reference, handling, used)
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,13 +439,15 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
     """
     o = options
     _check_options(o)
-    bounds, policy_pos, reference_group, policy_refs = _policy_terms(o.policies, o.model)
-    pos_label = o.pos_label if o.pos_label is not None else policy_pos
+    terms = _policy_terms(o.policies, o.model)
+    bounds, reference_group = terms.bounds, terms.reference_group
+    pos_label = o.pos_label if o.pos_label is not None else terms.pos_label
     if pos_label is None:
         pos_label = 1
+    handling: Missing = o.missing or terms.missing or "exclude"
     inputs = _inputs(store, o)
     span, slots = _span(store.con, o)
-    data = _Data(store.con, inputs, slots, pos_label)
+    data = _Data(store.con, inputs, slots, pos_label, handling)
 
     groupings: list[tuple[str, ...]] = [(s,) for s in inputs.sensitive]
     if inputs.intersect:
@@ -448,6 +473,7 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
         "sensitive": list(inputs.sensitive),
         "intersect": inputs.intersect,
         "min_group_size": o.min_group_size,
+        "missing": handling,
         "tolerance": o.tolerance,
         "confidence": o.confidence,
         "n_boot": o.n_boot if o.confidence else None,
@@ -455,7 +481,7 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> ReviewResu
         "pos_label": _plain(pos_label),
         "reference_group": _plain(reference_group),
         "ll144": {"sex": inputs.sex, "race": inputs.race} if (inputs.sex or inputs.race) else None,
-        "policies": policy_refs,
+        "policies": terms.used,
         "metrics": [m.name for m in metrics],
     }
     stored = (
@@ -623,14 +649,25 @@ class _Data:
     """Counts of every window from DuckDB: a profile per window and the group counts.
 
     One scan gives each window's row counts; one ``GROUPING SETS`` scan over all windows
-    (the window as a control column) gives the groups' counts, and a second one over the
-    labelled rows when only some rows have labels.
+    (the window as a control column) gives the groups' counts and the rows without a sensitive
+    value per feature, and a second one over the labelled rows when only some rows have
+    labels.
     """
 
-    def __init__(self, con: Any, inputs: _Inputs, slots: Sequence[_Slot], pos_label: Any) -> None:
+    def __init__(
+        self,
+        con: Any,
+        inputs: _Inputs,
+        slots: Sequence[_Slot],
+        pos_label: Any,
+        missing: Missing = "exclude",
+    ) -> None:
+        from govern.metrics.fairness_sql import is_floating, is_text, missing_predicate
+
         self.con = con
         self.inputs = inputs
         self.pos_label = pos_label
+        self.missing = missing
         case = " ".join(
             f"WHEN __ts >= {_ts(s.start)} AND __ts < {_ts(s.end)} THEN {s.index}" for s in slots
         )
@@ -639,12 +676,19 @@ class _Data:
             f"(SELECT *, CASE {case} END AS __window FROM {_q(_BASE)}) "
             "WHERE __window IS NOT NULL"
         )
-        sens_null = " OR ".join(f"{_q(s)} IS NULL" for s in inputs.sensitive)
-        valid = f"__prediction IS NOT NULL AND NOT ({sens_null})"
+        columns = ", ".join(_q(s) for s in inputs.sensitive)
+        described = con.execute(f"DESCRIBE SELECT {columns} FROM {_q(_KEYED)}").fetchall()
+        types = {str(r[0]): str(r[1]) for r in described}
+        sens_null = " OR ".join(
+            missing_predicate(_q(s), floating=is_floating(types[s]), text=is_text(types[s]))
+            for s in inputs.sensitive
+        )
+        # rows without a sensitive value stay: each feature leaves out (or groups) its own
+        valid = "__prediction IS NOT NULL"
         rows = con.execute(
             f"SELECT __window, count(*), "
             f"sum(CASE WHEN __prediction IS NULL THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {sens_null} THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {valid} AND ({sens_null}) THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {valid} THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {valid} AND {present_sql('__label')} THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {valid} AND {present_sql('__score')} THEN 1 ELSE 0 END) "
@@ -662,38 +706,47 @@ class _Data:
         )
         sel: list[GroupCounts] = []
         lab: list[GroupCounts] = []
+        self.missing_rows: dict[tuple[tuple[Any, ...], tuple[str, ...]], int] = {}
+        self.missing_labelled: dict[tuple[tuple[Any, ...], tuple[str, ...]], int] = {}
         common = {
             "prediction": "__prediction",
             "sensitive": inputs.sensitive,
             "pos_label": pos_label,
             "intersect": inputs.intersect,
             "controls": ("__window",),
+            # fail: count them as for exclude, then the features that have any are not evaluated
+            "missing": "group" if missing == "group" else "exclude",
         }
         if usable:
             every = labelled == usable
-            sel = self._counts(
+            counted = self._counts(
                 _ROWS,
                 label="__label" if every else None,
                 score="__score" if self.use_score else None,
                 **common,
             )
+            sel = counted.counts
+            self.missing_rows = {(c, g): n for (g, c), n in counted.missing.items()}
             if every:
                 lab = sel
+                self.missing_labelled = self.missing_rows
             elif labelled:
                 con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {_q(_LABELLED)} AS "
                     f"SELECT * FROM {_q(_ROWS)} WHERE {present_sql('__label')}"
                 )
-                lab = self._counts(_LABELLED, label="__label", **common)
+                counted = self._counts(_LABELLED, label="__label", **common)
+                lab = counted.counts
+                self.missing_labelled = {(c, g): n for (g, c), n in counted.missing.items()}
         self.selection = _index(sel)
         self.labelled = _index(lab)
 
-    def _counts(self, relation: str, **kwargs: Any) -> list[GroupCounts]:
-        """:func:`~govern.metrics.fairness.group_counts`; bad data becomes a UsageError."""
-        from govern.metrics.fairness import FairnessInputError, group_counts
+    def _counts(self, relation: str, **kwargs: Any) -> CountedGroups:
+        """:func:`~govern.metrics.fairness.count_groups`; bad data becomes a UsageError."""
+        from govern.metrics.fairness import FairnessInputError, count_groups
 
         try:
-            return group_counts(self.con, relation, **kwargs)
+            return count_groups(self.con, relation, **kwargs)
         except FairnessInputError as exc:
             message = user_names(exc.message, self.inputs.logs).rstrip(".")
             raise UsageError(message + ".", hint=exc.hint) from exc
@@ -721,8 +774,7 @@ class _Data:
             win.update(status="not_evaluated", reason="no records in this window")
         elif prof[3] == 0:
             win.update(
-                status="not_evaluated",
-                reason="every record of this window lacks a prediction or a sensitive value",
+                status="not_evaluated", reason="every record of this window lacks a prediction"
             )
         return win
 
@@ -774,10 +826,12 @@ def _warnings(
                 f"stored review #{stored.id} no longer matches its digest (it was edited); "
                 "compared with it anyway."
             )
-        for key in ("sensitive", "pos_label", "min_group_size"):
-            if stored.params.get(key) != params[key]:
+        # reviews stored before `missing` existed left out records without a value too
+        earlier = {"missing": "exclude", **stored.params}
+        for key in ("sensitive", "pos_label", "min_group_size", "missing"):
+            if earlier.get(key) != params[key]:
                 out.append(
-                    f"stored review #{stored.id} used {key} {stored.params.get(key)!r}, this "
+                    f"stored review #{stored.id} used {key} {earlier.get(key)!r}, this "
                     f"review {params[key]!r}: values may not be comparable."
                 )
     return out
@@ -925,14 +979,23 @@ def _feature(
             )
     absent = [_name(c.group) for c in sel if c.n == 0]
     key = "×".join(grouping)
+    unvalued = data.missing_rows.get((control, grouping), 0)
     out: dict[str, Any] = {
         "feature": key,
         "columns": list(grouping),
         "groups": _group_rows(sel, lab_by_group, data.use_score),
         "excluded": excluded,
         "absent": absent,
+        "missing": unvalued,
+        "missing_labelled": data.missing_labelled.get((control, grouping), 0),
     }
-    if len(kept) < 2:
+    if data.missing == "fail" and unvalued:
+        out["status"] = "not_evaluated"
+        out["reason"] = (
+            f"{unvalued} record(s) without a value of {key} (missing: fail; exclude leaves "
+            "them out, group makes them a group)"
+        )
+    elif len(kept) < 2:
         out["status"] = "not_evaluated"
         out["reason"] = (
             f"fewer than two groups with at least {min_size} records ({len(members)} group(s), "

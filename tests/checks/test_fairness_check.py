@@ -206,7 +206,7 @@ def test_missing_exclusion_gives_the_same_finding_and_interval_as_dropping_the_r
     (again,) = evaluate(params, tmp_path / "b", UNRECORDED)
     assert first.evidence["ci"] == again.evidence["ci"] and first.evidence["ci"] is not None
     path = tmp_path / "kept.parquet"
-    unrecorded.dropna(subset=["sex"]).to_parquet(path)
+    unrecorded.dropna(subset=["sex"]).to_parquet(path, index=False)
     store = Store.open(tmp_path / "kept.duckdb")
     ingest(store, [path], now=datetime.now(UTC), options={
         "model": "credit-risk", "timestamp": "ts", "prediction": "approved", "score": "score",

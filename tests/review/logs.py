@@ -65,5 +65,5 @@ def monthly_frame(
 def ingest_frame(store: Store, frame: pd.DataFrame, path: Path, **options: Any) -> None:
     from govern.ingest.pipeline import ingest
 
-    frame.to_parquet(path)
+    frame.to_parquet(path, index=False)
     ingest(store, [path], now=datetime.now(UTC), options={**MAPPING, **options})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,16 @@ def in_window(frame: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     return frame[(ts >= pd.Timestamp(start, tz="UTC")) & (ts < pd.Timestamp(end, tz="UTC"))]
 
 
-def fairlearn_check(df: pd.DataFrame, w: dict[str, Any], *, labels: bool = True) -> int:
+FEATURES = (("sex", ["sex"]), ("race", ["race"]), ("sex×race", ["sex", "race"]))
+
+
+def fairlearn_check(
+    df: pd.DataFrame,
+    w: dict[str, Any],
+    *,
+    labels: bool = True,
+    features: Sequence[tuple[str, list[str]]] = FEATURES,
+) -> int:
     """Every group metric and disparity of a window against MetricFrame on the same rows."""
     checked = 0
     fns: dict[str, Any] = {
@@ -77,7 +87,7 @@ def fairlearn_check(df: pd.DataFrame, w: dict[str, Any], *, labels: bool = True)
             precision=functools.partial(skm.precision_score, zero_division=0),
         )
     y_true = df["default"] if labels else df["approved"]
-    for name, columns in (("sex", ["sex"]), ("race", ["race"]), ("sex×race", ["sex", "race"])):
+    for name, columns in features:
         sf = df[columns[0]] if len(columns) == 1 else df[columns]
         mf = flm.MetricFrame(
             metrics=fns,
@@ -377,15 +387,104 @@ def test_version_filter(store: Store, tmp_path: Path) -> None:
         run(store, version="4")
 
 
-def test_missing_sensitive_values_are_counted(store: Store, tmp_path: Path) -> None:
-    frame = monthly_frame(("2026-01",), rows=600)
-    frame.loc[frame.index[:10], "race"] = None
+def unrecorded_frame() -> pd.DataFrame:
+    """Two months; in January 30 records without sex (NULL), 20 with an empty race."""
+    frame = monthly_frame(("2026-01", "2026-02"), rows=1500, biased=())
+    frame.loc[frame.index[100:130], "sex"] = None
+    frame.loc[frame.index[120:140], "race"] = ""  # 10 of them lack both
+    return frame
+
+
+def without(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows that have a value of every column."""
+    keep = pd.Series(True, index=df.index)
+    for c in columns:
+        keep &= df[c].notna() & (df[c] != "")
+    return df[keep]
+
+
+def test_missing_sensitive_values_are_left_out_per_feature(store: Store, tmp_path: Path) -> None:
+    frame = unrecorded_frame()
     ingest_frame(store, frame, tmp_path / "m.parquet")
-    w = run(store)["windows"][0]
-    assert (w["rows"], w["missing_sensitive"], w["reviewed"]) == (600, 10, 590)
-    assert sum(g["n"] for g in feature(w, "sex")["groups"]) == 590
-    unknown = w["ll144"]["sections"][1]
-    assert unknown["dimension"] == ["race"] and unknown["unknown"] == 10
+    data = run(store)
+    assert data["params"]["missing"] == "exclude"
+    w = window(data, "2026-01")
+    assert (w["rows"], w["reviewed"], w["missing_sensitive"]) == (1500, 1500, 40)
+    assert [feature(w, f)["missing"] for f in ("sex", "race", "sex×race")] == [30, 20, 40]
+    january = in_window(frame, "2026-01-01", "2026-02-01")
+    for name, columns in FEATURES:  # fairlearn on the rows that have the feature's values
+        kept = without(january, columns)
+        assert sum(g["n"] for g in feature(w, name)["groups"]) == len(kept)
+        assert fairlearn_check(kept, w, features=[(name, columns)]) > 10
+    assert feature(window(data, "2026-02"), "sex")["missing"] == 0
+    sex, race, _ = w["ll144"]["sections"]  # LL144 leaves them out the same way
+    assert (sex["unknown"], race["unknown"]) == (30, 20)
+    text = render_table(data, width=200)
+    assert "40 without a value of a sensitive feature" in text
+    assert "(no value, left out)" in text
+
+
+def test_missing_sensitive_values_as_a_group(store: Store, tmp_path: Path) -> None:
+    frame = unrecorded_frame()
+    ingest_frame(store, frame, tmp_path / "m.parquet")
+    data = run(store, missing="group", min_group_size=1)  # small (missing) groups judged too
+    w = window(data, "2026-01")
+    groups = {g["group"]: g["n"] for g in feature(w, "sex")["groups"]}
+    assert groups["(missing)"] == 30 and sum(groups.values()) == 1500
+    january = in_window(frame, "2026-01-01", "2026-02-01")
+    replaced = january.assign(
+        sex=january["sex"].fillna("(missing)"), race=january["race"].replace("", "(missing)")
+    )
+    assert fairlearn_check(replaced, w) > 60
+    assert "records without a sensitive value form the group (missing)" in render_table(data)
+
+
+def test_missing_sensitive_values_fail_the_feature(store: Store, tmp_path: Path) -> None:
+    ingest_frame(store, unrecorded_frame(), tmp_path / "m.parquet")
+    data = run(store, missing="fail")
+    w = window(data, "2026-01")
+    for name, n in (("sex", 30), ("race", 20), ("sex×race", 40)):
+        f = feature(w, name)
+        assert f["status"] == "not_evaluated" and f"{n} record(s) without a value" in f["reason"]
+        assert disparity(w, name, "demographic_parity_difference")["status"] == "not_evaluated"
+    assert feature(window(data, "2026-02"), "sex")["status"] == "evaluated"
+
+
+def test_missing_exclusion_keeps_intervals_seeded(store: Store, tmp_path: Path) -> None:
+    """Leaving the records out gives the values and intervals of a log without them."""
+    frame = unrecorded_frame()
+    ingest_frame(store, frame, tmp_path / "m.parquet")
+    options = {"sensitive": ("sex",), "confidence": 0.9, "n_boot": 200, "compare": False}
+    a, b = run(store, **options), run(store, **options)
+    assert a["windows"] == b["windows"]
+    other = Store.open(tmp_path / "dropped.duckdb")
+    ingest_frame(
+        other, without(frame, ["sex"]).reset_index(drop=True), tmp_path / "dropped.parquet"
+    )
+    dropped = run(other, **options, missing="fail")
+    for label in ("2026-01", "2026-02"):
+        mine = feature(window(a, label), "sex")["disparities"]
+        theirs = feature(window(dropped, label), "sex")["disparities"]
+        assert [(d["value"], d["ci"]) for d in mine] == [(d["value"], d["ci"]) for d in theirs]
+        assert any(d["ci"] is not None for d in mine)
+
+
+def test_missing_taken_from_the_policy_rules(store: Store, tmp_path: Path) -> None:
+    ingest_frame(store, unrecorded_frame(), tmp_path / "m.parquet")
+    path = policy_file(
+        tmp_path,
+        "  - id: dp\n    check: fairness\n    metric: demographic_parity_difference\n"
+        "    max: 0.2\n    missing: group\n",
+    )
+    assert run(store, policies=load([path]))["params"]["missing"] == "group"
+    assert run(store, policies=load([path]), missing="exclude")["params"]["missing"] == "exclude"
+    clash = policy_file(
+        tmp_path,
+        "  - id: a\n    check: fairness\n    metric: impact_ratio\n    missing: group\n",
+        "  - id: b\n    check: fairness\n    metric: impact_ratio\n    missing: fail\n",
+    )
+    with pytest.raises(UsageError, match="disagree on missing"):
+        run(store, policies=load([clash]))
 
 
 @pytest.mark.parametrize(
@@ -457,3 +556,14 @@ def test_partial_first_window(loaded: Store, frame: pd.DataFrame) -> None:
     )
     assert first["rows"] == len(in_window(frame, "2026-01-15", "2026-02-01"))
     assert not second["partial"] and data["params"]["start"] == "2026-01-15"
+
+
+def test_a_stored_review_with_other_missing_handling_is_flagged(
+    store: Store, tmp_path: Path
+) -> None:
+    ingest_frame(store, unrecorded_frame(), tmp_path / "m.parquet")
+    store_review(store, review(store, ReviewOptions(model=MODEL), now=NOW), now=NOW)
+    again = review(store, ReviewOptions(model=MODEL, missing="group"), now=NOW)
+    assert any("used missing 'exclude', this review 'group'" in w for w in again.warnings)
+    same = review(store, ReviewOptions(model=MODEL), now=NOW)
+    assert not any("missing" in w for w in same.warnings)

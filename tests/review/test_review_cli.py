@@ -27,7 +27,10 @@ WINDOW = {
     "label", "start", "end", "partial", "status", "reason", "rows", "reviewed", "labelled",
     "scored", "missing_prediction", "missing_sensitive", "features", "ll144",
 }  # fmt: skip
-FEATURE = {"feature", "columns", "status", "reason", "groups", "excluded", "absent", "disparities"}
+FEATURE = {
+    "feature", "columns", "status", "reason", "groups", "excluded", "absent", "disparities",
+    "missing", "missing_labelled",
+}  # fmt: skip
 DISPARITY = {
     "metric", "kind", "status", "reason", "value", "ci", "previous", "stored", "bounds",
     "regression",
@@ -153,3 +156,29 @@ def test_missing_store_is_not_created(runner: CliRunner, tmp_path: Path) -> None
     result = govern(runner, db, "review", MODEL)
     assert result.exit_code == 2 and "there is no govern store" in result.stderr
     assert not db.exists()
+
+
+def test_missing_option(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
+    frame = monthly_frame(("2026-01",), rows=995, biased=())
+    frame.loc[frame.index[-9:], "sex"] = None  # 9 of 995 without a recorded sex
+    log = tmp_path / "unrecorded.parquet"
+    frame.to_parquet(log)
+    assert runner.invoke(app, ["--db", str(db_path), "ingest", str(log), *MAPPING]).exit_code == 0
+    runs = {}
+    for choice in ("exclude", "group", "fail"):
+        result = govern(runner, db_path, "review", MODEL, "--missing", choice, "-f", "json",
+                        "--no-store")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs[choice] = json.loads(result.stdout)
+        assert runs[choice]["params"]["missing"] == choice
+    sex = {c: next(f for f in r["windows"][0]["features"] if f["feature"] == "sex")
+           for c, r in runs.items()}  # fmt: skip
+    assert sex["exclude"]["missing"] == 9 and sex["exclude"]["status"] == "evaluated"
+    assert sum(g["n"] for g in sex["exclude"]["groups"]) == 986
+    assert sex["group"]["groups"][-1]["group"] == "(missing)"
+    assert sex["fail"]["status"] == "not_evaluated" and "9 record(s)" in sex["fail"]["reason"]
+    table = govern(runner, db_path, "review", MODEL, "--no-store")
+    assert "9 without a value of a sensitive feature" in table.stdout
+    assert "(no value, left out)" in table.stdout
+    bad = govern(runner, db_path, "review", MODEL, "--missing", "drop")
+    assert bad.exit_code == 2 and "drop" in bad.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, assert_never
 
 import typer
 
@@ -51,9 +51,29 @@ class Period(StrEnum):
     quarter = "quarter"
 
 
+class Missing(StrEnum):
+    """What becomes of records without a value of a sensitive feature."""
+
+    exclude = "exclude"
+    group = "group"
+    fail = "fail"
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command(name="review", help=HELP)(review_command)
+
+
+def _missing(choice: Missing | None) -> Literal["exclude", "group", "fail"] | None:
+    if choice is None:
+        return None
+    if choice is Missing.exclude:
+        return "exclude"
+    if choice is Missing.group:
+        return "group"
+    if choice is Missing.fail:
+        return "fail"
+    assert_never(choice)
 
 
 @handle_errors
@@ -130,6 +150,16 @@ def review_command(
             "sensitive column named race or ethnicity).",
         ),
     ] = None,
+    missing: Annotated[
+        Missing | None,
+        typer.Option(
+            "--missing",
+            help="Records without a value of a sensitive feature (NULL, NaN, empty): exclude "
+            "leaves them out of that feature and counts them, group makes them a group "
+            "'(missing)', fail leaves the feature not evaluated. Default: the policy's fairness "
+            "rules' `missing`, else exclude.",
+        ),
+    ] = None,
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
     no_store: Annotated[
@@ -157,6 +187,7 @@ def review_command(
         tolerance=tolerance,
         ll144_sex=ll144_sex,
         ll144_race=ll144_race,
+        missing=_missing(missing),
     )
     now = datetime.now(UTC)
     db = settings(ctx).db

@@ -5,7 +5,9 @@ table shows a header with the decision, then per window a compact disparity tabl
 value, change against the previous window with an arrow, ``!`` for a regression and ``✗`` for
 a policy bound not met) and the groups' metrics, then the trend of every disparity as a text
 sparkline, the regressions, the LL144 table of the latest evaluated window and any warnings.
-Both render from the data alone, so a stored review renders the same way.
+Records without a sensitive value are counted in the window's line and, per feature, in a
+``(no value, left out)`` row of the groups (with ``missing: group`` they are the ``(missing)``
+group). Both render from the data alone, so a stored review renders the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ GROUP_COLUMNS: tuple[tuple[str, str], ...] = (
     ("precision", "prec"),
 )
 BARS = "▁▂▃▄▅▆▇█"
+#: How the header says what became of records without a sensitive value (``params.missing``).
+MISSING_TEXT: dict[str, str] = {
+    "exclude": "; records without a sensitive value are left out of that feature",
+    "group": "; records without a sensitive value form the group (missing)",
+    "fail": "; a feature with records without a value is not evaluated",
+}
 
 
 def render_json(data: Mapping[str, Any]) -> str:
@@ -118,6 +126,7 @@ def _header(data: Mapping[str, Any]) -> list[Any]:
                 if params.get("confidence")
                 else ""
             )
+            + MISSING_TEXT.get(params.get("missing") or "", "")
         ),
     ]
     ref = data.get("compared_to")
@@ -141,16 +150,15 @@ def _header(data: Mapping[str, Any]) -> list[Any]:
     return lines
 
 
-def _window_parts(w: Mapping[str, Any], metrics: Sequence[str]) -> list[Any]:
+def _window_parts(w: Mapping[str, Any], metrics: Sequence[str], missing: str) -> list[Any]:
     title = f"{w['label']}  [{w['start']}, {w['end']})" + (" partial" if w.get("partial") else "")
     if w["status"] != "evaluated":
         return [Text(f"{title}: not evaluated, {w['reason']}", style="magenta")]
     counts = f"{w['rows']:,} records, {w['labelled']:,} labelled"
-    if w.get("missing_prediction") or w.get("missing_sensitive"):
-        counts += (
-            f"; left out: {w['missing_prediction']:,} without prediction, "
-            f"{w['missing_sensitive']:,} without a sensitive value"
-        )
+    if w.get("missing_prediction"):
+        counts += f"; {w['missing_prediction']:,} without prediction left out"
+    if w.get("missing_sensitive"):
+        counts += f"; {w['missing_sensitive']:,} without a value of a sensitive feature"
     parts: list[Any] = [Text(f"{title}  {counts}", style="bold")]
     table = Table(expand=False)
     table.add_column("feature", overflow="fold")
@@ -178,6 +186,14 @@ def _window_parts(w: Mapping[str, Any], metrics: Sequence[str]) -> list[Any]:
                 _n(g["n"]),
                 _n(g.get("labelled", 0)),
                 *(_n(g.get(key)) for key, _ in GROUP_COLUMNS),
+            )
+        if f.get("missing") and missing != "group":  # grouped ones are the (missing) row
+            groups.add_row(
+                Text(f["feature"]),
+                Text(f"(no value{', left out' if missing == 'exclude' else ''})", style="dim"),
+                _n(f["missing"]),
+                _n(f.get("missing_labelled", 0)),
+                *("" for _ in GROUP_COLUMNS),
             )
     parts.append(groups)
     parts.extend(Text(f"  not evaluated: {note}", style="magenta") for note in notes)
@@ -263,7 +279,7 @@ def render_table(data: Mapping[str, Any], *, width: int = 160, color: bool = Fal
     parts: list[Any] = _header(data)
     for w in data["windows"]:
         parts.append(Text(""))
-        parts.extend(_window_parts(w, metrics))
+        parts.extend(_window_parts(w, metrics, str(data["params"].get("missing") or "")))
     parts.append(Text(""))
     parts.append(
         Text(
