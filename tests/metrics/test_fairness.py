@@ -829,6 +829,47 @@ def test_ratios_lie_in_unit_interval(rows: list[tuple[Any, ...]]) -> None:
     assert all(math.isnan(v) or 0.0 <= v <= 1.0 for v in values)
 
 
+@PROPERTY_SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None, ""]),
+            st.sampled_from(["x", "y", None]),
+            st.integers(0, 1),
+            st.integers(0, 1),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_missing_handling_equals_dropping_or_replacing_the_rows(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    df = small(rows, ("g", "h", "y", "p"))
+    for grouping in (("g",), ("h",), ("g", "h")):
+        gone = is_missing(df, grouping)
+        excluded = [c for c in counts_of(df, sensitive=["g", "h"], missing="exclude")
+                    if c.grouping == grouping]  # fmt: skip
+        kept = df[~gone]
+        dropped = (
+            [c for c in counts_of(kept, sensitive=list(grouping)) if c.grouping == grouping]
+            if len(kept)
+            else []
+        )
+        assert [(c.group, c.n, c.tp, c.fp, c.tn, c.fn) for c in excluded] == [
+            (c.group, c.n, c.tp, c.fp, c.tn, c.fn) for c in dropped
+        ]
+    grouped = counts_of(df, sensitive=["g", "h"], missing="group")
+    replaced = df.assign(
+        g=df["g"].where(~is_missing(df, ["g"]), fm.MISSING_GROUP),
+        h=df["h"].where(~is_missing(df, ["h"]), fm.MISSING_GROUP),
+    )
+    same = counts_of(replaced, sensitive=["g", "h"])
+    assert sorted((c.grouping, c.group, c.n, c.tp, c.fp, c.tn, c.fn) for c in grouped) == sorted(
+        (c.grouping, c.group, c.n, c.tp, c.fp, c.tn, c.fn) for c in same
+    )
+
+
 # ------------------------------------------------------------------------------------------
 # Bootstrap and significance
 
