@@ -43,7 +43,7 @@ def _exists(path: Path) -> bool:
     if not os.path.lexists(path):
         return False
     try:
-        return not (path.is_file() and path.stat().st_size == 0)
+        return path.is_symlink() or not (path.is_file() and path.stat().st_size == 0)
     except OSError:
         return True
 
@@ -264,19 +264,24 @@ class Store:
                 f"cannot create the govern store {path}: {exc.strerror or exc}.",
                 hint="Check the --db path and that its folder is writable.",
             ) from exc
-        existed = path.exists()  # an empty file the user made for it
+        # An empty regular file the user made for it (mktemp): DuckDB refuses to open one, so
+        # it is replaced by the new store (an empty file again if that fails).
+        emptied = path.exists()
+        if emptied:
+            path.unlink()
         try:
             store = cls._connect(path, read_only=False)
-        except StoreError:
-            _remove(None if existed else path, made)
-            raise
-        try:
-            store._migrate(read_only=False)
+            try:
+                store._migrate(read_only=False)
+            except BaseException:
+                store.close()
+                raise
         except BaseException:
-            store.close()
-            _remove(None if existed else path, made)
+            _remove(path, made)
+            if emptied:
+                path.touch()
             raise
-        store.created = (None if existed else path, tuple(made))
+        store.created = (None if emptied else path, tuple(made))
         return store
 
     @classmethod
