@@ -44,7 +44,9 @@ def main(
         typer.Option(
             "--db",
             envvar=ENV_DB,
-            help="The store file (default .govern/govern.duckdb under the current folder).",
+            help="The store file (default .govern/govern.duckdb under the current folder). "
+            "Only `govern ingest` and `govern demo` create it; every other command needs an "
+            "existing govern store, and no command writes to a file that is not one.",
             show_default=False,
         ),
     ] = None,
