@@ -55,9 +55,13 @@ def demo_policies() -> Path:
 
 
 def reset_store(path: Path) -> None:
-    """Delete a demo store (and its WAL) so every demo run starts from nothing."""
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        candidate.unlink(missing_ok=True)
+    """Delete a demo store (and its WAL) so every demo run starts from nothing.
+
+    A file at ``path`` that is not a govern store is left alone (:class:`StoreError`).
+    """
+    from govern.store.store import delete_store
+
+    delete_store(path)
 
 
 def log_options(mapping: Mapping[str, Any], *, model: str, role: str) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def test_demo_runs_end_to_end(demo: tuple[Path, Any]) -> None:
 
 def test_demo_starts_from_a_fresh_store(tmp_path: Path, runner: CliRunner) -> None:
     db = tmp_path / "demo.duckdb"
-    db.write_bytes(b"not a store")  # whatever was there is replaced
+    Store.open(db).close()  # an earlier demo store is replaced (a file not govern's is refused)
     (tmp_path / "demo.duckdb.wal").write_bytes(b"stale")
     result = runner.invoke(app, ["demo", "--demo-db", str(db)])
     assert result.exit_code == 0, result.output

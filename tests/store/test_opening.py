@@ -28,7 +28,7 @@ from govern.ingest.predictions import PredictionLog
 from govern.store import Store
 from govern.store import predictions as logs
 from govern.store.schema import SCHEMA_VERSION
-from govern.store.store import CONNECTION_CONFIG, connect
+from govern.store.store import CONNECTION_CONFIG, connect, delete_store
 from tests.conftest import FIXTURES, MLFLOW, dump_store
 
 OTHER_APP = FIXTURES / "store" / "other-app.duckdb"
@@ -107,6 +107,26 @@ def test_foreign_file_keeps_every_byte(foreign: Path, args: list[str], tmp_path:
     assert "not a govern store" in result.stderr
     assert _digest(db) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [db.name]  # no .wal either
+
+
+@pytest.mark.parametrize("foreign", [OTHER_APP, SQLITE], ids=["duckdb", "sqlite"])
+def test_demo_never_deletes_a_foreign_file(foreign: Path, tmp_path: Path) -> None:
+    db = tmp_path / foreign.name
+    shutil.copyfile(foreign, db)
+    before = _digest(db)
+    result = _govern("--db", str(tmp_path / "govern.duckdb"), "demo", "--demo-db", str(db))
+    assert result.exit_code == 2, result.output
+    assert "not a govern store" in result.stderr
+    assert _digest(db) == before
+
+
+def test_delete_store_removes_a_govern_store_and_its_wal(registry: Path) -> None:
+    wal = registry.with_name(registry.name + ".wal")
+    wal.write_bytes(b"")
+    delete_store(registry)
+    assert not registry.exists()
+    assert not wal.exists()
+    delete_store(registry)  # nothing there: nothing to do
 
 
 def test_schema_version_table_alone_is_not_govern(tmp_path: Path) -> None:

@@ -163,6 +163,20 @@ def connect(database: str = ":memory:", *, read_only: bool = False) -> duckdb.Du
     return duckdb.connect(database, read_only=read_only, config=dict(CONNECTION_CONFIG))
 
 
+def delete_store(path: Path) -> None:
+    """Delete the govern store at ``path`` and its WAL (``govern demo`` starts afresh).
+
+    Raises :class:`StoreError`, deleting nothing, when ``path`` is a file that is not a govern
+    store (another application's database, a SQLite file, a folder).
+    """
+    if _exists(path):
+        _check_file(path)
+        with Store._connect(path, read_only=True) as probe:
+            probe._identify(any_version=True)
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -322,8 +336,11 @@ class Store:
             out.setdefault(str(table), set()).add(str(column))
         return out
 
-    def _identify(self) -> int:
-        """Return the schema version, or raise :class:`StoreError` if this is not govern's."""
+    def _identify(self, *, any_version: bool = False) -> int:
+        """Return the schema version, or raise :class:`StoreError` if this is not govern's.
+
+        A store of a newer govern is refused too, unless ``any_version``.
+        """
         tables = self._tables()
         marked = False
         if "govern_meta" in tables:
@@ -344,7 +361,7 @@ class Store:
                 "create.",
             )
         current = self.schema_version()
-        if current > SCHEMA_VERSION:
+        if current > SCHEMA_VERSION and not any_version:
             raise StoreError(
                 f"the store {self.path} has schema version {current}, newer than this govern "
                 f"understands ({SCHEMA_VERSION}).",
