@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from govern.ingest.base import Candidate
+from govern.ingest.normalise import BadValueError
 from govern.ingest.records import Batch, Document
 
 #: The ``Batch.extra`` key (and store writer name) of monitoring records.
@@ -106,7 +107,10 @@ def to_float(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError as exc:  # an integer past any float: damage, not a measurement
+            raise BadValueError(f"number {value:.6g} is out of range") from exc
     if isinstance(value, str):
         try:
             return float(value.strip())

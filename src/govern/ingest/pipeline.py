@@ -25,6 +25,7 @@ from govern.errors import GovernError, MalformedInputError, UnknownFormatError
 from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Adapter, Candidate, Kind, describe, sniff
+from govern.ingest.monitoring_records import MONITORING_KEY, MonitoringRecords
 from govern.ingest.records import Batch
 from govern.ingest.registry import ADAPTERS, detect
 from govern.store.store import SourceRecord, Store
@@ -236,7 +237,10 @@ def report_non_finite(batch: Batch, path: Path) -> None:
     MLflow logs NaN (and infinite) metric values, so they are real data, not damage. A NaN
     compared with a threshold passes or fails by accident, so govern stores no number: the
     value is NULL, a rule over it is not evaluated, and a note names the run, the metric and
-    how many values were not finite. Nothing is dropped silently.
+    how many values were not finite. Monitoring results (a SageMaker ``standard_deviation``
+    of ``"NaN"``, an Evidently score) are noted the same way; the store writes them as NULL.
+    Nothing is dropped silently. (Timestamps are different: a NaN or out-of-range timestamp
+    is damage, and the file is refused; see :func:`govern.ingest.normalise.timestamp`.)
     """
     for index, run in enumerate(batch.runs):
         odd: dict[str, list[str]] = {}
@@ -255,6 +259,20 @@ def report_non_finite(batch: Batch, path: Path) -> None:
                 f"{path}: run {run.run_id} metric {key!r} has {len(values)} value(s) that are "
                 f"not finite ({kinds}); stored as missing, so a rule over it is not evaluated."
             )
+    odd_results = [
+        result
+        for records in batch.extra.get(MONITORING_KEY, [])
+        if isinstance(records, MonitoringRecords)
+        for result in records.results
+        if any(v is not None and not math.isfinite(v) for v in (result.value, result.threshold))
+    ]
+    if odd_results:
+        first = odd_results[0]
+        batch.notes.append(
+            f"{path}: {len(odd_results)} monitoring value(s) or threshold(s) are NaN or "
+            f"infinite (e.g. {first.metric} of {first.subject!r}); stored as missing, so a "
+            "rule over them is not evaluated."
+        )
 
 
 def ingest(
