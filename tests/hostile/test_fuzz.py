@@ -9,7 +9,9 @@ unexpectedly") or a traceback fails the test, and on exit 2 the store must be un
 Mutations: truncation, byte flips, inserted bytes; on a parsed document, deleting or
 duplicating a key, swapping a value's type, huge numbers (1e300, 2**70, -1e20), NaN and
 Infinity, deep nesting, long strings, emptied containers; on a log, repeated or renamed
-header cells (``__ts``), cells replaced by such values, duplicated and deleted lines.
+header cells (``__ts``), cells replaced by such values, duplicated and deleted lines. An
+MLflow FileStore (``mlruns/``) has one of its files mutated (a meta.yaml value, a metric
+line, bytes), and SageMaker Data Capture and ground-truth JSON Lines go through as logs.
 
 Set ``GOVERN_FUZZ_SEED``/``GOVERN_FUZZ_COUNT`` to explore further; CI uses the defaults.
 """
@@ -37,6 +39,7 @@ from tests.conftest import FIXTURES, dump_store
 SEED = int(os.environ.get("GOVERN_FUZZ_SEED", "20261203"))
 JSON_CASES = int(os.environ.get("GOVERN_FUZZ_COUNT", "90"))
 LOG_CASES = JSON_CASES // 2
+TREE_CASES = JSON_CASES // 6
 #: Seed files larger than this are left out (time, not coverage).
 MAX_SEED_BYTES = 200_000
 LOG_ARGS = ["--model", "credit-risk", "--role", "current", "--timestamp", "ts",
@@ -277,12 +280,43 @@ def base_rows(base: dict[str, Path]) -> dict[str, list[tuple[object, ...]]]:
     return dump_store(base["db"])
 
 
+MONITOR = FIXTURES / "public" / "sagemaker-python-sdk" / "tests" / "data" / "monitor"
+CAPTURE = [MONITOR / "captured-data.jsonl", MONITOR / "capture.jsonl", MONITOR / "actuals.jsonl"]
+MLRUNS = [FIXTURES / "mlflow" / "v2" / "mlruns", FIXTURES / "mlflow" / "v3" / "mlruns"]
+YAML_VALUES = ["1e300", "-1e20", "1180591620717411303424", ".nan", ".inf", "'x'", "[1, 2]",
+               "{a: 1}", "null", "''", "&a [*a]", "!!python/object:os.system {}"]  # fmt: skip
+
+
+def _mutate_tree(rng: random.Random, root: Path) -> str:
+    """Mutate one file of a copied FileStore in place; return what was done."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    target = rng.choice(files)
+    data = target.read_bytes()
+    if target.name == "meta.yaml" and rng.random() < 0.7:
+        lines = data.decode().splitlines()
+        i = rng.randrange(len(lines))
+        key = lines[i].split(":", 1)[0]
+        lines[i] = f"{key}: {rng.choice(YAML_VALUES)}"
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return f"yaml {target.relative_to(root)}"
+    if "metrics" in target.parts and rng.random() < 0.7:
+        fields = data.decode().split()
+        fields[rng.randrange(len(fields))] = rng.choice(CELLS[:7])
+        target.write_text(" ".join(fields) + "\n", encoding="utf-8")
+        return f"metric {target.relative_to(root)}"
+    name, mutation = rng.choice(BYTES[:3])
+    target.write_bytes(mutation(rng, data) if data else b"\xff")
+    return f"{name} {target.relative_to(root)}"
+
+
 def _cases() -> list[tuple[str, int]]:
     seeds = _json_seeds()
     rng = random.Random(SEED)
     cases = [(str(rng.choice(seeds)), i) for i in range(JSON_CASES)]
-    cases += [("csv", i) for i in range(LOG_CASES // 2)]
-    cases += [("jsonl", i) for i in range(LOG_CASES - LOG_CASES // 2)]
+    cases += [("csv", i) for i in range(LOG_CASES // 3)]
+    cases += [("jsonl", i) for i in range(LOG_CASES // 3)]
+    cases += [(str(rng.choice(CAPTURE)), i) for i in range(LOG_CASES - 2 * (LOG_CASES // 3))]
+    cases += [(str(rng.choice(MLRUNS)), i) for i in range(TREE_CASES)]
     return cases
 
 
@@ -291,7 +325,9 @@ CASES = _cases()
 
 def _id(case: tuple[str, int]) -> str:
     source, index = case
-    return f"{Path(source).name}-{index}"
+    parts = Path(source).parts
+    name = f"{parts[-2]}-{parts[-1]}" if parts[-1] == "mlruns" else parts[-1]
+    return f"{name}-{index}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
@@ -308,11 +344,21 @@ def test_mutated_input_is_loaded_or_refused_plainly(
         mutate = _mutate_csv if source == "csv" else _mutate_jsonl
         data, kind = mutate(rng, base[source].read_bytes())
         target = tmp_path / f"log.{source}"
+        target.write_bytes(data)
         args = LOG_ARGS
+    elif source.endswith(".jsonl"):
+        data, kind = _mutate_jsonl(rng, Path(source).read_bytes())
+        target = tmp_path / Path(source).name
+        target.write_bytes(data)
+        args = ["--model", "credit-risk", "--role", "current"]
+    elif source.endswith("mlruns"):
+        target = tmp_path / "mlruns"
+        shutil.copytree(source, target)
+        kind = _mutate_tree(rng, target)
     else:
         data, kind = _mutate_json(rng, Path(source).read_bytes())
         target = tmp_path / Path(source).name
-    target.write_bytes(data)
+        target.write_bytes(data)
     db = tmp_path / "store" / "govern.duckdb"
     db.parent.mkdir()
     shutil.copyfile(base["db"], db)
