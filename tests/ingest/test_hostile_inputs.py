@@ -7,7 +7,6 @@ exact row counts, or a look inside the store.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -162,4 +161,36 @@ def test_unchanged_store_after_refusal(runner: CliRunner, db_path: Path, tmp_pat
     assert dump_store(db_path) == before
 
 
-_ = (UTC, datetime)
+def test_a_json_document_above_the_size_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govern.ingest import base
+
+    monkeypatch.setattr(base, "LARGE_FILE", 4096)
+    monkeypatch.setattr(base, "HEAD_BYTES", 1024)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"items": ["x" * 100] * 100}), encoding="utf-8")
+    with pytest.raises(MalformedInputError, match="at most 4,096 bytes"):
+        sniff(path)
+    path.write_text(json.dumps([{"a": "x" * 100}] * 100), encoding="utf-8")
+    with pytest.raises(MalformedInputError, match="JSON document of"):
+        sniff(path)
+    lines = tmp_path / "big.jsonl"
+    lines.write_text("".join(json.dumps({"a": i}) + "\n" for i in range(2000)), encoding="utf-8")
+    assert sniff(lines).complete is False  # JSON Lines stream: only its head is parsed
+
+
+def test_reads_stop_at_the_limit_and_refuse_devices(tmp_path: Path) -> None:
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"0123456789" * 10)
+    assert files.read_bytes(small, limit=10) == (b"0123456789", 100)
+    with pytest.raises(IngestError, match="character device"):
+        files.read_bytes(Path("/dev/zero"), limit=10)
+    with pytest.raises(IngestError, match="character device"):
+        files.require_input(Path("/dev/zero"))
+    fifo = tmp_path / "pipe"
+    import os
+
+    os.mkfifo(fifo)
+    with pytest.raises(IngestError, match="FIFO"):
+        files.read_bytes(fifo)  # opened without blocking: refused, never hangs

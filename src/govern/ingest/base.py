@@ -112,7 +112,7 @@ def sniff(path: Path) -> Candidate:
     if b"\x00" in data[:8192]:
         return Candidate(path=path, kind=Kind.BINARY)
     if large:
-        return _sniff_head(path, data)
+        return _sniff_head(path, data, size)
     try:
         body = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -142,16 +142,22 @@ def sniff(path: Path) -> Candidate:
     return Candidate(path=path, kind=Kind.JSON, document=document, data=data)
 
 
-def _sniff_head(path: Path, head: bytes) -> Candidate:
-    """Sniff a large file from its head: JSON Lines (first records parsed) or text (CSV)."""
+def _sniff_head(path: Path, head: bytes, size: int) -> Candidate:
+    """Sniff a large file from its head: JSON Lines (first records parsed) or text (CSV).
+
+    A JSON document (not JSON Lines) this large is refused: govern parses JSON documents in
+    memory, up to :data:`LARGE_FILE` bytes.
+    """
     text = head.decode("utf-8-sig", errors="replace")
-    if text.lstrip()[:1] == "{":
+    first = text.lstrip()[:1]
+    if first in ("{", "["):
         complete_lines = text.splitlines()[:-1]  # the last line may be cut off
-        records = _json_lines("\n".join(complete_lines[:50]), path)
+        records = _json_lines("\n".join(complete_lines[:50]), path) if first == "{" else None
         if records is not None:
             return Candidate(path=path, kind=Kind.JSONL, lines=records, data=head, complete=False)
         raise MalformedInputError(
-            "is a large file that starts like JSON but is not JSON Lines.",
+            f"is a JSON document of {size:,} bytes (not JSON Lines); govern reads JSON "
+            f"documents of at most {LARGE_FILE:,} bytes.",
             hint="Large inputs must be Parquet, CSV or JSON Lines (one record per line).",
             path=path,
         )
