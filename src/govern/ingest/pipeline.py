@@ -93,14 +93,17 @@ def discover(
         files.require_input(path)
         if path.is_dir():
             walk = _Walk(files.Tree(path), path, skip_invalid, skipped, opts)
+            before = len(skipped)
             found = list(walk.walk(path))
             if not found:
                 contents = "is empty" if not any(path.iterdir()) else "holds no file govern reads"
-                raise UnknownFormatError(
-                    f"the folder {contents}.",
-                    hint=_formats_hint(),
-                    path=path,
-                )
+                passed = skipped[before:]
+                hint = _formats_hint()
+                if passed:
+                    hint = f"Skipped {passed[0][0]}: {passed[0][1]}" + (
+                        f" (and {len(passed) - 1} more)." if len(passed) > 1 else "."
+                    )
+                raise UnknownFormatError(f"the folder {contents}.", hint=hint, path=path)
             units.extend(found)
             continue
         candidate = sniff(path)
@@ -137,7 +140,12 @@ class _Walk:
         if as_whole is not None:
             yield Unit(whole, as_whole, explicit=False)
             return
-        for child in sorted(folder.iterdir()):
+        try:
+            children = sorted(folder.iterdir())
+        except OSError as exc:
+            self.skipped.append((str(folder), f"cannot be listed ({exc.strerror or exc})"))
+            return
+        for child in children:
             if _is_hidden(child):
                 continue
             why = self.tree.why_not(child)
