@@ -9,6 +9,7 @@ view binds its values instead of splicing them into SQL.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -363,6 +364,22 @@ def test_csv_type_change_after_the_sample_names_column_and_line(
         (info,) = logs.logs(store, model="m")
     assert info.rows == 21_001
     assert info.columns["age"] == "VARCHAR"
+
+
+def test_jsonl_type_change_after_the_sample_names_the_line(registry: Path, tmp_path: Path) -> None:
+    log = tmp_path / "late.jsonl"
+    rows = [{"ts": "2026-11-01T00:00:00", "pred": i % 2, "age": i % 90} for i in range(21_000)]
+    rows.append({"ts": "2026-11-01T00:00:00", "pred": 1, "age": "unknown"})
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    before = dump_store(registry)
+    base = ["--db", str(registry), "ingest", str(log), "--model", "m", "--role", "current"]
+    base += ["--timestamp", "ts", "--prediction", "pred"]
+    result = _govern(*base)
+    assert result.exit_code == 2, result.output
+    assert "line 21001 has a value of another type" in result.stderr
+    assert "--sample-size -1" in result.stderr
+    assert dump_store(registry) == before
+    assert _govern(*base, "--sample-size", "-1").exit_code == 0
 
 
 def test_load_error_without_a_line_still_explains(tmp_path: Path) -> None:

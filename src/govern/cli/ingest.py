@@ -108,8 +108,9 @@ def ingest_command(
         int | None,
         LogOption(
             "--sample-size",
-            help="CSV prediction logs: rows read to infer column types (DuckDB's default "
-            "20480; -1 reads the whole file, for a column whose type changes further down).",
+            help="CSV and JSON Lines prediction logs: rows read to infer column types "
+            "(DuckDB's default 20480; -1 reads the whole file, for a column whose type "
+            "changes further down).",
             min=-1,
             show_default=False,
         ),

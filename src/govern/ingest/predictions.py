@@ -135,12 +135,12 @@ class _Plan:
 
 def _reader(candidate: Candidate) -> _Plan:
     path = literal(duck_path(candidate.path))
+    sample = candidate.options.get("sample_size")  # --sample-size: an int, never text
+    sampled = f", sample_size = {int(sample)}" if sample else ""
     if candidate.kind is Kind.PARQUET:
         return _Plan(f"read_parquet({path})", "parquet")
     if candidate.kind is Kind.JSONL:
-        return _Plan(f"read_json({path}, format = 'newline_delimited')", "jsonl")
-    sample = candidate.options.get("sample_size")  # --sample-size: an int, never text
-    sampled = f", sample_size = {int(sample)}" if sample else ""
+        return _Plan(f"read_json({path}, format = 'newline_delimited'{sampled})", "jsonl")
     return _Plan(f"read_csv({path}, header = true{sampled})", "csv")
 
 

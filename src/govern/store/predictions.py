@@ -77,6 +77,11 @@ _CONVERT = re.compile(
 )
 
 
+_JSON_LINE = re.compile(
+    r'in line (?P<line>\d+): Failed to cast value to (?P<type>[\w ]+?): "(?P<value>.*?)"'
+)
+
+
 def _load_error(log: PredictionLog, exc: Exception) -> IngestError:
     """A plain message for a log DuckDB could not load whole (a type change past the sample)."""
     text = str(exc)
@@ -92,11 +97,22 @@ def _load_error(log: PredictionLog, exc: Exception) -> IngestError:
             "or convert the log to Parquet with declared column types.",
             path=log.path,
         )
+    json_line = _JSON_LINE.search(text)
+    if json_line:
+        value = json_line["value"]
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return IngestError(
+            f"line {json_line['line']} has a value of another type than the rows before it "
+            f"({shown!r} is not {json_line['type']}). Nothing was written.",
+            hint="Ingest it again with --sample-size -1 (types inferred from the whole file), "
+            "or convert the log to Parquet with declared column types.",
+            path=log.path,
+        )
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return IngestError(
-        f"could not be loaded: {first}. Nothing was written.",
-        hint="For a CSV log whose column types change after the first rows, ingest it again "
-        "with --sample-size -1, or convert it to Parquet with declared column types.",
+        f"{log.path} could not be loaded: {first}. Nothing was written.",
+        hint="If a column's type changes after the first rows, ingest it again with "
+        "--sample-size -1, or convert the log to Parquet with declared column types.",
         path=log.path,
     )
 
