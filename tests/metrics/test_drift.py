@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
-from govern.metrics import drift_sql
 from govern.metrics.drift import (
     METHODS,
     DriftResult,
@@ -28,6 +27,7 @@ from govern.metrics.drift import (
     ks_2samp_p_value,
     sturges_edges,
 )
+from govern.metrics.drift import sql as drift_sql
 
 TOL = 1e-9
 PROPS = settings(

@@ -1,7 +1,7 @@
 """Drift of one column between a reference and a current window, computed in DuckDB.
 
 The windows are two relations (tables or views) in a DuckDB connection. Every statistic is an
-aggregate in SQL (:mod:`govern.metrics.drift_sql`); Python receives counts, extrema, binned
+aggregate in SQL (:mod:`govern.metrics.drift.sql`); Python receives counts, extrema, binned
 ECDFs, histograms or category counts -- never rows -- and finishes the arithmetic on those.
 
 How the relations are read
@@ -179,7 +179,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from govern.metrics import drift_sql as q
+from govern.metrics.drift import sql as q
 
 __all__ = [
     "MAX_CATEGORIES",
