@@ -256,6 +256,12 @@ class Store:
                     f"cannot open the govern store {path}: another process is using it.",
                     hint="Wait for the other govern command to finish, then run this one again.",
                 ) from exc
+            if "permission denied" in message.lower() or "read-only" in message.lower():
+                raise StoreError(
+                    f"cannot open the govern store {path} for "
+                    f"{'reading' if read_only else 'writing'}: {_first_line(exc)}",
+                    hint="Check the permissions of the file and its folder.",
+                ) from exc
             raise StoreError(
                 f"cannot open the govern store {path}: {_first_line(exc)}",
                 hint=_DAMAGED_HINT,
