@@ -456,3 +456,19 @@ def test_relation_window_in_another_time_zone_is_converted_to_utc(tmp_path: Path
         logs.relation(store, "__w", model="m", role="current", window=window)
         rows = store.query('SELECT __prediction FROM "__w"')
     assert [r["__prediction"] for r in rows] == [0]
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION + 1))
+def test_expected_tables_match_what_duckdb_makes_of_the_migrations(version: int) -> None:
+    from govern.store.schema import MIGRATIONS, expected_tables
+
+    con = connect()
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for migration in MIGRATIONS[:version]:
+        con.execute(migration)
+    found: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+    ).fetchall():
+        found.setdefault(table, set()).add(column)
+    assert {t: frozenset(c) for t, c in found.items()} == expected_tables(version)
