@@ -16,14 +16,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
+from govern.ingest.predictions import quote
 from govern.metrics.drift import (
     METHODS,
+    DriftOptions,
     DriftResult,
-    _outer_prob_inside,
-    _outer_prob_inside_py,
+    Untestable,
+    UntestableCause,
     choose_method,
     column_drift,
     dataset_drift,
+    drift_columns,
     ks_2samp_p_value,
     sturges_edges,
 )
@@ -164,11 +167,20 @@ def test_ks_p_value_from_d_n_m_matches_scipy_on_many_sizes() -> None:
 @pytest.mark.parametrize(
     ("m", "n", "h"), [(30, 45, 40), (7, 3, 5), (300, 451, 20000), (64, 48, 60)]
 )
-def test_pure_python_inside_method_equals_scipy_compiled(m: int, n: int, h: int) -> None:
+def test_exact_lattice_p_value_equals_scipy_ks_2samp(m: int, n: int, h: int) -> None:
+    """D = h / lcm(m, n) from two samples of 0s and 1s: i of m and j of n are 0, with
+    i/m - j/n = h/lcm; SciPy's exact two-sided p-value of those samples is ours."""
     g = math.gcd(m, n)
-    assert _outer_prob_inside_py(m, n, g, h) == pytest.approx(
-        _outer_prob_inside(m, n, g, h), abs=1e-12
+    lcm = m * n // g
+    i, j = next(
+        (i, j) for i in range(m + 1) for j in range(n + 1) if abs(i * (n // g) - j * (m // g)) == h
     )
+    x, y = [0.0] * i + [1.0] * (m - i), [0.0] * j + [1.0] * (n - j)
+    want = sst.ks_2samp(x, y, method="exact")
+    stat, p, how = ks_2samp_p_value(h / lcm, m, n)
+    assert how == "exact"
+    assert stat == pytest.approx(want.statistic, abs=1e-15)
+    assert p == pytest.approx(want.pvalue, abs=1e-12)
 
 
 def test_ks_single_value_is_not_evaluated_with_statistic_zero(
@@ -470,7 +482,7 @@ def test_awkward_identifiers_are_quoted(con: duckdb.DuckDBPyConnection) -> None:
     con.register("cur rent", pd.DataFrame({"other": [1] * 3, col: [2.0, 3.0, 9.0]}))
     r = column_drift(con, 'my ref"s', "cur rent", col, method="ks")
     assert r.p_value == pytest.approx(sst.ks_2samp([1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 9.0]).pvalue)
-    assert drift_sql.quote_ident('a"b') == '"a""b"'
+    assert quote('a"b') == '"a""b"'
 
 
 def test_sql_returns_only_aggregates(con: duckdb.DuckDBPyConnection) -> None:
@@ -480,9 +492,9 @@ def test_sql_returns_only_aggregates(con: duckdb.DuckDBPyConnection) -> None:
         drift_sql.Side(rel, "CAST(x AS DOUBLE)", drift_sql.missing_predicate("x", floating=True))
         for rel in ("ref", "cur")
     )
-    assert len(con.execute(drift_sql.ecdf_summary_sql(ref, cur)).fetchall()) == 1
-    assert len(con.execute(drift_sql.profile_sql(ref, cur)).fetchall()) == 3
-    hist = con.execute(drift_sql.histogram_sql(ref, cur, [-1.0, 0.0, 1.0], right_closed=True))
+    assert len(con.execute(*drift_sql.ecdf_summary_sql(ref, cur)).fetchall()) == 1
+    assert len(con.execute(*drift_sql.profile_sql(ref, cur)).fetchall()) == 3
+    hist = con.execute(*drift_sql.histogram_sql(ref, cur, [-1.0, 0.0, 1.0], right_closed=True))
     assert len(hist.fetchall()) == 4
 
 
@@ -659,3 +671,48 @@ def test_scores_stay_in_their_ranges(xs: list[float | None], ys: list[float | No
             assert r.statistic >= -1e-12
         if method == "missing_share":
             assert -1.0 <= r.statistic <= 1.0
+
+
+# ----------------------------------------------------------------- untestable columns as values
+
+
+def test_drift_columns_returns_untestable_values_and_computes_the_rest(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    rng = np.random.default_rng(3)
+    con.register("ref", pd.DataFrame({"x": rng.normal(0, 1, 200), "s": ["a", "b"] * 100}))
+    con.register("cur", pd.DataFrame({"x": rng.normal(1, 1, 150), "s": ["a"] * 150}))
+    answers = drift_columns(con, "ref", "cur", ["x", "income", "s"], DriftOptions(method="ks"))
+    x, income, s = answers
+    assert isinstance(x, DriftResult) and x.drifted is True
+    assert x == column_drift(con, "ref", "cur", "x", method="ks")
+    assert isinstance(income, Untestable) and income.column == "income"
+    assert income.cause is UntestableCause.MISSING_COLUMN
+    assert "column 'income' is not in relation 'ref'" in income.message
+    assert isinstance(s, Untestable) and s.cause is UntestableCause.METHOD_DOES_NOT_APPLY
+    assert s.message.startswith("drift method 'ks' does not apply to categorical column 's'")
+    (numeric,) = drift_columns(con, "ref", "cur", ["s"], DriftOptions(kind="numeric"))
+    assert isinstance(numeric, Untestable) and numeric.cause is UntestableCause.NOT_NUMERIC
+    (gone,) = drift_columns(con, "ref", "nope", ["x"], DriftOptions())
+    assert isinstance(gone, Untestable) and gone.cause is UntestableCause.UNREADABLE_RELATION
+    assert gone.message.startswith("relation 'nope' cannot be read")
+    bad = drift_columns(con, "ref", "cur", ["x", "s"], DriftOptions(method="chi2"))
+    assert [type(a) for a in bad] == [Untestable, Untestable]
+    assert all(
+        isinstance(a, Untestable) and a.cause is UntestableCause.INVALID_OPTIONS for a in bad
+    )
+
+
+def test_an_unexpected_error_propagates(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (here a ValueError inside a statistic) is raised, never turned into a reason."""
+    from govern.metrics.drift import engine
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(engine, "psi", broken)
+    put(con, [1.0, 2.0, 3.0], [2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match="a bug"):
+        drift_columns(con, "ref", "cur", ["x"], DriftOptions(method="psi"))

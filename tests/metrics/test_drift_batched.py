@@ -318,6 +318,24 @@ def test_settings_are_restored(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall() == [(11,)]
 
 
+def test_settings_are_restored_when_a_statement_fails(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner scopes its setting: an error on a parallel cursor leaves it unchanged."""
+    from govern.metrics.drift import fetch
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the grid pass failed")
+
+    con.execute("SET perfect_ht_threshold = 11")
+    ref, cur = mixed_frames(400, 9)
+    tables(con, ref, cur)
+    monkeypatch.setattr(fetch, "grid_counts", failing)
+    with pytest.raises(RuntimeError, match="the grid pass failed"):
+        dataset_drift(con, "ref", "cur", list(ref.columns))
+    assert con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall() == [(11,)]
+
+
 def test_single_thread_database_runs_sequentially(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET threads = 1")
     ref, cur = mixed_frames(400, 9)

@@ -1,18 +1,21 @@
-"""Every SQL aggregate behind :mod:`govern.metrics.drift`, as text over two named relations.
+"""Every SQL aggregate of the drift metrics, as text over named relations, values as parameters.
 
-Each builder returns one SQL statement that reads a *reference* and a *current* relation (a
-table or view name) and returns a handful of rows: counts, extrema, an ECDF summary, a
-histogram, category counts, quantiles. No statement returns data rows, so the same text can
-run where a team's logs live and only the small aggregates travel back.
+Each builder returns a :class:`Query`: one SQL statement and its parameters. A statement reads a
+*reference* and a *current* relation (a table or view name) and returns a handful of rows:
+counts, extrema, an ECDF summary, a histogram, category counts, quantiles. No statement returns
+data rows, so the same text can run where a team's logs live and only the small aggregates
+travel back. Nothing here runs a statement: :mod:`govern.metrics.drift.fetch` does.
 
-Every statement starts from the same tagged union of the two windows::
+Most statements start from the same tagged union of the two windows::
 
     obs(side, v, ok)   side = 0 reference, 1 current; v = the value; ok = v is not missing
 
 Missing means NULL and, for floating-point columns, NaN and ±infinity (Evidently drops all
-three before its tests). Identifiers are double-quoted (ANSI); numbers that must be exact
-(bin edges, probabilities) are written as ``CAST('<repr>' AS DOUBLE)``, which every engine
-parses with correct rounding, so an edge in SQL is bit-for-bit the float computed in Python.
+three before its tests). Identifiers are quoted by :func:`govern.ingest.predictions.quote`
+(ANSI double quotes), the one quoting helper of govern. Values -- bin edges, grid origins and
+scales, probabilities, caps -- are never written into the text: they are bound as parameters
+(``?``, in order of appearance), so an edge in SQL is bit for bit the float computed in Python.
+Only structure is written: column and window tags and bin numbers, integers of our own.
 
 Dialect notes, for running the text elsewhere than DuckDB: Spark SQL needs
 ``spark.sql.ansi.doubleQuotedIdentifiers=true``, ``sum`` instead of DuckDB's compensated
@@ -24,45 +27,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from govern.ingest.predictions import quote
 
 __all__ = [
     "CategoryBranch",
     "GridBranch",
+    "Query",
     "Side",
     "category_counts_many_sql",
     "category_counts_sql",
     "describe_sql",
     "ecdf_summary_sql",
     "finite_stats_sql",
-    "float_literal",
     "grid_counts_sql",
     "grid_refine_sql",
     "histogram_sql",
     "missing_predicate",
     "profile_sql",
     "quantiles_sql",
-    "quote_ident",
     "reference_moments_sql",
+    "relation_kinds_sql",
     "window_stats_sql",
 ]
 
 
-def quote_ident(name: str) -> str:
-    """Quote one identifier (relation or column name) for SQL, whatever characters it holds.
+class Query(NamedTuple):
+    """One statement and its parameters: ``con.execute(*query)``."""
 
-    >>> quote_ident('amount "net" (EUR)')
-    '"amount ""net"" (EUR)"'
-    """
-    if "\x00" in name:
-        raise ValueError(f"identifier {name!r} contains a NUL character")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def float_literal(x: float) -> str:
-    """An exact DOUBLE literal: the shortest decimal that round-trips to ``x``, then cast."""
-    if x != x or x in (float("inf"), float("-inf")):
-        raise ValueError(f"{x!r} is not a finite number")
-    return f"CAST('{float(x)!r}' AS DOUBLE)"
+    sql: str
+    params: list[Any]
 
 
 def missing_predicate(column_sql: str, *, floating: bool) -> str:
@@ -83,8 +78,8 @@ class Side:
     """One window: the relation, the value expression and the "value present" predicate.
 
     ``value_sql`` and ``ok_sql`` are expressions over the relation's columns (built with
-    :func:`quote_ident` and :func:`missing_predicate`); ``relation`` is the relation's name,
-    unquoted.
+    :func:`~govern.ingest.predictions.quote` and :func:`missing_predicate`); ``relation`` is
+    the relation's name, unquoted.
     """
 
     relation: str
@@ -96,26 +91,41 @@ def _obs(reference: Side, current: Side) -> str:
     return (
         "WITH obs AS (\n"
         f"  SELECT 0 AS side, {reference.value_sql} AS v, {reference.ok_sql} AS ok\n"
-        f"  FROM {quote_ident(reference.relation)}\n"
+        f"  FROM {quote(reference.relation)}\n"
         "  UNION ALL\n"
         f"  SELECT 1 AS side, {current.value_sql} AS v, {current.ok_sql} AS ok\n"
-        f"  FROM {quote_ident(current.relation)}\n"
+        f"  FROM {quote(current.relation)}\n"
         ")"
     )
 
 
-def describe_sql(relation: str) -> str:
+def describe_sql(relation: str) -> Query:
     """Column names and types of a relation (catalog metadata, not an aggregate)."""
-    return f"DESCRIBE SELECT * FROM {quote_ident(relation)}"
+    return Query(f"DESCRIBE SELECT * FROM {quote(relation)}", [])
 
 
-def profile_sql(reference: Side, current: Side) -> str:
+def relation_kinds_sql(relation: str) -> Query:
+    """How many catalog tables and views are named ``relation``, and how many are not TEMP.
+
+    One row ``(count, non_temporary)``; names compare case-insensitively, as DuckDB resolves
+    them. The runner shares a relation with other connections only when this is ``(1, 1)``.
+    """
+    return Query(
+        "SELECT count(*), count(*) FILTER (WHERE NOT temporary) FROM ("
+        " SELECT view_name AS name, temporary FROM duckdb_views() WHERE NOT internal"
+        " UNION ALL SELECT table_name, temporary FROM duckdb_tables()"
+        ") WHERE lower(name) = lower(?)",
+        [relation],
+    )
+
+
+def profile_sql(reference: Side, current: Side) -> Query:
     """Rows, present values, distinct present values, min and max: per window and overall.
 
     Returns up to three rows ``(side, n_rows, n_valid, n_unique, v_min, v_max)``; ``side`` is
     NULL on the row over both windows (``GROUPING SETS``). A window with no rows has no row.
     """
-    return (
+    return Query(
         _obs(reference, current) + "\nSELECT side,\n"
         "  count(*) AS n_rows,\n"
         "  sum(CASE WHEN ok THEN 1 ELSE 0 END) AS n_valid,\n"
@@ -124,11 +134,12 @@ def profile_sql(reference: Side, current: Side) -> str:
         "  max(CASE WHEN ok THEN v END) AS v_max\n"
         "FROM obs\n"
         "GROUP BY GROUPING SETS ((side), ())\n"
-        "ORDER BY side NULLS LAST"
+        "ORDER BY side NULLS LAST",
+        [],
     )
 
 
-def ecdf_summary_sql(reference: Side, current: Side) -> str:
+def ecdf_summary_sql(reference: Side, current: Side) -> Query:
     """Kolmogorov-Smirnov D and the 1-Wasserstein distance, from the merged ECDF.
 
     Both windows are counted per distinct value; running sums ordered by value give the two
@@ -141,7 +152,7 @@ def ecdf_summary_sql(reference: Side, current: Side) -> str:
 
     Returns one row ``(ks_d, w1, n_ref, n_cur, n_distinct)``; ``v`` must be DOUBLE.
     """
-    return (
+    return Query(
         _obs(reference, current) + ",\ncounts AS (\n"
         "  SELECT v,\n"
         "    sum(CASE WHEN side = 0 THEN 1 ELSE 0 END) AS c_ref,\n"
@@ -164,82 +175,86 @@ def ecdf_summary_sql(reference: Side, current: Side) -> str:
         "SELECT max(abs(diff)) AS ks_d, fsum(abs(diff) * gap) AS w1,\n"
         "  (SELECT n_ref FROM totals) AS n_ref, (SELECT n_cur FROM totals) AS n_cur,\n"
         "  (SELECT n_distinct FROM totals) AS n_distinct\n"
-        "FROM ecdf"
+        "FROM ecdf",
+        [],
     )
 
 
-def reference_moments_sql(reference: Side, current: Side) -> str:
+def reference_moments_sql(reference: Side, current: Side) -> Query:
     """Mean and population standard deviation (ddof=0, as ``numpy.std``) of the reference.
 
     Two passes, like NumPy: the mean first, then the mean squared deviation from it; sums are
     compensated (``fsum``) so the result does not depend on row order. One row ``(mean, std)``.
     """
-    return (
+    return Query(
         _obs(reference, current) + ",\nref AS (SELECT v FROM obs WHERE ok AND side = 0),\n"
         "m AS (SELECT fsum(v) / count(*) AS mean FROM ref)\n"
         "SELECT m.mean, sqrt(fsum((ref.v - m.mean) * (ref.v - m.mean)) / count(*)) AS std\n"
         "FROM ref CROSS JOIN m\n"
-        "GROUP BY m.mean"
+        "GROUP BY m.mean",
+        [],
     )
 
 
-def _bin_case(edges: Sequence[float], *, right_closed: bool) -> str:
-    """``CASE`` giving the 0-based bin of ``v`` for sorted interior ``edges``.
+def _bin_case(edges: Sequence[float], *, right_closed: bool) -> Query:
+    """``CASE`` giving the 0-based bin of ``v`` for sorted interior ``edges`` (bound).
 
     Left-closed (NumPy ``histogram``): bin ``i`` holds ``edges[i-1] <= v < edges[i]``.
     Right-closed (pandas ``qcut``): bin ``i`` holds ``edges[i-1] < v <= edges[i]``.
     The first and last bins are open-ended.
     """
     if not edges:
-        return "0"
+        return Query("0", [])
     op = "<=" if right_closed else "<"
-    whens = " ".join(f"WHEN v {op} {float_literal(e)} THEN {i}" for i, e in enumerate(edges))
-    return f"CASE {whens} ELSE {len(edges)} END"
+    whens = " ".join(f"WHEN v {op} CAST(? AS DOUBLE) THEN {i}" for i in range(len(edges)))
+    return Query(f"CASE {whens} ELSE {len(edges)} END", [float(e) for e in edges])
 
 
 def histogram_sql(
     reference: Side, current: Side, interior_edges: Sequence[float], *, right_closed: bool
-) -> str:
+) -> Query:
     """Counts per bin and window for the bins cut at ``interior_edges`` (see ``_bin_case``).
 
     Returns rows ``(bin, c_ref, c_cur)`` for non-empty bins, ordered by bin; ``v`` DOUBLE.
     """
     case = _bin_case(interior_edges, right_closed=right_closed)
-    return (
-        _obs(reference, current) + f"\nSELECT {case} AS bin,\n"
+    return Query(
+        _obs(reference, current) + f"\nSELECT {case.sql} AS bin,\n"
         "  sum(CASE WHEN side = 0 THEN 1 ELSE 0 END) AS c_ref,\n"
         "  sum(CASE WHEN side = 1 THEN 1 ELSE 0 END) AS c_cur\n"
         "FROM obs WHERE ok\n"
         "GROUP BY 1\n"
-        "ORDER BY 1"
+        "ORDER BY 1",
+        case.params,
     )
 
 
-def category_counts_sql(reference: Side, current: Side) -> str:
+def category_counts_sql(reference: Side, current: Side) -> Query:
     """Counts per distinct present value and window: rows ``(v, c_ref, c_cur)`` ordered by v.
 
     Values seen in only one window get a zero count in the other.
     """
-    return (
+    return Query(
         _obs(reference, current) + "\nSELECT v,\n"
         "  sum(CASE WHEN side = 0 THEN 1 ELSE 0 END) AS c_ref,\n"
         "  sum(CASE WHEN side = 1 THEN 1 ELSE 0 END) AS c_cur\n"
         "FROM obs WHERE ok\n"
         "GROUP BY v\n"
-        "ORDER BY v"
+        "ORDER BY v",
+        [],
     )
 
 
-def quantiles_sql(reference: Side, current: Side, probabilities: Sequence[float]) -> str:
+def quantiles_sql(reference: Side, current: Side, probabilities: Sequence[float]) -> Query:
     """Reference quantiles by linear interpolation (``quantile_cont``, NumPy's default).
 
     The quantile at probability ``p`` of ``n`` sorted values lies at position ``(n - 1)·p``,
     interpolated between its neighbours. One row, one list column ``q``.
     """
-    probs = ", ".join(float_literal(p) for p in probabilities)
-    return (
-        _obs(reference, current) + f"\nSELECT quantile_cont(v, [{probs}]) AS q\n"
-        "FROM obs WHERE ok AND side = 0"
+    return Query(
+        _obs(reference, current) + "\nSELECT quantile_cont(v, CAST(? AS DOUBLE[])) AS q\n"
+        "FROM obs WHERE ok AND side = 0",
+        [[float(p) for p in probabilities]],
     )
 
 
@@ -251,7 +266,7 @@ def quantiles_sql(reference: Side, current: Side, probabilities: Sequence[float]
 # independent statements can run side by side on parallel connections.
 
 
-def window_stats_sql(relation: str, columns: Sequence[tuple[str, bool]]) -> str:
+def window_stats_sql(relation: str, columns: Sequence[tuple[str, bool]]) -> Query:
     """Rows, and per column the non-NULL count and, for numeric columns, min and max as DOUBLE.
 
     ``columns`` holds ``(column_sql, numeric)`` pairs. Plain ``count``/``min``/``max`` so that
@@ -266,10 +281,10 @@ def window_stats_sql(relation: str, columns: Sequence[tuple[str, bool]]) -> str:
         if numeric:
             parts.append(f"CAST(min({column_sql}) AS DOUBLE)")
             parts.append(f"CAST(max({column_sql}) AS DOUBLE)")
-    return f"SELECT {', '.join(parts)}\nFROM {quote_ident(relation)}"
+    return Query(f"SELECT {', '.join(parts)}\nFROM {quote(relation)}", [])
 
 
-def finite_stats_sql(relation: str, columns: Sequence[tuple[str, str]]) -> str:
+def finite_stats_sql(relation: str, columns: Sequence[tuple[str, str]]) -> Query:
     """Per column: number, min and max of the *present* values (``(value_sql, ok_sql)`` pairs).
 
     One row ``(n_valid_1, min_1, max_1, n_valid_2, ...)``.
@@ -281,7 +296,7 @@ def finite_stats_sql(relation: str, columns: Sequence[tuple[str, str]]) -> str:
             f"min({value_sql}) FILTER (WHERE {ok_sql})",
             f"max({value_sql}) FILTER (WHERE {ok_sql})",
         ]
-    return f"SELECT {', '.join(parts)}\nFROM {quote_ident(relation)}"
+    return Query(f"SELECT {', '.join(parts)}\nFROM {quote(relation)}", [])
 
 
 @dataclass(frozen=True)
@@ -305,13 +320,14 @@ class GridBranch:
     sums: bool = True
     moments: bool = False
 
-    def positions(self) -> str:
+    def positions(self) -> Query:
         """``y``, the value's position on the grid, for present values only."""
-        v, lo = self.value_sql, float_literal(self.lo)
-        return (
-            f"SELECT ({v} - {lo}) * {float_literal(self.scale)} AS y\n"
-            f"  FROM {quote_ident(self.relation)}\n"
-            f"  WHERE {self.ok_sql} AND {v} BETWEEN {lo} AND {float_literal(self.hi)}"
+        v = self.value_sql
+        return Query(
+            f"SELECT ({v} - CAST(? AS DOUBLE)) * CAST(? AS DOUBLE) AS y\n"
+            f"  FROM {quote(self.relation)}\n"
+            f"  WHERE {self.ok_sql} AND {v} BETWEEN CAST(? AS DOUBLE) AND CAST(? AS DOUBLE)",
+            [float(self.lo), float(self.scale), float(self.lo), float(self.hi)],
         )
 
 
@@ -320,7 +336,7 @@ def _bin_of(position_sql: str, bins: int) -> str:
     return f"CAST({position_sql} AS {'USMALLINT' if bins <= 65536 else 'INTEGER'})"
 
 
-def grid_counts_sql(branches: Sequence[GridBranch], bins: int) -> str:
+def grid_counts_sql(branches: Sequence[GridBranch], bins: int) -> Query:
     """Per (column, window, bin): count, sum of offsets and of squared offsets.
 
     The offset of a value is ``y - b``, its grid position less its bin, in ``[-0.5, 0.5]``;
@@ -330,16 +346,19 @@ def grid_counts_sql(branches: Sequence[GridBranch], bins: int) -> str:
     one. Branches keep present values only (their ``ok_sql``), all within ``[lo, hi]``.
     """
     parts = []
+    params: list[Any] = []
     for br in branches:
         s1 = "sum(y - b)" if br.sums else "CAST(0 AS DOUBLE)"
         s2 = "sum((y - b) * (y - b))" if br.moments else "CAST(0 AS DOUBLE)"
+        positions = br.positions()
         parts.append(
-            f"SELECT {br.key} AS col, {br.side} AS side, b, count(*) AS n, {s1} AS s1,\n"
-            f"  {s2} AS s2\n"
-            f"FROM (SELECT y, {_bin_of('y', bins)} AS b FROM (\n  {br.positions()}\n) AS p) AS q\n"
+            f"SELECT {int(br.key)} AS col, {int(br.side)} AS side, b, count(*) AS n,"
+            f" {s1} AS s1,\n  {s2} AS s2\n"
+            f"FROM (SELECT y, {_bin_of('y', bins)} AS b FROM (\n  {positions.sql}\n) AS p) AS q\n"
             "GROUP BY b"
         )
-    return "\nUNION ALL\n".join(parts)
+        params += positions.params
+    return Query("\nUNION ALL\n".join(parts), params)
 
 
 def grid_refine_sql(
@@ -347,7 +366,7 @@ def grid_refine_sql(
     candidates: Sequence[tuple[int, int, int, int]],
     totals: Mapping[int, tuple[int, int]],
     bins: int,
-) -> tuple[str, list[list[int]]]:
+) -> Query:
     """The exact ECDF difference inside chosen bins of a grid (see :func:`grid_counts_sql`).
 
     ``candidates`` holds ``(col, b, base_ref, base_cur)``: the bin and, per window, the number
@@ -355,14 +374,13 @@ def grid_refine_sql(
     that base + the running count over the candidate bins' values, in order, is the count of
     values up to the current one); ``totals`` maps col to ``(n_ref, n_cur)``. The distinct
     positions ``y`` of the candidate bins are sorted per column and the ECDF difference
-    ``g = F_ref - F_cur`` is evaluated after each one (ties included). Returns the statement
-    and its parameters (the candidates as lists, bound rather than written out: a long
-    ``VALUES`` list costs more to parse than the query to run). The rows are
-    ``(col, b, g_max, area, y_first)``: ``max |g|`` over the bin's values, the integral of
-    ``|g|`` from the bin's first value to its upper edge ``b + 0.5`` (grid units), and that
-    first position (below it ``g`` is the difference before the bin).
+    ``g = F_ref - F_cur`` is evaluated after each one (ties included). The candidates are
+    bound as lists (a long ``VALUES`` list costs more to parse than the query to run). The
+    rows are ``(col, b, g_max, area, y_first)``: ``max |g|`` over the bin's values, the
+    integral of ``|g|`` from the bin's first value to its upper edge ``b + 0.5`` (grid units),
+    and that first position (below it ``g`` is the difference before the bin).
     """
-    params = [
+    params: list[Any] = [
         [c for c, _, _, _ in candidates],
         [b for _, b, _, _ in candidates],
         [r for _, _, r, _ in candidates],
@@ -370,11 +388,15 @@ def grid_refine_sql(
         [totals[c][0] for c, _, _, _ in candidates],
         [totals[c][1] for c, _, _, _ in candidates],
     ]
-    obs = "\n  UNION ALL\n  ".join(
-        f"SELECT {br.key} AS col, {br.side} AS side, y, {_bin_of('y', bins)} AS b FROM (\n"
-        f"  {br.positions()}\n  ) AS p{i}"
-        for i, br in enumerate(branches)
-    )
+    branch_sql = []
+    for i, br in enumerate(branches):
+        positions = br.positions()
+        branch_sql.append(
+            f"SELECT {int(br.key)} AS col, {int(br.side)} AS side, y, {_bin_of('y', bins)} AS b"
+            f" FROM (\n  {positions.sql}\n  ) AS p{i}"
+        )
+        params += positions.params
+    obs = "\n  UNION ALL\n  ".join(branch_sql)
     sql = (
         "WITH cand AS (\n"
         "  SELECT unnest(?::INTEGER[]) AS col, unnest(?::INTEGER[]) AS b,\n"
@@ -406,7 +428,7 @@ def grid_refine_sql(
         "FROM ecdf\n"
         "GROUP BY col, b"
     )
-    return sql, params
+    return Query(sql, params)
 
 
 @dataclass(frozen=True)
@@ -420,18 +442,18 @@ class CategoryBranch:
     ok_sql: str
 
 
-def category_counts_many_sql(branches: Sequence[CategoryBranch], cap: int) -> str:
+def category_counts_many_sql(branches: Sequence[CategoryBranch], cap: int) -> Query:
     """Counts per category and window for many columns (their values of one common type).
 
     Returns rows ``(col, v, c_ref, c_cur, n_categories)`` ordered by column and value; a column
     with more than ``cap`` categories returns one row only, its ``n_categories`` telling why.
     """
     parts = "\n  UNION ALL\n  ".join(
-        f"SELECT {br.key} AS col, {br.side} AS side, {br.value_sql} AS v, count(*) AS n\n"
-        f"  FROM {quote_ident(br.relation)} WHERE {br.ok_sql} GROUP BY 3"
+        f"SELECT {int(br.key)} AS col, {int(br.side)} AS side, {br.value_sql} AS v,"
+        f" count(*) AS n\n  FROM {quote(br.relation)} WHERE {br.ok_sql} GROUP BY 3"
         for br in branches
     )
-    return (
+    return Query(
         f"WITH counts AS (\n  {parts}\n),\n"
         "cats AS (\n"
         "  SELECT col, v,\n"
@@ -445,6 +467,7 @@ def category_counts_many_sql(branches: Sequence[CategoryBranch], cap: int) -> st
         "  FROM cats\n"
         ")\n"
         "SELECT col, v, c_ref, c_cur, n_categories FROM numbered\n"
-        f"WHERE n_categories <= {int(cap)} OR rn = 1\n"
-        "ORDER BY col, v"
+        "WHERE n_categories <= CAST(? AS BIGINT) OR rn = 1\n"
+        "ORDER BY col, v",
+        [int(cap)],
     )
