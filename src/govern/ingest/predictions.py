@@ -512,8 +512,39 @@ class GroundTruthAdapter:
         con = duckdb.connect()
         try:
             _one_file(con, candidate.path)
+            _check_ground_truth(con, sql, candidate.path)
         finally:
             con.close()
         batch = Batch(files=[candidate.path])
         batch.extra["ground_truth"] = [GroundTruth(str(candidate.path), str(model), sql)]
         return batch
+
+
+def _check_ground_truth(con: Any, sql: str, path: Path) -> None:
+    """Refuse ground truth that DuckDB cannot read whole, or a record without an event id.
+
+    Labels are joined to predictions by event id, so a label without one could never be
+    used; the store also requires it.
+    """
+    import duckdb
+
+    try:
+        row = con.execute(f"SELECT count(*), count(event_id) FROM ({sql})").fetchone()
+    except duckdb.Error as exc:
+        raise MalformedInputError(
+            f"is SageMaker ground truth but could not be read: {_first_line(exc)}",
+            hint="Each line must be {groundTruthData: {data, encoding}, eventMetadata: "
+            "{eventId}, eventVersion}.",
+            path=path,
+        ) from exc
+    assert row is not None
+    total, with_id = row
+    if total == 0:
+        raise IngestError("holds no ground-truth records.", path=path)
+    if with_id < total:
+        raise MalformedInputError(
+            f"is SageMaker ground truth but {total - with_id} of {total} records have no "
+            "eventMetadata.eventId, so their labels cannot be joined to predictions.",
+            hint="Give every record its event id (the inferenceId or eventId of the prediction).",
+            path=path,
+        )
