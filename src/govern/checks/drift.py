@@ -9,6 +9,7 @@ from typing import Any
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.errors import UsageError
+from govern.ingest.predictions import quote
 from govern.models import Finding, Status
 from govern.store.predictions import LogInfo, Window
 
@@ -172,7 +173,14 @@ class Drift:
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
         """One finding per feature (and one for the share of drifted features)."""
-        from govern.metrics.drift import METHODS, column_drift, dataset_drift
+        from govern.metrics.drift import (
+            METHODS,
+            DriftOptions,
+            DriftResult,
+            Untestable,
+            UntestableCause,
+            drift_columns,
+        )
 
         v = subject.version
         help_text = self.__doc__ or ""
@@ -222,25 +230,25 @@ class Drift:
             **absent_columns(con, "__govern_ref", columns, f"the reference log of {v.model}"),
             **absent_columns(con, "__govern_cur", columns, f"the current log of {v.model}"),
         }
+        options = DriftOptions(
+            method=None if method == "auto" else method,
+            threshold=threshold,
+            compatibility=compatibility,
+        )
         present = [c for c in columns if c not in absent]
-        options: dict[str, Any] = {
-            "method": None if method == "auto" else method,
-            "threshold": threshold,
-            "compatibility": compatibility,
-        }
-        done: dict[str, Any] = {}
-        try:  # every column together: each window is read a few times in all
-            results = dataset_drift(con, "__govern_ref", "__govern_cur", present, **options)[0]
-            done = dict(zip(present, results, strict=True))
-        except ValueError:  # one column the method cannot test: each alone, to say which
-            for column in present:
-                try:
-                    done[column] = column_drift(
-                        con, "__govern_ref", "__govern_cur", column, **options
-                    )
-                except ValueError as error:
-                    done[column] = error
-        computed = [done[c] if c in done else ValueError(absent[c]) for c in columns]
+        # every column together: each window is read a few times in all; a column the method
+        # cannot test comes back as an Untestable value, the others are still computed
+        done = dict(
+            zip(
+                present,
+                drift_columns(con, "__govern_ref", "__govern_cur", present, options),
+                strict=True,
+            )
+        )
+        computed = [
+            done[c] if c in done else Untestable(c, UntestableCause.MISSING_COLUMN, absent[c])
+            for c in columns
+        ]
         trends: dict[str, list[dict[str, Any]]] = {}
         if rule.params.get("trend") and latest is not None:
             trends = _trends(
@@ -248,17 +256,17 @@ class Drift:
                 rule,
                 v.version if versioned else None,
                 {c: r.method for (_, c), r in zip(features, computed, strict=True)
-                 if not isinstance(r, Exception)},
+                 if isinstance(r, DriftResult)},
                 spans,
             )  # fmt: skip
         for (display, column), result in zip(features, computed, strict=True):
-            if isinstance(result, Exception):
+            if isinstance(result, Untestable):
                 out.append(
                     finding(
                         rule,
                         subject,
                         Status.not_evaluated,
-                        str(result),
+                        result.message,
                         help_text=help_text,
                         about=display,
                     )
@@ -342,7 +350,7 @@ class Drift:
 
 
 def _count(con: Any, view: str) -> int:
-    row = con.execute(f'SELECT count(*) FROM "{view}"').fetchone()
+    row = con.execute(f"SELECT count(*) FROM {quote(view)}").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -355,10 +363,10 @@ def _trends(
 ) -> dict[str, list[dict[str, Any]]]:
     """Each column's statistic (with its window's method) per calendar window of the log.
 
-    One :func:`~govern.metrics.drift.dataset_drift` per window and method: all columns of a
-    window are computed together.
+    One :func:`~govern.metrics.drift.drift_columns` per window and method: all columns of a
+    window are computed together; a column a window cannot test is left out of its trend.
     """
-    from govern.metrics.drift import column_drift, dataset_drift
+    from govern.metrics.drift import DriftOptions, DriftResult, drift_columns
 
     first = min((log.ts_min for log in spans if log.ts_min), default=None)
     last = max((log.ts_max for log in spans if log.ts_max), default=None)
@@ -376,22 +384,13 @@ def _trends(
             continue
         threshold = rule.params.get("threshold", rule.params.get("max"))
         for method, columns in by_method.items():
-            args = (data.connection, "__govern_ref", "__govern_trend")
-            try:
-                results: list[Any] = list(
-                    dataset_drift(*args, columns, method=method, threshold=threshold)[0]
-                )
-            except ValueError:  # a column this window cannot test: the others still can
-                results = []
-                for column in columns:
-                    try:
-                        results.append(column_drift(*args, column, method=method,
-                                                    threshold=threshold))  # fmt: skip
-                    except ValueError:
-                        results.append(None)
+            options = DriftOptions(method=method, threshold=threshold)
+            results = drift_columns(
+                data.connection, "__govern_ref", "__govern_trend", columns, options
+            )
             for column, result in zip(columns, results, strict=True):
-                if result is None:
-                    continue
+                if not isinstance(result, DriftResult):
+                    continue  # a column this window cannot test: the others still can
                 out[column].append(
                     {
                         "window": period.label(),
