@@ -256,6 +256,21 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _records_are_objects(candidate: Candidate) -> None:
+    """Refuse JSON Lines whose records are not all objects (DuckDB would read one column)."""
+    if candidate.kind is not Kind.JSONL:
+        return
+    for number, record in enumerate(candidate.lines, start=1):
+        if not isinstance(record, Mapping):
+            kind = "array" if isinstance(record, list) else type(record).__name__
+            raise MalformedInputError(
+                f"record {number} is a JSON {kind}, not an object; every line of a prediction "
+                "log must be one record {column: value, ...}.",
+                hint="Fix or drop that line and ingest the log again.",
+                path=candidate.path,
+            )
+
+
 #: Column names starting with this are govern's own (``__govern_ts``, ``__ts``, ...).
 RESERVED_PREFIX = "__"
 
@@ -313,6 +328,7 @@ class PredictionLogAdapter:
         import duckdb
 
         opts = _options(candidate)
+        _records_are_objects(candidate)
         plan = _reader(candidate)
         con = duckdb.connect()
         try:
