@@ -167,7 +167,7 @@ def _first_round(
 
     def stats(con: Con, side: int) -> tuple[int, list[tuple[int, Any, Any]]]:
         named = [(c, c.name_ref if side == 0 else c.name_cur) for c in columns]
-        return fetch.window_stats(con, names[side], named, side)
+        return fetch.window_stats(con, names[side], named)
 
     found: dict[Column, list[WindowStats]] = {c: [] for c in columns}
     refetch: list[list[Column]] = [[], []]

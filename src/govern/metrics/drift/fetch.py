@@ -80,7 +80,7 @@ def column_types(con: Con, relation: str) -> dict[str, str] | Unreadable:
 
 
 def window_stats(
-    con: Con, relation: str, columns: Sequence[tuple[Column, str]], side: int
+    con: Con, relation: str, columns: Sequence[tuple[Column, str]]
 ) -> tuple[int, list[tuple[int, Any, Any]]]:
     """Rows of ``relation`` and, per ``(column, name)``: non-NULL count, min and max."""
     row = one(con, q.window_stats_sql(relation, [(quote(n), c.numeric) for c, n in columns]))
