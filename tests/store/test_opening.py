@@ -30,7 +30,8 @@ from govern.store import Store
 from govern.store import predictions as logs
 from govern.store.schema import SCHEMA_VERSION
 from govern.store.store import CONNECTION_CONFIG, connect, delete_store
-from tests.conftest import FIXTURES, MLFLOW, dump_store
+from tests.conftest import EXPORT_IMPORT, FIXTURES, MLFLOW, dump_store
+from tests.policy.test_engine import GOOD, POLICY
 
 OTHER_APP = FIXTURES / "store" / "other-app.duckdb"
 SQLITE = MLFLOW / "v2" / "mlflow.db"
@@ -472,3 +473,20 @@ def test_expected_tables_match_what_duckdb_makes_of_the_migrations(version: int)
     ).fetchall():
         found.setdefault(table, set()).add(column)
     assert {t: frozenset(c) for t, c in found.items()} == expected_tables(version)
+
+
+def test_many_gates_in_a_row_keep_the_store_readable(tmp_path: Path) -> None:
+    """DuckDB shortens the file when its last blocks become free (here after the third gate
+    on a small store), while still counting them: that is no truncation."""
+    db = tmp_path / "gates.duckdb"
+    export = EXPORT_IMPORT / "databricks/single"
+    result = _govern(
+        "--db", str(db), "ingest", str(export / "versions"), str(export / "models/basic")
+    )
+    assert result.exit_code == 0, result.output
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "wine.yaml").write_text(POLICY)
+    for number in range(1, 7):
+        result = _govern("--db", str(db), "gate", GOOD, "15", "-p", str(tmp_path / "p"))
+        assert result.exit_code == 0, result.output
+        assert f"ledger entry {number} " in result.stderr

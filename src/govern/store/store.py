@@ -380,8 +380,10 @@ class Store:
 
         ``version`` is the store's schema version: the tables its migrations made are expected.
         """
+        # The file must hold at least every block in use. Not every block the header counts:
+        # DuckDB shortens the file when its last blocks become free, and keeps counting them.
         row = self.con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size() "
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
             "WHERE database_name = current_database()"
         ).fetchone()
         if row is not None:
@@ -389,8 +391,8 @@ class Store:
             size = self.path.stat().st_size
             if size < need:
                 raise StoreError(
-                    f"the store {self.path} is truncated: it has {size} bytes of the {need} its "
-                    "header promises.",
+                    f"the store {self.path} is truncated: it has {size} bytes, fewer than the "
+                    f"{need} its blocks in use need.",
                     hint=_DAMAGED_HINT,
                 )
         missing: list[str] = []
