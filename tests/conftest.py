@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.store import Store
+from govern.store.store import connect
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PUBLIC = FIXTURES / "public"
@@ -36,15 +37,22 @@ def dump_store(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, sorted: to prove a failed command changed nothing."""
     if not path.exists():
         return {}
-    with Store.open(path, read_only=True) as s:
+    # a plain read-only connection: Store.open would migrate an older store, or refuse a file
+    # that is not govern's, and the probe must neither change nor judge what it looks at
+    con = connect(str(path), read_only=True)
+    try:
         tables = [
-            r["table_name"]
-            for r in s.query("SELECT table_name FROM information_schema.tables ORDER BY table_name")
+            str(r[0])
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY table_name"
+            ).fetchall()
         ]
         # as text: TIMESTAMP WITH TIME ZONE values would need pytz to become Python objects
         return {
             t: sorted(
-                s.con.execute(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {t}").fetchall(), key=repr
+                con.execute(f'SELECT CAST(COLUMNS(*) AS VARCHAR) FROM "{t}"').fetchall(), key=repr
             )
             for t in tables
         }
+    finally:
+        con.close()
