@@ -98,6 +98,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             if _interrupted_query(exc):
                 report_interrupt()
                 raise typer.Exit(EXIT_INTERRUPTED) from None
+            if _io_failure(exc):
+                if verbose:
+                    traceback.print_exc()
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                err_console.print(
+                    f"error: a file could not be read or written ({first}).\n"
+                    "The store or an input may be damaged or on a full or failing disk; "
+                    "nothing was written.",
+                )
+                raise typer.Exit(EXIT_INPUT) from None
             if verbose:
                 traceback.print_exc()
             err_console.print(
@@ -137,6 +147,13 @@ def _interrupted_query(exc: Exception) -> bool:
     if interrupt is not None and isinstance(exc, interrupt):
         return True
     return type(exc) is RuntimeError and str(exc) == "Query interrupted"
+
+
+def _io_failure(exc: Exception) -> bool:
+    """True for DuckDB's IO errors (a damaged block met mid-query, a disk that fails)."""
+    duckdb = sys.modules.get("duckdb")
+    io_error = getattr(duckdb, "IOException", None) if duckdb else None
+    return io_error is not None and isinstance(exc, io_error)
 
 
 def _verbose(args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
