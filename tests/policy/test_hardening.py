@@ -13,7 +13,7 @@ from govern.checks.base import Rule, Subject
 from govern.checks.metric import LoggedMetric
 from govern.errors import PolicyError
 from govern.models import Severity, Status
-from govern.policy import loader
+from govern.policy import loader, yamlsource
 from govern.policy.engine import baseline_lookup
 from govern.policy.loader import ENV_INCLUDE_PATH, lint, load
 from govern.policy.schema import policy_schema
@@ -254,6 +254,13 @@ def test_nesting_limit(tmp_path: Path, depth: int, refused: bool) -> None:
     path = write(tmp_path, "p.yaml", POLICY + f"x: {nested}\n")
     problems = lint([path])[path]
     assert any("levels deep" in p for p in problems) is refused, problems
+
+
+def test_value_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlsource, "MAX_VALUES", 9)
+    assert parse("a: [1, 2, 3, 4, 5, 6, 7]\n", Path("p.yaml")).data == {"a": [1, 2, 3, 4, 5, 6, 7]}
+    with pytest.raises(PolicyError, match=r"p\.yaml:2: the file holds more than 9 values"):
+        parse("a: [1, 2, 3, 4, 5, 6, 7]\nb: [1]\n", Path("p.yaml"))
 
 
 def test_very_deep_nesting_is_a_plain_error() -> None:

@@ -7,10 +7,11 @@ attacker could abuse: anchors and aliases (the "billion laughs" bomb), merge key
 than YAML's own, duplicate keys (the second silently wins in most loaders), non-string keys,
 several documents in one file, and anything that is not a regular file.
 
-A policy document is bounded: at most :data:`MAX_BYTES` bytes and :data:`MAX_DEPTH` levels of
-nesting. Both are far beyond any real policy and keep a hostile file from exhausting memory or
-the stack. Non-finite numbers (``.nan``, ``.inf``, ``1.0e999``) are loaded but recorded in
-:attr:`Sourced.nonfinite`, so that validation can refuse them with their line.
+A policy document is bounded: at most :data:`MAX_BYTES` bytes, :data:`MAX_DEPTH` levels of
+nesting and :data:`MAX_VALUES` values. All are far beyond any real policy and keep a hostile
+file from exhausting memory or the stack. Non-finite numbers (``.nan``, ``.inf``,
+``1.0e+999``) are loaded but recorded in :attr:`Sourced.nonfinite`, so that validation can
+refuse them with their line.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ Location = tuple[str | int, ...]
 MAX_BYTES = 16 * 1024 * 1024
 #: The deepest nesting of mappings and lists a policy file may have.
 MAX_DEPTH = 64
+#: The most values (scalars, lists and mappings) a policy file may hold; a 100,000-rule policy
+#: has about 500,000.
+MAX_VALUES = 1_000_000
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -196,6 +200,7 @@ class _Builder:
         # each frame: (container, location, pending key of a mapping or None)
         stack: list[tuple[Any, Location, list[str | None]]] = [(root, (), [None])]
         new: tuple[Any, Location, list[str | None]] | None
+        count = 0
         while True:
             event = loader.get_event()
             self._check(event)
@@ -221,6 +226,13 @@ class _Builder:
             else:
                 here = (*location, len(container))
             out.lines.setdefault(here, _line(event))
+            count += 1
+            if count > MAX_VALUES:
+                raise self._fail(
+                    event,
+                    f"the file holds more than {MAX_VALUES:,} values, the limit for a policy "
+                    "file; split its rules into RuleSet files and include them.",
+                )
             if isinstance(event, yaml.ScalarEvent):
                 value = self._scalar(event, here)
                 new = None
