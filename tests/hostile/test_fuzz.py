@@ -11,7 +11,9 @@ duplicating a key, swapping a value's type, huge numbers (1e300, 2**70, -1e20), 
 Infinity, deep nesting, long strings, emptied containers; on a log, repeated or renamed
 header cells (``__ts``), cells replaced by such values, duplicated and deleted lines. An
 MLflow FileStore (``mlruns/``) has one of its files mutated (a meta.yaml value, a metric
-line, bytes), and SageMaker Data Capture and ground-truth JSON Lines go through as logs.
+line, bytes, or a FIFO, a symlink to ``/dev/zero`` or out of the tree, a loop), and SageMaker
+Data Capture and ground-truth JSON Lines go through as logs. Each case has a time limit, so a
+hang fails instead of blocking.
 
 Set ``GOVERN_FUZZ_SEED``/``GOVERN_FUZZ_COUNT`` to explore further; CI uses the defaults.
 """
@@ -23,7 +25,8 @@ import math
 import os
 import random
 import shutil
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,7 @@ from govern.store.store import Store
 from tests.conftest import FIXTURES, dump_store
 
 SEED = int(os.environ.get("GOVERN_FUZZ_SEED", "20261203"))
-JSON_CASES = int(os.environ.get("GOVERN_FUZZ_COUNT", "90"))
+JSON_CASES = int(os.environ.get("GOVERN_FUZZ_COUNT", "72"))
 LOG_CASES = JSON_CASES // 2
 TREE_CASES = JSON_CASES // 6
 #: Seed files larger than this are left out (time, not coverage).
@@ -292,6 +295,18 @@ def _mutate_tree(rng: random.Random, root: Path) -> str:
     files = sorted(p for p in root.rglob("*") if p.is_file())
     target = rng.choice(files)
     data = target.read_bytes()
+    if rng.random() < 0.15:  # a special file in place of a real one (issue 9, item 3)
+        special = rng.choice(["/dev/zero", "/etc/hostname", "fifo", "loop", "dangling"])
+        target.unlink()
+        if special == "fifo":
+            os.mkfifo(target)
+        elif special == "loop":
+            target.symlink_to(target.parent)
+        elif special == "dangling":
+            target.symlink_to(target.parent / "nowhere")
+        else:
+            target.symlink_to(special)
+        return f"{special} {target.relative_to(root)}"
     if target.name == "meta.yaml" and rng.random() < 0.7:
         lines = data.decode().splitlines()
         i = rng.randrange(len(lines))
@@ -330,12 +345,32 @@ def _id(case: tuple[str, int]) -> str:
     return f"{name}-{index}"
 
 
+class _TimeLimitError(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _TimeLimitError("the case ran longer than 60 s (a hang on a FIFO?)")
+
+
+@pytest.fixture
+def time_limit() -> Iterator[None]:
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_mutated_input_is_loaded_or_refused_plainly(
     case: tuple[str, int],
     base: dict[str, Path],
     base_rows: dict[str, list[tuple[object, ...]]],
     tmp_path: Path,
+    time_limit: None,
 ) -> None:
     source, index = case
     rng = random.Random(f"{SEED}-{source}-{index}")
