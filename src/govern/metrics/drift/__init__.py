@@ -177,12 +177,10 @@ The package, one job per module
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
-from govern.metrics.drift.engine import drift_columns
-from govern.metrics.drift.ks import ks_2samp_p_value
 from govern.metrics.drift.methods import (
     BINNED_MAX_ERROR,
     ECDF_BINS,
@@ -196,7 +194,26 @@ from govern.metrics.drift.methods import (
     UntestableCause,
     choose_method,
 )
-from govern.metrics.drift.stats import sturges_edges
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from govern.metrics.drift.engine import drift_columns
+    from govern.metrics.drift.ks import ks_2samp_p_value
+    from govern.metrics.drift.stats import sturges_edges
+
+#: Names whose modules need NumPy/SciPy, imported on first use: the method names and options
+#: (for the policy schema, a lineage-only gate) must not pull them in.
+_LAZY = {"drift_columns": "engine", "ks_2samp_p_value": "ks", "sturges_edges": "stats"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the statistics modules on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "BINNED_MAX_ERROR",
@@ -246,6 +263,8 @@ def column_drift(
     unknown method/kind/compatibility, a method that does not fit the kind, or a numeric
     kind on a non-numeric column. Everything else gives a result, evaluated or not.
     """
+    from govern.metrics.drift.engine import drift_columns
+
     options = _options(method, kind, threshold, bins, compatibility, exact)
     return _raise_untestable(drift_columns(con, reference, current, [column], options))[0]
 
@@ -273,6 +292,8 @@ def dataset_drift(
     errors. Raises ``ValueError`` as :func:`column_drift` does, for the first column that
     cannot be tested; :func:`drift_columns` returns those as values instead.
     """
+    from govern.metrics.drift.engine import drift_columns
+
     options = _options(method, kind, threshold, bins, compatibility, exact)
     results = _raise_untestable(drift_columns(con, reference, current, columns, options))
     evaluated = [r for r in results if r.drifted is not None]
