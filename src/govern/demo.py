@@ -129,7 +129,7 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
         for f in group:
             if f is share:
                 continue
-            evidence = f.evidence
+            evidence = f.evidence_json()
             window = str(evidence.get("window", window))
             trend = tuple(
                 (
@@ -213,7 +213,7 @@ def fairness_summaries(findings: Iterable[Finding]) -> list[FairnessSummary]:
     for f in findings:
         if f.check != "fairness":
             continue
-        evidence = f.evidence
+        evidence = f.evidence_json()
         groups = [g for g in evidence.get("groups") or [] if isinstance(g, Mapping)]
         rates = [r for g in groups if (r := _number(g.get("selection_rate"))) is not None]
         best = max(rates, default=None)

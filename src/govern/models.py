@@ -6,9 +6,10 @@ A :class:`Finding` is frozen and JSON-ready. Missing evidence is a finding with 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, assert_never
+from typing import Any, Protocol, assert_never, runtime_checkable
 
 
 class Severity(StrEnum):
@@ -50,6 +51,20 @@ class Decision(StrEnum):
     failed = "fail"
 
 
+@runtime_checkable
+class Evidence(Protocol):
+    """Check-specific facts of a finding: one frozen dataclass per check kind.
+
+    Formatters, reports and attestations read the typed fields; :meth:`to_json` is the one
+    place its JSON is made (the ``evidence`` object of a finding, with the keys of
+    :data:`TOP_LEVEL_EVIDENCE` lifted to the finding itself).
+    """
+
+    def to_json(self) -> dict[str, Any]:
+        """The evidence as a JSON object."""
+        ...
+
+
 @dataclass(frozen=True)
 class Finding:
     """One rule evaluated for one model version (the DESIGN.md JSON finding)."""
@@ -66,8 +81,9 @@ class Finding:
     value: float | None = None
     threshold: dict[str, Any] | None = None
     controls: tuple[str, ...] = ()
-    #: check-specific facts (requirements met/missing, baseline, groups, ...)
-    evidence: dict[str, Any] = field(default_factory=dict)
+    #: check-specific facts (requirements met/missing, baseline, groups, ...): a typed
+    #: :class:`Evidence`; a plain mapping only while a check kind is being converted
+    evidence: Evidence | Mapping[str, Any] | None = None
     #: the waiver that turned a failure into ``waived``
     waiver: dict[str, Any] | None = None
     #: rule description (what triggers it, how to fix it), for SARIF/JUnit help text
@@ -109,7 +125,7 @@ class Finding:
             out["value"] = self.value
         if self.threshold is not None:
             out["threshold"] = self.threshold
-        evidence = dict(self.evidence or {})
+        evidence = self.evidence_json()
         for key in TOP_LEVEL_EVIDENCE:
             if evidence.get(key) is not None:
                 out[key] = evidence.pop(key)
@@ -118,6 +134,15 @@ class Finding:
         if self.waiver is not None:
             out["waiver"] = self.waiver
         return out
+
+
+    def evidence_json(self) -> dict[str, Any]:
+        """The evidence as JSON (empty without evidence)."""
+        if self.evidence is None:
+            return {}
+        if isinstance(self.evidence, Evidence):
+            return self.evidence.to_json()
+        return dict(self.evidence)
 
 
 #: Evidence keys the DESIGN schema lifts to the finding itself (fairness: interval and groups).

@@ -43,12 +43,12 @@ def _title(f: Finding, what: str) -> str:
 
 def _groups(f: Finding, groups: Sequence[Mapping[str, Any]]) -> DetailTable:
     columns = [(k, h) for k, h in GROUP_COLUMNS if any(k in g for g in groups)]
-    feature = f.evidence.get("sensitive_feature") or f.subject or "the sensitive feature"
+    feature = f.evidence_json().get("sensitive_feature") or f.subject or "the sensitive feature"
     rows = [(str(g["group"]), str(g["n"]), *(_rate(g.get(k)) for k, _ in columns)) for g in groups]
-    for e in f.evidence.get("excluded") or []:
+    for e in f.evidence_json().get("excluded") or []:
         rows.append((str(e["group"]), str(e["n"]), *("too small" for _ in columns)))
     return DetailTable(
-        title=_title(f, f"groups of {feature}{_missing(f.evidence.get('missing'))}"),
+        title=_title(f, f"groups of {feature}{_missing(f.evidence_json().get('missing'))}"),
         header=("group", "n", *(h for _, h in columns)),
         rows=tuple(rows),
     )
@@ -99,10 +99,10 @@ def detail_tables(findings: Iterable[Finding]) -> list[DetailTable]:
     for f in findings:
         if f.check != "fairness":
             continue
-        groups = f.evidence.get("groups")
+        groups = f.evidence_json().get("groups")
         if groups:
             out.append(_groups(f, groups))
-        table = f.evidence.get("ll144")
+        table = f.evidence_json().get("ll144")
         if table:
             out.extend(_ll144(f, table))
     return out
