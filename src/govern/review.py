@@ -50,12 +50,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from govern.checks.drift import periods
 from govern.checks.fairness import disparity_statistic, ll144_json, present_sql, user_names
 from govern.errors import UsageError
 from govern.store import predictions
 from govern.store import reviews as stored_reviews
 from govern.store.predictions import Window
+from govern.windows import periods
 
 if TYPE_CHECKING:
     from govern.metrics.fairness import CountedGroups, GroupCounts

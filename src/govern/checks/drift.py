@@ -2,99 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.errors import UsageError
 from govern.ingest.predictions import quote
 from govern.models import Finding, Status
-from govern.store.predictions import LogInfo, Window
+from govern.store.predictions import LogInfo
+from govern.windows import WINDOW_SCHEMA, parse_window, periods
 
-WINDOW_PATTERN = r"^(all|month|week|[0-9]+[dhw])$"
-#: JSON Schema of a rule's ``window`` (drift, fairness)
-WINDOW_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"type": "string", "pattern": WINDOW_PATTERN},
-        {
-            "type": "object",
-            "properties": {
-                "start": {"type": "string", "format": "date"},
-                "end": {"type": "string", "format": "date"},
-            },
-            "additionalProperties": False,
-        },
-    ],
-    "description": "Current window: all, 30d, 12h, 2w, week, month or {start, end}.",
-}
 STANDARD = {"score": "__score", "prediction": "__prediction", "label": "__label"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``12h``, ``30d``, ``2w`` as a duration (windows of drift rules, report ages)."""
-    match = re.fullmatch(r"([0-9]+)([hdw])", text.strip())
-    if match is None:
-        raise ValueError(f"not a duration: {text!r} (expected e.g. 12h, 30d, 2w)")
-    amount, unit = int(match.group(1)), match.group(2)
-    return {
-        "h": timedelta(hours=amount),
-        "d": timedelta(days=amount),
-        "w": timedelta(weeks=amount),
-    }[unit]
-
-
-def parse_window(spec: Any, latest: datetime | None) -> Window | None:
-    """Return the current window of a rule.
-
-    ``all``, ``30d``/``12h``/``2w`` ending at the latest timestamp, ``month``/``week`` (the
-    calendar month or ISO week holding the latest timestamp), or ``{start, end}`` dates.
-    """
-    if spec in (None, "all"):
-        return None
-    if isinstance(spec, Mapping):
-        start = spec.get("start")
-        end = spec.get("end")
-        return Window(
-            datetime.fromisoformat(str(start)) if start else None,
-            datetime.fromisoformat(str(end)) if end else None,
-        )
-    if latest is None:
-        return None
-    text = str(spec)
-    if text == "month":
-        start = latest.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        end = (start + timedelta(days=32)).replace(day=1)
-        return Window(start, end)
-    if text == "week":
-        day = latest.replace(hour=0, minute=0, second=0, microsecond=0)
-        start = day - timedelta(days=day.weekday())
-        return Window(start, start + timedelta(days=7))
-    delta = parse_duration(text)
-    end = latest + timedelta(microseconds=1)
-    return Window(end - delta, end)
-
-
-def periods(first: datetime, last: datetime, unit: str) -> list[Window]:
-    """Consecutive calendar windows (day, week or month) covering [first, last]."""
-    if unit == "month":
-        start = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    else:
-        start = first.replace(hour=0, minute=0, second=0, microsecond=0)
-        if unit == "week":
-            start -= timedelta(days=start.weekday())
-    out: list[Window] = []
-    while start <= last:
-        if unit == "month":
-            end = (start + timedelta(days=32)).replace(day=1)
-        elif unit == "week":
-            end = start + timedelta(days=7)
-        else:
-            end = start + timedelta(days=1)
-        out.append(Window(start, end))
-        start = end
-    return out
 
 
 def _features(rule: Rule, ref: Sequence[LogInfo], cur: Sequence[LogInfo]) -> list[tuple[str, str]]:

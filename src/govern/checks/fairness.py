@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
-from govern.checks.drift import WINDOW_SCHEMA, parse_window
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
+from govern.windows import WINDOW_SCHEMA, parse_window
 
 #: Disparity metrics a rule can bound, and whether they need ground-truth labels.
 DISPARITIES: dict[str, bool] = {

@@ -34,11 +34,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from govern.checks.base import Rule, Subject, finding
-from govern.checks.drift import parse_duration
 from govern.ingest.evidently import DATASET, SHARE
 from govern.ingest.monitoring_records import DISTANCE, P_VALUE
 from govern.models import Finding, Status
 from govern.store.monitoring import StoredReport, StoredResult, stored_reports, stored_results
+from govern.windows import parse_duration
 
 SOURCES = ("evidently", "sagemaker-model-monitor", "sagemaker-clarify")
 REQUIREMENTS = ("no_failed_tests", "no_drift", "no_violations")
