@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	bash benchmarks/evidently-venv.sh
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,7 +23,9 @@ from govern.cli.common import (
 )
 from govern.errors import UsageError
 from govern.models import CheckResult, Severity
-from govern.policy.loader import PolicySet, load
+
+if TYPE_CHECKING:
+    from govern.policy.loader import PolicySet
 
 
 class CheckFormat(StrEnum):
@@ -107,6 +109,8 @@ def _now(as_of: str | None) -> datetime:
 
 
 def _policies(policy: list[Path] | None, waivers: list[Path] | None) -> PolicySet:
+    from govern.policy.loader import load  # imported here: `govern --help` stays fast
+
     paths = policy or [Path("policies")]
     if not policy and not paths[0].exists():
         raise UsageError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
@@ -21,11 +21,11 @@ from govern.cli.common import (
 )
 from govern.cli.common import write_output as write
 from govern.errors import UsageError
-from govern.formats import ingest as fmt
-from govern.ingest.pipeline import IngestReport, discover, ingest
 from govern.ingest.registry import ADAPTERS
-from govern.store import predictions
-from govern.store.store import Store
+
+if TYPE_CHECKING:
+    from govern.ingest.pipeline import IngestReport
+    from govern.store.store import Store
 
 HELP = (
     "Load exports into the store. Formats are detected by content; folders are walked.\n\n"
@@ -134,6 +134,11 @@ def ingest_command(
         "features": feature or [],
         "sample_size": sample_size,
     }
+    from govern.formats import ingest as fmt
+    from govern.ingest.pipeline import discover
+    from govern.store import predictions
+    from govern.store.store import Store
+
     # fail fast, before opening the store
     units, _ = discover(paths, skip_invalid=skip_invalid, options=log_options)
     with Store.open(options.db) as store:
@@ -149,6 +154,8 @@ def ingest_command(
 def _run(
     store: Store, paths: list[Path], skip_invalid: bool, total: int, options: dict[str, Any]
 ) -> IngestReport:
+    from govern.ingest.pipeline import ingest
+
     now = datetime.now(UTC)
     if not sys.stderr.isatty() or total < 3:
         return ingest(store, paths, now=now, skip_invalid=skip_invalid, options=options)
