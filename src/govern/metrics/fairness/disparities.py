@@ -1,0 +1,233 @@
+"""Disparities between groups from confusion counts, and the registry of those a rule bounds.
+
+Values are fairlearn's ``MetricFrame.difference()``/``.ratio()`` and its named disparities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeAlias
+
+from govern.metrics.fairness.counts import (
+    _NAN,
+    Group,
+    GroupCounts,
+    _fail,
+    _find,
+    _select,
+    overall,
+)
+from govern.metrics.fairness.rates import _metric
+
+RelativeTo: TypeAlias = Literal["between_groups", "to_overall"]
+
+
+def _div(a: float, b: float) -> float:
+    """IEEE division as pandas does it: x/0 is ±inf, 0/0 and NaN operands give NaN."""
+    if math.isnan(a) or math.isnan(b):
+        return _NAN
+    if b == 0:
+        return _NAN if a == 0 else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _skipna(values: Sequence[float]) -> list[float]:
+    return [v for v in values if not math.isnan(v)]
+
+
+def _sub_one(x: float) -> float:
+    """Invert a ratio above 1 (fairlearn's ``ratio_sub_one``)."""
+    return 1 / x if x > 1 else x
+
+
+def disparity(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    metric_name: str,
+    *,
+    method: Literal["difference", "ratio"],
+    reference_group: Any = None,
+    relative_to: RelativeTo = "between_groups",
+    control: Group = (),
+) -> float:
+    """The ``MetricFrame.difference()`` / ``.ratio()`` of one metric over one grouping.
+
+    ``relative_to="between_groups"`` (fairlearn's default): difference = max - min, ratio =
+    min / max over the groups, skipping NaN (empty cells); ``"to_overall"``: the largest
+    ``|m_g - m_overall|``, or the smallest ``m_g / m_overall`` inverted when above 1, with the
+    grouping's rows (:func:`overall`, the population unless rows were left out) as
+    "overall". A ``reference_group`` (a value, or a tuple for an intersection) replaces
+    "overall" by that group's value and leaves the group itself out.
+    All values NaN gives NaN. ``control`` picks a control level.
+    """
+    groups = _select(counts, grouping, control)
+    fn = _metric(metric_name)
+    if reference_group is None and relative_to == "between_groups":
+        vals = _skipna([fn(c) for c in groups])
+        if not vals:
+            return _NAN
+        if method == "difference":
+            return max(vals) - min(vals)
+        return _div(min(vals), max(vals))
+    if reference_group is not None:
+        ref = _find(groups, reference_group)
+        base = fn(ref)
+        others = [c for c in groups if c is not ref]
+    else:
+        base = fn(overall(counts, grouping, control))
+        others = groups
+    if method == "difference":
+        vals = _skipna([abs(fn(c) - base) for c in others])
+    else:
+        vals = _skipna([_sub_one(_div(fn(c), base)) for c in others])
+    if not vals:
+        return _NAN
+    return max(vals) if method == "difference" else min(vals)
+
+
+def demographic_parity_difference(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    relative_to: RelativeTo = "between_groups",
+    control: Group = (),
+) -> float:
+    """Largest minus smallest selection rate (fairlearn ``demographic_parity_difference``)."""
+    return disparity(
+        counts,
+        grouping,
+        "selection_rate",
+        method="difference",
+        relative_to=relative_to,
+        control=control,
+    )
+
+
+def demographic_parity_ratio(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    relative_to: RelativeTo = "between_groups",
+    control: Group = (),
+) -> float:
+    """Smallest over largest selection rate (fairlearn ``demographic_parity_ratio``)."""
+    return disparity(
+        counts, grouping, "selection_rate", method="ratio", relative_to=relative_to, control=control
+    )
+
+
+def _eo(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    method: Literal["difference", "ratio"],
+    relative_to: RelativeTo,
+    agg: Literal["worst_case", "mean"],
+    control: Group,
+) -> float:
+    pair = [
+        disparity(counts, grouping, m, method=method, relative_to=relative_to, control=control)
+        for m in ("true_positive_rate", "false_positive_rate")
+    ]
+    if agg == "mean":
+        vals = _skipna(pair)
+        return sum(vals) / len(vals) if vals else _NAN
+    if agg != "worst_case":
+        raise _fail(f"agg must be one of 'worst_case' or 'mean', got {agg!r}")
+    # Builtin max/min over [tpr, fpr], exactly as fairlearn: NaN handling depends on position.
+    return max(pair) if method == "difference" else min(pair)
+
+
+def equalized_odds_difference(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    relative_to: RelativeTo = "between_groups",
+    agg: Literal["worst_case", "mean"] = "worst_case",
+    control: Group = (),
+) -> float:
+    """The larger of the TPR and FPR differences (fairlearn ``equalized_odds_difference``)."""
+    return _eo(counts, grouping, "difference", relative_to, agg, control)
+
+
+def equalized_odds_ratio(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    relative_to: RelativeTo = "between_groups",
+    agg: Literal["worst_case", "mean"] = "worst_case",
+    control: Group = (),
+) -> float:
+    """The smaller of the TPR and FPR ratios (fairlearn ``equalized_odds_ratio``)."""
+    return _eo(counts, grouping, "ratio", relative_to, agg, control)
+
+
+def equal_opportunity_difference(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    relative_to: RelativeTo = "between_groups",
+    control: Group = (),
+) -> float:
+    """Largest minus smallest TPR (fairlearn ``equal_opportunity_difference``)."""
+    return disparity(
+        counts,
+        grouping,
+        "true_positive_rate",
+        method="difference",
+        relative_to=relative_to,
+        control=control,
+    )
+
+
+def equal_opportunity_ratio(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    relative_to: RelativeTo = "between_groups",
+    control: Group = (),
+) -> float:
+    """Smallest over largest TPR (fairlearn ``equal_opportunity_ratio``)."""
+    return disparity(
+        counts,
+        grouping,
+        "true_positive_rate",
+        method="ratio",
+        relative_to=relative_to,
+        control=control,
+    )
+
+
+def _reference(groups: Sequence[GroupCounts], fn: Callable[[GroupCounts], float]) -> GroupCounts:
+    """The group with the highest non-NaN value (the first one on ties); else the first."""
+    best: GroupCounts | None = None
+    best_v = -math.inf
+    for c in groups:
+        v = fn(c)
+        if not math.isnan(v) and (best is None or v > best_v):
+            best, best_v = c, v
+    return best if best is not None else groups[0]
+
+
+def impact_ratios(
+    counts: Sequence[GroupCounts],
+    grouping: str | Sequence[str],
+    *,
+    rate: str = "selection_rate",
+    reference_group: Any = None,
+    control: Group = (),
+) -> dict[Group, float]:
+    """Each non-empty group's rate divided by the reference group's (the four-fifths rule).
+
+    The reference is the group with the highest rate (the "most selected category" of the
+    EEOC guidelines and NYC LL144) unless ``reference_group`` is given; with the default
+    reference every ratio lies in [0, 1]. A reference rate of 0 gives NaN (0/0). Groups with
+    ``n == 0`` are left out; every entry keeps its ``n`` in the counts for size filters.
+    """
+    groups = [c for c in _select(counts, grouping, control) if c.n > 0]
+    if not groups:
+        return {}
+    fn = _metric(rate)
+    ref = _find(groups, reference_group) if reference_group is not None else _reference(groups, fn)
+    base = fn(ref)
+    return {c.group: _div(fn(c), base) for c in groups}
