@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from govern.checks.fairness import disparity_statistic, ll144_json, present_sql, user_names
 from govern.errors import UsageError
+from govern.metrics.fairness.disparities import ALIASES, Disparity, bound_met
+from govern.metrics.fairness.disparities import DISPARITIES as _REGISTRY
 from govern.store import predictions
 from govern.store import reviews as stored_reviews
 from govern.store.predictions import Window
@@ -97,81 +99,12 @@ RACE_NAMES = frozenset({"race", "ethnicity", "race_ethnicity", "race/ethnicity"}
 _EPS = 1e-12
 
 
-@dataclass(frozen=True)
-class Disparity:
-    """A disparity the review computes: its name, kind and whether it needs labels.
-
-    ``kind`` is ``difference`` (0 is parity; up is worse) or ``ratio`` (1 is parity; down is
-    worse).
-    """
-
-    name: str
-    kind: Literal["difference", "ratio"]
-    needs_labels: bool
-    description: str
-
-    @property
-    def worse_sign(self) -> int:
-        """+1 when a rise is worse (differences), -1 when a fall is (ratios)."""
-        return 1 if self.kind == "difference" else -1
-
-
-DISPARITIES: tuple[Disparity, ...] = (
-    Disparity(
-        "demographic_parity_difference",
-        "difference",
-        False,
-        "largest minus smallest selection rate",
-    ),
-    Disparity("demographic_parity_ratio", "ratio", False, "smallest over largest selection rate"),
-    Disparity(
-        "impact_ratio",
-        "ratio",
-        False,
-        "smallest selection rate over the reference group's (four-fifths rule)",
-    ),
-    Disparity(
-        "equalized_odds_difference", "difference", True, "larger of the TPR and FPR differences"
-    ),
-    Disparity("equalized_odds_ratio", "ratio", True, "smaller of the TPR and FPR ratios"),
-    Disparity(
-        "equal_opportunity_difference",
-        "difference",
-        True,
-        "largest minus smallest true positive rate",
-    ),
-)
-
+#: The disparities every review computes, in order (the registry's ``reviewed`` ones).
+DISPARITIES: tuple[Disparity, ...] = tuple(d for d in _REGISTRY.values() if d.reviewed)
 #: Further disparities computed when a policy rule bounds them.
-_EXTRA: dict[str, Disparity] = {
-    d.name: d
-    for d in (
-        Disparity("accuracy_difference", "difference", True, "largest minus smallest accuracy"),
-        Disparity(
-            "true_positive_rate_difference",
-            "difference",
-            True,
-            "largest minus smallest true positive rate",
-        ),
-        Disparity(
-            "false_positive_rate_difference",
-            "difference",
-            True,
-            "largest minus smallest false positive rate",
-        ),
-        Disparity(
-            "base_rate_difference", "difference", True, "largest minus smallest label base rate"
-        ),
-        Disparity(
-            "class_imbalance",
-            "difference",
-            False,
-            "(largest - smallest group size) / (largest + smallest), Clarify's CI",
-        ),
-    )
-}
+_EXTRA: dict[str, Disparity] = {d.name: d for d in _REGISTRY.values() if not d.reviewed}
 #: Policy metric names that are another name of a review disparity.
-_ALIASES = {"selection_rate_ratio": "impact_ratio"}
+_ALIASES = ALIASES
 
 
 @dataclass(frozen=True)
@@ -346,9 +279,7 @@ class _Bound:
         return self.intersect and set(grouping) <= set(wanted)
 
     def met(self, value: float) -> bool:
-        if self.low is not None and value < self.low - _EPS:
-            return False
-        return not (self.high is not None and value > self.high + _EPS)
+        return bound_met(value, low=self.low, high=self.high)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule}
@@ -1217,10 +1148,8 @@ def _judge(
     for b in bounds:
         if b.get("met") is False:
             low, high = b.get("min"), b.get("max")
-            met_before = (low is None or earlier >= low - _EPS) and (
-                high is None or earlier <= high + _EPS
-            )
-            past = (low is not None and hi < low - _EPS) or (high is not None and lo > high + _EPS)
+            met_before = bound_met(earlier, low=low, high=high)
+            past = not bound_met((lo, hi), low=low, high=high)
             if met_before and past:
                 limit = f"min {low:g}" if low is not None and value < low else f"max {high:g}"
                 out.append(

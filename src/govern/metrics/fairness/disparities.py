@@ -6,13 +6,16 @@ Values are fairlearn's ``MetricFrame.difference()``/``.ratio()`` and its named d
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
 from govern.metrics.fairness.counts import (
     _NAN,
     Group,
     GroupCounts,
+    _as_grouping,
     _fail,
     _find,
     _select,
@@ -231,3 +234,179 @@ def impact_ratios(
     ref = _find(groups, reference_group) if reference_group is not None else _reference(groups, fn)
     base = fn(ref)
     return {c.group: _div(fn(c), base) for c in groups}
+
+
+# --------------------------------------------------------------------------------------------
+# The registry: every disparity a rule can bound, and whether a bound is met
+
+#: How far past a bound a value may lie and still meet it: float noise, not a tolerance.
+BOUND_TOLERANCE = 1e-12
+
+#: ``(counts, grouping, reference_group, control) -> value`` of one disparity.
+Statistic: TypeAlias = Callable[[Sequence[GroupCounts], tuple[str, ...], Any, Group], float]
+
+
+def bound_met(
+    estimate: float | tuple[float, float],
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    tolerance: float = BOUND_TOLERANCE,
+) -> bool:
+    """Whether a value, or an interval, meets a bound ``[low, high]`` (either end optional).
+
+    A value meets it unless it lies below ``low`` or above ``high`` (by more than
+    ``tolerance``); an interval ``(lo, hi)`` meets it unless it lies *wholly* past one end
+    (``fail_when: ci``: only an interval entirely past the bound is a failure).
+    """
+    lo, hi = estimate if isinstance(estimate, tuple) else (estimate, estimate)
+    if low is not None and hi < low - tolerance:
+        return False
+    return not (high is not None and lo > high + tolerance)
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """A disparity a fairness rule can bound: its name, direction, statistic and label.
+
+    ``kind`` is ``difference`` (0 is parity, lower is better) or ``ratio`` (1 is parity, higher
+    is better). ``reviewed`` disparities are computed by every periodic review; the others only
+    when a rule bounds them.
+    """
+
+    name: str
+    kind: Literal["difference", "ratio"]
+    needs_labels: bool
+    #: short name for table headers
+    label: str
+    description: str
+    statistic: Statistic
+    reviewed: bool = True
+
+    @property
+    def better(self) -> Literal["lower", "higher"]:
+        """Which way is better: lower for differences, higher for ratios."""
+        return "lower" if self.kind == "difference" else "higher"
+
+    @property
+    def worse_sign(self) -> int:
+        """+1 when a rise is worse (differences), -1 when a fall is (ratios)."""
+        return 1 if self.kind == "difference" else -1
+
+    def value(
+        self,
+        counts: Sequence[GroupCounts],
+        grouping: str | Sequence[str],
+        *,
+        reference_group: Any = None,
+        control: Group = (),
+    ) -> float:
+        """The disparity over one grouping (fairlearn's definition); NaN when undefined."""
+        return self.statistic(counts, _as_grouping(grouping), reference_group, tuple(control))
+
+    def met(
+        self, estimate: float | tuple[float, float], *, low: float | None, high: float | None
+    ) -> bool:
+        """Whether a value or an interval of this disparity meets a bound (:func:`bound_met`)."""
+        return bound_met(estimate, low=low, high=high)
+
+
+def _lowest_impact_ratio(
+    counts: Sequence[GroupCounts], grouping: tuple[str, ...], reference: Any, control: Group
+) -> float:
+    ratios = impact_ratios(counts, grouping, reference_group=reference, control=control)
+    values = [v for v in ratios.values() if not math.isnan(v)]
+    return min(values) if values else _NAN
+
+
+def _class_imbalance(
+    counts: Sequence[GroupCounts], grouping: tuple[str, ...], _reference: Any, control: Group
+) -> float:
+    """SageMaker Clarify's CI of the group sizes: (largest - smallest) / (largest + smallest)."""
+    sizes = [c.n for c in counts if c.grouping == grouping and c.control == control and c.n > 0]
+    return (max(sizes) - min(sizes)) / (max(sizes) + min(sizes)) if sizes else _NAN
+
+
+def _difference_of(metric: str) -> Statistic:
+    def run(
+        counts: Sequence[GroupCounts], grouping: tuple[str, ...], _ref: Any, control: Group
+    ) -> float:
+        return disparity(counts, grouping, metric, method="difference", control=control)
+
+    return run
+
+
+_ENTRIES: tuple[Disparity, ...] = (
+    Disparity(
+        "demographic_parity_difference", "difference", False, "DP diff",
+        "largest minus smallest selection rate",
+        lambda c, g, _r, ctl: demographic_parity_difference(c, g, control=ctl),
+    ),
+    Disparity(
+        "demographic_parity_ratio", "ratio", False, "DP ratio",
+        "smallest over largest selection rate",
+        lambda c, g, _r, ctl: demographic_parity_ratio(c, g, control=ctl),
+    ),
+    Disparity(
+        "impact_ratio", "ratio", False, "impact ratio",
+        "smallest selection rate over the reference group's (four-fifths rule)",
+        _lowest_impact_ratio,
+    ),
+    Disparity(
+        "equalized_odds_difference", "difference", True, "EO diff",
+        "larger of the TPR and FPR differences",
+        lambda c, g, _r, ctl: equalized_odds_difference(c, g, control=ctl),
+    ),
+    Disparity(
+        "equalized_odds_ratio", "ratio", True, "EO ratio", "smaller of the TPR and FPR ratios",
+        lambda c, g, _r, ctl: equalized_odds_ratio(c, g, control=ctl),
+    ),
+    Disparity(
+        "equal_opportunity_difference", "difference", True, "EOpp diff",
+        "largest minus smallest true positive rate",
+        lambda c, g, _r, ctl: equal_opportunity_difference(c, g, control=ctl),
+    ),
+    Disparity(
+        "accuracy_difference", "difference", True, "acc diff",
+        "largest minus smallest accuracy", _difference_of("accuracy"), reviewed=False,
+    ),
+    Disparity(
+        "true_positive_rate_difference", "difference", True, "TPR diff",
+        "largest minus smallest true positive rate", _difference_of("true_positive_rate"),
+        reviewed=False,
+    ),
+    Disparity(
+        "false_positive_rate_difference", "difference", True, "FPR diff",
+        "largest minus smallest false positive rate", _difference_of("false_positive_rate"),
+        reviewed=False,
+    ),
+    # before deployment: the labels' base rate by group, and how unequal the group sizes are
+    Disparity(
+        "base_rate_difference", "difference", True, "base rate diff",
+        "largest minus smallest label base rate", _difference_of("base_rate"), reviewed=False,
+    ),
+    Disparity(
+        "class_imbalance", "difference", False, "class imbalance",
+        "(largest - smallest group size) / (largest + smallest), Clarify's CI",
+        _class_imbalance, reviewed=False,
+    ),
+)  # fmt: skip
+
+DISPARITIES: Mapping[str, Disparity] = MappingProxyType({d.name: d for d in _ENTRIES})
+"""Every disparity a rule can bound, by name: reviewed ones first, in the review's order."""
+
+ALIASES: Mapping[str, str] = MappingProxyType({"selection_rate_ratio": "impact_ratio"})
+"""Other names a policy may use for a disparity."""
+
+DISPARITY_NAMES: tuple[str, ...] = tuple(sorted([*DISPARITIES, *ALIASES]))
+"""Every name a rule's ``metric`` may take."""
+
+
+def disparity_named(name: str) -> Disparity:
+    """The registry entry of ``name`` (or of the disparity it is another name for)."""
+    try:
+        return DISPARITIES[ALIASES.get(name, name)]
+    except KeyError:
+        raise _fail(
+            f"unknown disparity {name!r}", f"choose one of {', '.join(DISPARITY_NAMES)}"
+        ) from None
