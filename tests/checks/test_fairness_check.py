@@ -16,6 +16,13 @@ from fairlearn.metrics import (
 
 from govern.checks.base import Rule, Subject
 from govern.checks.fairness import Fairness
+from govern.checks.fairness_evidence import (
+    FairnessEvidence,
+    LL144Evidence,
+    MissingValues,
+    group_name,
+    ll144_json,
+)
 from govern.formats.findings import render_json, render_table
 from govern.formats.markdown import render_markdown
 from govern.models import CheckResult, Finding, Severity
@@ -52,9 +59,10 @@ def test_values_equal_fairlearn(tmp_path: Path, frame: pd.DataFrame) -> None:
         y_pred=frame["approved"],
         sensitive_features=frame["sex"],
     )
-    groups = {g["group"]: g for g in dp.evidence["groups"]}
+    assert isinstance(dp.evidence, FairnessEvidence)
+    groups = {g.group: g for g in dp.evidence.groups}
     for name, rate in mf.by_group.items():
-        assert groups[name]["selection_rate"] == pytest.approx(rate, abs=1e-9)
+        assert groups[name].selection_rate == pytest.approx(rate, abs=1e-9)
     (eo,) = evaluate({"metric": "equalized_odds_difference", "sensitive": ["sex"]}, tmp_path / "eo")
     expected = equalized_odds_difference(
         frame["default"], frame["approved"], sensitive_features=frame["sex"]
@@ -67,18 +75,23 @@ def test_ll144_table_by_sex_race_and_intersection(tmp_path: Path, frame: pd.Data
               "ll144": {"sex": "sex", "race": "race"}}  # fmt: skip
     table_finding = evaluate(params, tmp_path)[0]
     assert table_finding.subject == "LL144"
-    table = table_finding.evidence["ll144"]
-    assert table["total"] == len(frame) and table["rate_kind"] == "selection_rate"
-    assert [s["dimension"] for s in table["sections"]] == [["sex"], ["race"], ["sex", "race"]]
-    for section in table["sections"]:
-        cols = section["dimension"]
+    assert isinstance(table_finding.evidence, LL144Evidence)
+    table = table_finding.evidence.table
+    assert table.total == len(frame) and table.rate_kind == "selection_rate"
+    assert [s.dimension for s in table.sections] == [("sex",), ("race",), ("sex", "race")]
+    for section in table.sections:
+        cols = list(section.dimension)
         key = frame[cols].astype(str).agg("×".join, axis=1)
         rates = frame.groupby(key)["approved"].mean()
-        for row in section["rows"]:
-            assert row["rate"] == pytest.approx(rates[row["category"]], abs=1e-12)
-            assert row["impact_ratio"] == pytest.approx(rates[row["category"]] / rates.max())
-    lowest = min(r["impact_ratio"] for s in table["sections"] for r in s["rows"])
+        for row in section.rows:
+            category = group_name(row.category)
+            assert row.rate == pytest.approx(rates[category], abs=1e-12)
+            assert row.impact_ratio == pytest.approx(rates[category] / rates.max())
+    lowest = min(
+        r.impact_ratio for s in table.sections for r in s.rows if r.impact_ratio is not None
+    )
     assert table_finding.value == pytest.approx(lowest)
+    assert table_finding.evidence.lowest_impact_ratio == table_finding.value
     json.dumps(table_finding.to_json())  # JSON-ready
 
     result = CheckResult(findings=(table_finding,))
@@ -87,17 +100,22 @@ def test_ll144_table_by_sex_race_and_intersection(tmp_path: Path, frame: pd.Data
     assert "female×a" in text
     markdown = render_markdown(result)
     assert "<summary>Fairness by group</summary>" in markdown and "| female×a |" in markdown
-    assert json.loads(render_json(result))["findings"][0]["evidence"]["ll144"] == table
+    as_json = json.loads(render_json(result))["findings"][0]["evidence"]["ll144"]
+    assert as_json == ll144_json(table)
+    assert as_json["sections"][2]["dimension"] == ["sex", "race"]
 
 
 def test_small_categories_are_excluded_from_impact_ratios(tmp_path: Path) -> None:
     params = {"metric": "impact_ratio", "ll144": {"race": "race", "min_share": 0.25}}
-    table = evaluate(params, tmp_path)[0].evidence["ll144"]
-    (race,) = table["sections"]
-    excluded = {r["category"] for r in race["rows"] if r["excluded"]}
-    assert excluded == {"c"}  # 20% of the data, under the 25% asked
-    assert all(r["impact_ratio"] is None for r in race["rows"] if r["excluded"])
-    assert race["excluded"] == ["c"]
+    evidence = evaluate(params, tmp_path)[0].evidence
+    assert isinstance(evidence, LL144Evidence)
+    (race,) = evidence.table.sections
+    excluded = {r.category for r in race.rows if r.excluded}
+    assert excluded == {("c",)}  # 20% of the data, under the 25% asked
+    assert all(r.impact_ratio is None for r in race.rows if r.excluded)
+    assert race.excluded == (("c",),)
+    (section,) = evidence.to_json()["ll144"]["sections"]
+    assert section["excluded"] == ["c"]
 
 
 def test_data_bias_before_deployment(tmp_path: Path, frame: pd.DataFrame) -> None:
@@ -141,7 +159,8 @@ def test_missing_excluded_values_equal_fairlearn_on_the_rows_kept(
     for about, columns in (("sex", ["sex"]), ("race", ["race"]), ("sex×race", ["sex", "race"])):
         kept = unrecorded.dropna(subset=columns)
         f = found[about]
-        assert f.evidence["missing"] == {"n": len(unrecorded) - len(kept), "handling": "exclude"}
+        assert isinstance(f.evidence, FairnessEvidence)
+        assert f.evidence.missing == MissingValues(len(unrecorded) - len(kept), "exclude")
         sf = kept[columns[0]] if len(columns) == 1 else kept[columns]
         expected = demographic_parity_difference(
             kept["default"], kept["approved"], sensitive_features=sf
@@ -153,10 +172,10 @@ def test_missing_excluded_values_equal_fairlearn_on_the_rows_kept(
         )  # fmt: skip
         rates = {"×".join(map(str, k if isinstance(k, tuple) else (k,))): v
                  for k, v in mf.by_group.items()}  # fmt: skip
-        assert {g["group"]: g["selection_rate"] for g in f.evidence["groups"]} == pytest.approx(
+        assert {g.group: g.selection_rate for g in f.evidence.groups} == pytest.approx(
             rates, abs=1e-9
         )
-        assert sum(g["n"] for g in f.evidence["groups"]) == len(kept)
+        assert sum(g.n for g in f.evidence.groups) == len(kept)
     assert "40 records without a value of sex left out" in found["sex"].message
     assert "40 records without a value of sex×race left out" in found["sex×race"].message
     (eo,) = evaluate(
@@ -183,10 +202,13 @@ def test_missing_as_a_group_equals_fairlearn_with_the_value_replaced(
             replaced["default"], replaced["approved"], sensitive_features=sf
         )
         assert f.value == pytest.approx(expected, abs=1e-9), about
-        assert f.evidence["missing"]["handling"] == "group"
-    sex_groups = {g["group"]: g["n"] for g in found["sex"].evidence["groups"]}
+        assert isinstance(f.evidence, FairnessEvidence)
+        assert f.evidence.missing.handling == "group"
+    sex, both = found["sex"].evidence, found["sex×race"].evidence
+    assert isinstance(sex, FairnessEvidence) and isinstance(both, FairnessEvidence)
+    sex_groups = {g.group: g.n for g in sex.groups}
     assert sex_groups["(missing)"] == 40 and sum(sex_groups.values()) == len(unrecorded)
-    assert "(missing)×(missing)" in {g["group"] for g in found["sex×race"].evidence["groups"]}
+    assert "(missing)×(missing)" in {g.group for g in both.groups}
 
 
 def test_missing_exclusion_gives_the_same_finding_and_interval_as_dropping_the_rows(
@@ -204,7 +226,10 @@ def test_missing_exclusion_gives_the_same_finding_and_interval_as_dropping_the_r
               "n_boot": 300, "seed": 5}  # fmt: skip
     (first,) = evaluate(params, tmp_path / "a", UNRECORDED)
     (again,) = evaluate(params, tmp_path / "b", UNRECORDED)
-    assert first.evidence["ci"] == again.evidence["ci"] and first.evidence["ci"] is not None
+    assert isinstance(first.evidence, FairnessEvidence) and first.evidence.disparity is not None
+    assert isinstance(again.evidence, FairnessEvidence) and again.evidence.disparity is not None
+    interval = first.evidence.disparity.interval
+    assert interval is not None and interval == again.evidence.disparity.interval
     path = tmp_path / "kept.parquet"
     unrecorded.dropna(subset=["sex"]).to_parquet(path, index=False)
     store = Store.open(tmp_path / "kept.duckdb")
@@ -214,8 +239,11 @@ def test_missing_exclusion_gives_the_same_finding_and_interval_as_dropping_the_r
     rule = Rule(id="fair", check="fairness", severity=Severity.block,
                 params={**params, "missing": "fail"})  # fmt: skip
     (dropped,) = Fairness().evaluate(rule, Subject(lineage({}), data=StoreData(store)))
-    assert dropped.value == first.value and dropped.evidence["ci"] == first.evidence["ci"]
-    assert dropped.evidence["groups"] == first.evidence["groups"]
+    assert isinstance(dropped.evidence, FairnessEvidence) and dropped.evidence.disparity
+    assert dropped.value == first.value and dropped.evidence.disparity.interval == interval
+    assert [g.to_json() for g in dropped.evidence.groups] == [
+        g.to_json() for g in first.evidence.groups
+    ]
 
 
 def test_missing_fail_is_not_evaluated_and_the_count_is_rendered(

@@ -2,70 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
+from govern.checks.fairness_evidence import (
+    DisparityResult,
+    ExcludedGroup,
+    FairnessEvidence,
+    GroupRates,
+    Interval,
+    LL144Evidence,
+    MissingValues,
+    group_name,
+)
+from govern.checks.fairness_evidence import ll144_json as ll144_json  # the review's import
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
 from govern.windows import WINDOW_SCHEMA, parse_window
 
-#: Disparity metrics a rule can bound, and whether they need ground-truth labels.
-DISPARITIES: dict[str, bool] = {
-    "demographic_parity_difference": False,
-    "demographic_parity_ratio": False,
-    "selection_rate_ratio": False,
-    "impact_ratio": False,
-    "equalized_odds_difference": True,
-    "equalized_odds_ratio": True,
-    "equal_opportunity_difference": True,
-    "accuracy_difference": True,
-    "false_positive_rate_difference": True,
-    "true_positive_rate_difference": True,
-    # before deployment: the labels' base rate by group, and how unequal the group sizes are
-    "base_rate_difference": True,
-    "class_imbalance": False,
-}
-GROUP_COLUMNS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
+if TYPE_CHECKING:
+    from govern.metrics.fairness import GroupCounts
 
 
 def disparity_statistic(
     name: str, reference_group: Any = None, control: tuple[Any, ...] = ()
 ) -> Callable[[tuple[str, ...], Sequence[Any]], float]:
-    """A function (grouping, group counts) -> the value of disparity ``name`` (fairlearn's).
+    """A function (grouping, group counts) -> the value of disparity ``name`` (the registry's).
 
     ``reference_group`` anchors the impact ratio (default: the most favoured group);
     ``control`` picks a control level (the review's time window).
     """
-    from govern.metrics import fairness as f
+    from govern.metrics.fairness import disparity_named
+
+    entry = disparity_named(name)
 
     def run(grouping: tuple[str, ...], counts: Sequence[Any]) -> float:
-        if name == "demographic_parity_difference":
-            return f.demographic_parity_difference(counts, grouping, control=control)
-        if name == "demographic_parity_ratio":
-            return f.demographic_parity_ratio(counts, grouping, control=control)
-        if name in ("selection_rate_ratio", "impact_ratio"):
-            ratios = f.impact_ratios(
-                counts, grouping, reference_group=reference_group, control=control
-            )
-            values = [v for v in ratios.values() if not math.isnan(v)]
-            return min(values) if values else math.nan
-        if name == "equalized_odds_difference":
-            return f.equalized_odds_difference(counts, grouping, control=control)
-        if name == "equalized_odds_ratio":
-            return f.equalized_odds_ratio(counts, grouping, control=control)
-        if name == "equal_opportunity_difference":
-            return f.equal_opportunity_difference(counts, grouping, control=control)
-        if name == "class_imbalance":  # SageMaker Clarify's CI, largest vs smallest group
-            sizes = [
-                c.n
-                for c in counts
-                if c.grouping == tuple(grouping) and c.control == tuple(control) and c.n > 0
-            ]
-            return (max(sizes) - min(sizes)) / (max(sizes) + min(sizes)) if sizes else math.nan
-        metric = name.removesuffix("_difference")
-        return f.disparity(counts, grouping, metric, method="difference", control=control)
+        return entry.value(counts, grouping, reference_group=reference_group, control=control)
 
     return run
 
@@ -102,8 +77,10 @@ class Fairness:
     @property
     def properties(self) -> Mapping[str, Any]:
         """Rule parameters."""
+        from govern.metrics.fairness import DISPARITY_NAMES
+
         return {
-            "metric": {"enum": sorted(DISPARITIES), "description": "Disparity to bound."},
+            "metric": {"enum": list(DISPARITY_NAMES), "description": "Disparity to bound."},
             "sensitive": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -210,7 +187,7 @@ class Fairness:
         if absent:
             return [*ll144, missing("; ".join(absent.values()))]
         metric = str(p["metric"])
-        needs_labels = DISPARITIES[metric]
+        needs_labels = f.disparity_named(metric).needs_labels
         relation = "__govern_fair"
         if needs_labels:
             con.execute(
@@ -251,20 +228,26 @@ class Fairness:
         min_outcomes = int(p.get("min_outcomes", 0)) if needs_labels else 0
         out: list[Finding] = []
         where = where_text(window)
+        reference = p.get("reference_group")
         for grouping in groupings:
             about = "×".join(grouping)
-            left_out = {"n": counted.missing_rows(grouping), "handling": handling}
+            left_out = MissingValues(counted.missing_rows(grouping), _handling(handling))
             members = [c for c in counts if c.grouping == grouping and c.n > 0]
             kept = [c for c in members if c.n >= min_size]
-            excluded = [{"group": _name(c.group), "n": c.n} for c in members if c.n < min_size]
+            excluded = [ExcludedGroup(group_name(c.group), c.n) for c in members if c.n < min_size]
             if min_outcomes:
                 thin = [c for c in kept if _outcomes(c, metric) < min_outcomes]
                 kept = [c for c in kept if c not in thin]
                 excluded += [
-                    {"group": _name(c.group), "n": c.n, "outcomes": _outcomes(c, metric)}
-                    for c in thin
+                    ExcludedGroup(group_name(c.group), c.n, _outcomes(c, metric)) for c in thin
                 ]
-            groups = _groups(kept)
+            evidence = FairnessEvidence(
+                sensitive_feature=about,
+                groups=_groups(kept, grouping, reference),
+                excluded=tuple(excluded),
+                missing=left_out,
+                window=window.label() if window else "all",
+            )
             if len(kept) < 2:
                 out.append(
                     finding(
@@ -278,28 +261,31 @@ class Fairness:
                         help_text=help_text,
                         metric=metric,
                         about=about,
-                        evidence={"groups": groups, "excluded": excluded, "missing": left_out},
+                        evidence=evidence,
                     )
                 )
                 continue
             value = statistic(grouping, kept)
             bound = {k: p[k] for k in ("min", "max") if k in p}
-            ci: tuple[float, float] | None = None
+            ci: Interval | None = None
             if "confidence" in p:
 
                 def of_counts(cs: Sequence[Any], g: tuple[str, ...] = grouping) -> float:
                     return statistic(g, cs)
 
-                ci = f.bootstrap_ci(
+                low, high = f.bootstrap_ci(
                     kept, grouping, of_counts,
                     n_boot=int(p.get("n_boot", 2000)), confidence=float(p["confidence"]),
                     seed=int(p.get("seed", 0)),
                 )  # fmt: skip
-            fail_when = p.get("fail_when", "ci" if ci else "point")
+                ci = Interval(low, high, float(p["confidence"]))
+            fail_when: Literal["ci", "point"] = (
+                "point" if p.get("fail_when", "ci" if ci else "point") == "point" else "ci"
+            )
             status = _decide(value, ci, bound, fail_when)
-            ci_text = f", {p['confidence']:.0%} CI [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+            ci_text = f", {p['confidence']:.0%} CI [{ci.low:.3f}, {ci.high:.3f}]" if ci else ""
             small = (
-                f"; excluded small groups: {', '.join(str(e['group']) for e in excluded)}"
+                f"; excluded small groups: {', '.join(e.group for e in excluded)}"
                 if excluded
                 else ""
             )
@@ -308,6 +294,7 @@ class Fairness:
                 f"({_bound_text(bound)}; decided on the {fail_when}) over "
                 f"{sum(c.n for c in kept)} records{where}{small}{_missing_text(left_out, about)}"
             )
+            judged = DisparityResult(metric, value, ci, fail_when)
             out.append(
                 finding(
                     rule,
@@ -319,15 +306,7 @@ class Fairness:
                     value=value,
                     threshold=bound or None,
                     about=about,
-                    evidence={
-                        "sensitive_feature": about,
-                        "groups": groups,
-                        "excluded": excluded,
-                        "missing": left_out,
-                        "ci": list(ci) if ci else None,
-                        "fail_when": fail_when,
-                        "window": window.label() if window else "all",
-                    },
+                    evidence=dataclasses.replace(evidence, disparity=judged),
                 )
             )
         return [*ll144, *out]
@@ -364,69 +343,26 @@ class Fairness:
             message = exc.message if isinstance(exc, GovernError) else str(exc)
             return finding(rule, subject, Status.not_evaluated, f"LL144 table: {message}",
                            help_text=help_text, metric="impact_ratio", about="LL144")  # fmt: skip
-        ratios = [
-            r.impact_ratio
-            for section in table.sections
-            for r in section.rows
-            if r.impact_ratio is not None and not math.isnan(r.impact_ratio)
-        ]
-        lowest = min(ratios) if ratios else math.nan
+        evidence = LL144Evidence(table)
+        lowest = evidence.lowest_impact_ratio
         bounded = str(p["metric"]) in ("impact_ratio", "selection_rate_ratio") and "min" in p
         threshold = {"min": p["min"]} if bounded else None
-        if math.isnan(lowest):
+        if lowest is None:
             status = Status.not_evaluated
-        elif bounded and lowest < float(p["min"]):
+        elif bounded and not f.bound_met(lowest, low=float(p["min"])):
             status = Status.failed
         else:
             status = Status.passed
         rate = table.rate_kind.replace("_", " ")
         message = (
             f"LL144 audit table: {rate} and impact ratio of {table.total} records"
-            f"{where_text(window)}; lowest impact ratio {lowest:.3f}"
+            f"{where_text(window)}; lowest impact ratio {_or_nan(lowest):.3f}"
             + (f" (min {p['min']})" if bounded else "")
         )
         return finding(
             rule, subject, status, message, help_text=help_text, metric="impact_ratio",
-            value=None if math.isnan(lowest) else lowest, threshold=threshold, about="LL144",
-            evidence={"ll144": ll144_json(table)},
+            value=lowest, threshold=threshold, about="LL144", evidence=evidence,
         )  # fmt: skip
-
-
-def ll144_json(table: Any) -> dict[str, Any]:
-    """An LL144 table as JSON: sections by dimension with their reference category.
-
-    One row per category; NaN rates and ratios (a reference rate of 0) are null.
-    """
-
-    def number(x: float | None) -> float | None:
-        return None if x is None or math.isnan(x) else x
-
-    return {
-        "rate_kind": table.rate_kind,
-        "total": table.total,
-        "median_score": table.median_score,
-        "min_share": table.min_share,
-        "sections": [
-            {
-                "dimension": list(section.dimension),
-                "unknown": section.unknown,
-                "reference": None if section.reference is None else _name(section.reference),
-                "excluded": [_name(c) for c in section.excluded],
-                "rows": [
-                    {
-                        "category": _name(r.category),
-                        "n": r.n,
-                        "selected": r.selected,
-                        "rate": number(r.rate),
-                        "impact_ratio": number(r.impact_ratio),
-                        "excluded": r.excluded,
-                    }
-                    for r in section.rows
-                ],
-            }
-            for section in table.sections
-        ],
-    }
 
 
 def present_sql(column: str) -> str:
@@ -474,48 +410,52 @@ def _handling(name: str) -> Literal["exclude", "group", "fail"]:
     return "exclude"
 
 
-def _missing_text(absent: Mapping[str, Any], about: str) -> str:
+def _missing_text(absent: MissingValues, about: str) -> str:
     """'; N records without a value of sex left out' (or grouped), or nothing."""
-    n = int(absent["n"])
-    if not n:
+    if not absent.n:
         return ""
-    if absent["handling"] == "group":
-        return f"; {n} records without a value of {about} form the group (missing)"
-    return f"; {n} records without a value of {about} left out"
+    if absent.handling == "group":
+        return f"; {absent.n} records without a value of {about} form the group (missing)"
+    return f"; {absent.n} records without a value of {about} left out"
 
 
-def _name(group: Sequence[Any]) -> str:
-    return "×".join(str(g) for g in group)
-
-
-def _groups(counts: Sequence[Any]) -> list[dict[str, Any]]:
+def _groups(
+    counts: Sequence[GroupCounts], grouping: tuple[str, ...], reference: Any
+) -> tuple[GroupRates, ...]:
+    """The groups judged, with their impact ratios (against ``reference`` when it is one)."""
     from govern.metrics import fairness as f
 
-    out = []
-    for c in counts:
-        row: dict[str, Any] = {"group": _name(c.group), "n": c.n}
-        for name in GROUP_COLUMNS:
-            try:
-                value = f.GROUP_METRICS[name](c)
-            except (GovernError, ValueError, ZeroDivisionError):
-                continue
-            if not math.isnan(value):
-                row[name] = value
-        out.append(row)
-    return out
+    if not counts:
+        return ()
+    known = reference is not None and any(c.group == (reference,) for c in counts)
+    ratios = f.impact_ratios(counts, grouping, reference_group=reference if known else None)
+    return tuple(
+        GroupRates(
+            group_name(c.group),
+            c,
+            None if math.isnan(r := ratios.get(c.group, math.nan)) else r,
+        )
+        for c in counts
+    )
 
 
-def _decide(
-    value: float, ci: tuple[float, float] | None, bound: Mapping[str, Any], fail_when: str
-) -> Status:
+def _decide(value: float, ci: Interval | None, bound: Mapping[str, Any], fail_when: str) -> Status:
+    from govern.metrics.fairness import bound_met
+
     if math.isnan(value):
         return Status.not_evaluated
-    low, high = ci if (ci and fail_when == "ci") else (value, value)
-    if "max" in bound and low > float(bound["max"]):
-        return Status.failed
-    if "min" in bound and high < float(bound["min"]):
-        return Status.failed
-    return Status.passed
+    estimate = (ci.low, ci.high) if (ci and fail_when == "ci") else value
+    low, high = bound.get("min"), bound.get("max")
+    met = bound_met(
+        estimate,
+        low=None if low is None else float(low),
+        high=None if high is None else float(high),
+    )
+    return Status.passed if met else Status.failed
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _bound_text(bound: Mapping[str, Any]) -> str:

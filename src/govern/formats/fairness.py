@@ -1,18 +1,26 @@
 """Fairness detail shared by the table and Markdown formats: groups and LL144 tables.
 
-A fairness finding carries its per-group rates (``evidence["groups"]``, plus the groups too
-small to judge in ``evidence["excluded"]`` and the count of records without a sensitive value
-in ``evidence["missing"]``, shown in the title) and, for a rule with ``ll144:``, the audit table
-(``evidence["ll144"]``). :func:`detail_tables` turns them into plain tables -- a title, a header
-and rows of strings -- that each format lays out its own way.
+A fairness finding carries its groups as typed evidence
+(:class:`~govern.checks.fairness_evidence.FairnessEvidence`: per-group rates and counts, the
+groups too small to judge and the count of records without a sensitive value, shown in the
+title) and, for a rule with ``ll144:``, the audit table
+(:class:`~govern.checks.fairness_evidence.LL144Evidence`). :func:`detail_tables` turns them
+into plain tables -- a title, a header and rows of strings -- that each format lays out its
+own way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from govern.checks.fairness_evidence import (
+    FairnessEvidence,
+    LL144Evidence,
+    MissingValues,
+    group_name,
+)
 from govern.models import Finding
 
 #: per-group columns in display order, with their headers
@@ -33,58 +41,98 @@ class DetailTable:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _rate(value: Any) -> str:
-    return "—" if value is None else f"{float(value):.4f}"
+def _rate(value: float | None) -> str:
+    return "—" if value is None or math.isnan(value) else f"{float(value):.4f}"
 
 
 def _title(f: Finding, what: str) -> str:
     return f"{f.model} v{f.version} · {f.label}: {what}"
 
 
-def _groups(f: Finding, groups: Sequence[Mapping[str, Any]]) -> DetailTable:
-    columns = [(k, h) for k, h in GROUP_COLUMNS if any(k in g for g in groups)]
-    feature = f.evidence_json().get("sensitive_feature") or f.subject or "the sensitive feature"
-    rows = [(str(g["group"]), str(g["n"]), *(_rate(g.get(k)) for k, _ in columns)) for g in groups]
-    for e in f.evidence_json().get("excluded") or []:
-        rows.append((str(e["group"]), str(e["n"]), *("too small" for _ in columns)))
+@dataclass(frozen=True)
+class _GroupView:
+    """What the group table shows of a finding: feature, rows, excluded groups, missing."""
+
+    feature: str | None
+    rows: tuple[tuple[str, int, Mapping[str, float]], ...]
+    excluded: tuple[tuple[str, int], ...]
+    missing: MissingValues
+
+
+def _group_view(f: Finding) -> _GroupView | None:
+    """The groups of a fairness finding, from its typed evidence.
+
+    A plain mapping (a hand-made finding, while ``Finding.evidence`` may still be one) is read
+    by the same keys as the typed evidence's JSON.
+    """
+    e = f.evidence
+    if isinstance(e, FairnessEvidence):
+        return _GroupView(
+            feature=e.sensitive_feature if e.disparity is not None else None,
+            rows=tuple((g.group, g.n, g.rates()) for g in e.groups),
+            excluded=tuple((x.group, x.n) for x in e.excluded),
+            missing=e.missing,
+        )
+    if not isinstance(e, Mapping):
+        return None
+    missing = e.get("missing") or {}
+    return _GroupView(
+        feature=e.get("sensitive_feature"),
+        rows=tuple(
+            (str(g["group"]), int(g["n"]), {k: g[k] for k, _ in GROUP_COLUMNS if k in g})
+            for g in e.get("groups") or []
+        ),
+        excluded=tuple((str(x["group"]), int(x["n"])) for x in e.get("excluded") or []),
+        missing=MissingValues(
+            int(missing.get("n") or 0), "group" if missing.get("handling") == "group" else "exclude"
+        ),
+    )
+
+
+def _groups(f: Finding, view: _GroupView) -> DetailTable:
+    columns = [(k, h) for k, h in GROUP_COLUMNS if any(k in r for _, _, r in view.rows)]
+    feature = view.feature or f.subject or "the sensitive feature"
+    rows = [(g, str(n), *(_rate(r.get(k)) for k, _ in columns)) for g, n, r in view.rows]
+    for g, n in view.excluded:
+        rows.append((g, str(n), *("too small" for _ in columns)))
     return DetailTable(
-        title=_title(f, f"groups of {feature}{_missing(f.evidence_json().get('missing'))}"),
+        title=_title(f, f"groups of {feature}{_missing(view.missing)}"),
         header=("group", "n", *(h for _, h in columns)),
         rows=tuple(rows),
     )
 
 
-def _missing(missing: Mapping[str, Any] | None) -> str:
+def _missing(missing: MissingValues) -> str:
     """' (9 records without a value left out)' or nothing: the ``missing`` evidence."""
-    n = int((missing or {}).get("n") or 0)
-    if not n:
+    if not missing.n:
         return ""
-    if (missing or {}).get("handling") == "group":
-        return f" ({n} records without a value, in the group (missing))"
-    return f" ({n} records without a value left out)"
+    if missing.handling == "group":
+        return f" ({missing.n} records without a value, in the group (missing))"
+    return f" ({missing.n} records without a value left out)"
 
 
-def _ll144(f: Finding, table: Mapping[str, Any]) -> list[DetailTable]:
-    rate = "scoring rate" if table.get("rate_kind") == "scoring_rate" else "selection rate"
+def _ll144(f: Finding, evidence: LL144Evidence) -> list[DetailTable]:
+    table = evidence.table
+    rate = "scoring rate" if table.rate_kind == "scoring_rate" else "selection rate"
     out = []
-    for section in table.get("sections") or []:
-        dimension = " × ".join(section["dimension"])
+    for section in table.sections:
+        dimension = " × ".join(section.dimension)
         rows = [
             (
-                str(r["category"]),
-                str(r["n"]),
-                str(r["selected"]),
-                _rate(r["rate"]),
-                f"excluded (< {table['min_share']:.0%} of data)"
-                if r["excluded"]
-                else _rate(r["impact_ratio"]),
+                group_name(r.category),
+                str(r.n),
+                str(r.selected),
+                _rate(r.rate),
+                f"excluded (< {table.min_share:.0%} of data)"
+                if r.excluded
+                else _rate(r.impact_ratio),
             )
-            for r in section["rows"]
+            for r in section.rows
         ]
         out.append(
             DetailTable(
                 title=_title(
-                    f, f"LL144 by {dimension} ({section['unknown']} records of unknown category)"
+                    f, f"LL144 by {dimension} ({section.unknown} records of unknown category)"
                 ),
                 header=("category", "n", "selected", rate, "impact ratio"),
                 rows=tuple(rows),
@@ -99,10 +147,9 @@ def detail_tables(findings: Iterable[Finding]) -> list[DetailTable]:
     for f in findings:
         if f.check != "fairness":
             continue
-        groups = f.evidence_json().get("groups")
-        if groups:
-            out.append(_groups(f, groups))
-        table = f.evidence_json().get("ll144")
-        if table:
-            out.extend(_ll144(f, table))
+        view = _group_view(f)
+        if view is not None and view.rows:
+            out.append(_groups(f, view))
+        if isinstance(f.evidence, LL144Evidence) and f.evidence.table.sections:
+            out.extend(_ll144(f, f.evidence))
     return out

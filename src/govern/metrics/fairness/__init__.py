@@ -88,7 +88,7 @@ from govern.metrics.fairness.disparities import (
     equalized_odds_ratio,
     impact_ratios,
 )
-from govern.metrics.fairness.intervals import GroupTest, bootstrap_ci, significance
+from govern.metrics.fairness.intervals import GroupTest, bootstrap_ci, significance, wilson_interval
 from govern.metrics.fairness.ll144 import LL144Row, LL144Section, LL144Table, ll144_table
 from govern.metrics.fairness.rates import GROUP_METRICS, LABEL_METRICS, GroupMetric, group_metrics
 
@@ -127,4 +127,5 @@ __all__ = [
     "ll144_table",
     "overall",
     "significance",
+    "wilson_interval",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Literal
 
 from govern.metrics.fairness.counts import _NAN, Group, GroupCounts, _fail, _find, _select
@@ -230,3 +231,22 @@ def bootstrap_ci(
     alpha = 1.0 - confidence
     lo, hi = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
     return (float(lo), float(hi))
+
+
+def wilson_interval(
+    successes: int, trials: int, confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion ``successes / trials`` (Wilson, 1927).
+
+    Unlike the normal approximation it stays within [0, 1] and is not empty at 0 or 1; ``None``
+    without trials.
+    """
+    if trials <= 0:
+        return None
+    if not 0 < confidence < 1:
+        raise _fail(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    z = NormalDist().inv_cdf((1 + confidence) / 2)
+    rate, n = successes / trials, trials
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
