@@ -14,9 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govern.models import Finding, Status
+
+if TYPE_CHECKING:
+    from govern.review.model import DisparityValue, ReviewWindow
 
 DEMO_DIR = Path(str(resources.files("govern") / "data" / "demo"))
 
@@ -296,31 +299,28 @@ class ReviewRow:
 
 
 def review_rows(
-    data: Mapping[str, Any], metrics: Sequence[str] = REVIEW_METRICS
+    windows: Sequence[ReviewWindow], metrics: Sequence[str] = REVIEW_METRICS
 ) -> tuple[tuple[str, ...], list[ReviewRow]]:
-    """The window labels and one row per (feature, metric) of a ``govern.review/v1`` result."""
-    windows = [w for w in data.get("windows") or [] if isinstance(w, Mapping)]
-    labels = tuple(str(w.get("label", "")) for w in windows)
-    index: dict[tuple[str, str, int], Mapping[str, Any]] = {}
+    """The window labels and one row per (feature, metric) of a review's windows."""
+    labels = tuple(w.label for w in windows)
+    index: dict[tuple[str, str, int], DisparityValue] = {}
     features: dict[str, None] = {}
     for i, window in enumerate(windows):
-        for feature in window.get("features") or []:
-            name = str(feature.get("feature"))
-            features[name] = None
-            for d in feature.get("disparities") or []:
-                index[(name, str(d.get("metric")), i)] = d
+        for feature in window.features:
+            features[feature.feature] = None
+            for d in feature.disparities:
+                index[(feature.feature, d.metric, i)] = d
     rows = []
     for name in features:
         for metric in metrics:
             cells = []
             for i in range(len(windows)):
-                d = index.get((name, metric, i), {})
-                bounds = d.get("bounds") or []
+                found = index.get((name, metric, i))
                 cells.append(
                     ReviewCell(
-                        value=_number(d.get("value")),
-                        out_of_bounds=any(b.get("met") is False for b in bounds),
-                        regression=bool(d.get("regression")),
+                        value=found.value if found else None,
+                        out_of_bounds=found.out_of_bounds if found else False,
+                        regression=found.regression if found else False,
                     )
                 )
             if any(c.value is not None for c in cells):

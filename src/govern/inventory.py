@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from govern.errors import UsageError
-from govern.ingest.normalise import ENVIRONMENT_KINDS
+from govern.records.registry import ENVIRONMENT_KINDS
 from govern.store.store import Store
 
 #: Gap codes and what each means (shown in `govern models --help` and the README).

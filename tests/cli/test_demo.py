@@ -176,17 +176,28 @@ def test_demo_runs_a_monthly_fairness_review(demo: tuple[Path, Any]) -> None:
 
 
 def test_review_rows_mark_bounds_and_regressions() -> None:
-    def window(label: str, value: float, met: bool, regression: bool) -> dict[str, Any]:
-        disparity = {
-            "metric": "impact_ratio",
-            "value": value,
-            "bounds": [{"rule": "r", "min": 0.8, "met": met}],
-            "regression": regression,
-        }
-        return {"label": label, "features": [{"feature": "sex", "disparities": [disparity]}]}
+    from datetime import datetime
+
+    from govern.review.model import BoundCheck, DisparityValue, FeatureReview, ReviewWindow
+
+    def window(label: str, value: float, met: bool, regression: bool) -> ReviewWindow:
+        disparity = DisparityValue(
+            "impact_ratio",
+            "ratio",
+            "evaluated",
+            None,
+            value=value,
+            bounds=(BoundCheck("r", 0.8, None, met),),
+            regression=regression,
+        )
+        feature = FeatureReview("sex", ("sex",), (), (), (), 0, 0, "evaluated", None, (disparity,))
+        month = datetime(2026, int(label[-2:]), 1)
+        return ReviewWindow(
+            label, month, month, False, 1, 0, 0, 1, 0, 0, "evaluated", None, (feature,)
+        )
 
     labels, rows = review_rows(
-        {"windows": [window("2026-01", 0.9, True, False), window("2026-02", 0.7, False, True)]}
+        [window("2026-01", 0.9, True, False), window("2026-02", 0.7, False, True)]
     )
     assert labels == ("2026-01", "2026-02")
     [row] = rows  # metrics without any value are left out

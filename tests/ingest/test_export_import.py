@@ -9,7 +9,7 @@ import pytest
 from govern.errors import MalformedInputError
 from govern.ingest.base import sniff
 from govern.ingest.export_import import ExportImportAdapter
-from govern.ingest.records import Batch
+from govern.records.registry import Batch
 from tests.conftest import EXPORT_IMPORT
 
 ADAPTER = ExportImportAdapter()

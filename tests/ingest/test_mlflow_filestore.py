@@ -22,9 +22,9 @@ from govern.errors import IngestError, MalformedInputError
 from govern.ingest.base import Candidate, Kind, sniff
 from govern.ingest.mlflow_filestore import MlflowFileStoreAdapter
 from govern.ingest.pipeline import discover, ingest, report_non_finite
-from govern.ingest.records import Batch, ModelVersion, Run
 from govern.ingest.registry import ADAPTERS, detect
 from govern.inventory import VersionLineage, inventory
+from govern.records.registry import Batch, ModelVersion, Run
 from govern.store import Store
 from tests.conftest import EXPORT_IMPORT, MLFLOW, dump_store
 

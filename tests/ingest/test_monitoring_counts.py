@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from govern.cli.main import app
 from govern.ingest.base import sniff
-from govern.ingest.records import Batch
 from govern.ingest.registry import detect
+from govern.records.registry import Batch
 from govern.store import Store
 from tests.conftest import FIXTURES, PUBLIC
 

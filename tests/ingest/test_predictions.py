@@ -226,3 +226,54 @@ def test_version_column_is_shown_and_selects_rows(
         p.relation(store, "v2", model="m", role="current", version="2")
         (rows,) = store.con.execute("SELECT count(*) FROM v2").fetchone()
     assert rows == 120
+
+
+def test_pandas_index_columns_are_left_out_with_a_note(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """pandas writes ``__index_level_0__`` into Parquet for a filtered DataFrame."""
+    df = frame()
+    kept = df[df["region"] == "north"]  # a filtered frame: its index is not 0..n-1
+    path = tmp_path / "log.parquet"
+    kept.to_parquet(path)
+    import pyarrow.parquet as pq
+
+    assert "__index_level_0__" in pq.read_schema(path).names  # what real users' files hold
+    result = ingest(runner, db_path, str(path), "--model", "m", "--role", "current",
+                    *MAPPING, "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    (log,) = out["prediction_logs"]
+    assert log["rows"] == len(kept)
+    assert "__index_level_0__" not in log["null_counts"]
+    assert "__index_level_0__" not in log["columns"]
+    assert log["features"] == ["x1", "region"]
+    assert any("pandas index column '__index_level_0__'" in note for note in out["notes"])
+    with Store.open(db_path, read_only=True) as store:
+        names = [r[0] for r in store.con.execute(f"DESCRIBE {log['table']}").fetchall()]
+    assert not [n for n in names if n.startswith("__index")]
+
+
+def test_pandas_index_column_cannot_be_mapped(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    frame()[lambda d: d["sex"] == "male"].to_parquet(tmp_path / "log.parquet")
+    result = ingest(runner, db_path, str(tmp_path / "log.parquet"), "--model", "m", "--role",
+                    "current", "--prediction", "approved", "--id", "__index_level_0__")  # fmt: skip
+    assert result.exit_code == 2
+    assert "pandas index" in result.stderr and "reset_index" in result.stderr
+
+
+def test_other_reserved_names_are_still_refused_beside_a_pandas_index(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    df = frame()[lambda d: d["sex"] == "male"].rename(columns={"x1": "__x1"})
+    df.to_parquet(tmp_path / "log.parquet")
+    Store.open(db_path).close()
+    before = dump_store(db_path)
+    result = ingest(runner, db_path, str(tmp_path / "log.parquet"), "--model", "m", "--role",
+                    "current", *MAPPING)  # fmt: skip
+    assert result.exit_code == 2
+    assert "'__x1'" in result.stderr and "reserved" in result.stderr
+    assert "__index_level_0__" not in result.stderr
+    assert dump_store(db_path) == before

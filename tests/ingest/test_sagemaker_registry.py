@@ -8,8 +8,8 @@ import pytest
 from govern.errors import MalformedInputError
 from govern.ingest.base import Adapter, sniff
 from govern.ingest.normalise import sha256_file
-from govern.ingest.records import Batch, ModelVersion
 from govern.ingest.sagemaker_registry import SageMakerRegistryAdapter
+from govern.records.registry import Batch, ModelVersion
 from tests.conftest import PUBLIC
 
 REPO = Path(__file__).resolve().parents[2]

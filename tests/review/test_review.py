@@ -18,7 +18,14 @@ from fairlearn import metrics as flm
 from govern.errors import UsageError
 from govern.formats.review import render_json, render_table, sparkline
 from govern.policy.loader import load
-from govern.review import ReviewOptions, calendar_windows, parse_bound, review, store_review
+from govern.review import (
+    Review,
+    ReviewOptions,
+    calendar_windows,
+    parse_bound,
+    review,
+    store_review,
+)
 from govern.store import Store
 from govern.store import reviews as stored
 from tests.review.logs import MODEL, ingest_frame, monthly_frame
@@ -27,8 +34,12 @@ NOW = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
 TOL = 1e-9
 
 
+def reviewed(store: Store, **options: Any) -> Review:
+    return review(store, ReviewOptions(model=MODEL, **options), now=NOW)
+
+
 def run(store: Store, **options: Any) -> dict[str, Any]:
-    return review(store, ReviewOptions(model=MODEL, **options), now=NOW).data
+    return reviewed(store, **options).to_json()
 
 
 def window(data: dict[str, Any], label: str) -> dict[str, Any]:
@@ -219,7 +230,7 @@ def test_stored_review_is_compared_on_the_next_run(
     loaded: Store, frame: pd.DataFrame, tmp_path: Path
 ) -> None:
     first = review(loaded, ReviewOptions(model=MODEL), now=NOW)
-    assert first.data["compared_to"] is None
+    assert first.compared_to is None and first.to_json()["compared_to"] is None
     saved = store_review(loaded, first, now=NOW)
     assert saved.id == 1 and saved.verified()
     assert stored.latest(loaded, model=MODEL, version=None, period="month") == saved
@@ -289,7 +300,8 @@ def test_calendar_windows_and_bounds() -> None:
 def test_window_without_data_is_reported(store: Store, tmp_path: Path) -> None:
     frame = monthly_frame(("2026-01", "2026-02", "2026-04"), rows=1000, biased=())
     ingest_frame(store, frame, tmp_path / "gap.parquet")
-    data = run(store, end=datetime(2026, 6, 1))
+    result = reviewed(store, end=datetime(2026, 6, 1))
+    data = result.to_json()
     assert [w["label"] for w in data["windows"]] == [
         "2026-01",
         "2026-02",
@@ -306,7 +318,7 @@ def test_window_without_data_is_reported(store: Store, tmp_path: Path) -> None:
     assert april["previous"]["window"] == "2026-02"
     trend = next(t for t in data["trend"] if t["feature"] == "sex")
     assert trend["values"][2] is None and trend["values"][4] is None
-    assert "2026-03  [2026-03-01, 2026-04-01): not evaluated, no records" in render_table(data)
+    assert "2026-03  [2026-03-01, 2026-04-01): not evaluated, no records" in render_table(result)
 
 
 def test_all_one_group(store: Store, tmp_path: Path) -> None:
@@ -406,7 +418,8 @@ def without(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def test_missing_sensitive_values_are_left_out_per_feature(store: Store, tmp_path: Path) -> None:
     frame = unrecorded_frame()
     ingest_frame(store, frame, tmp_path / "m.parquet")
-    data = run(store)
+    result = reviewed(store)
+    data = result.to_json()
     assert data["params"]["missing"] == "exclude"
     w = window(data, "2026-01")
     assert (w["rows"], w["reviewed"], w["missing_sensitive"]) == (1500, 1500, 40)
@@ -419,7 +432,7 @@ def test_missing_sensitive_values_are_left_out_per_feature(store: Store, tmp_pat
     assert feature(window(data, "2026-02"), "sex")["missing"] == 0
     sex, race, _ = w["ll144"]["sections"]  # LL144 leaves them out the same way
     assert (sex["unknown"], race["unknown"]) == (30, 20)
-    text = render_table(data, width=200)
+    text = render_table(result, width=200)
     assert "40 without a value of a sensitive feature" in text
     assert "(no value, left out)" in text
 
@@ -427,7 +440,8 @@ def test_missing_sensitive_values_are_left_out_per_feature(store: Store, tmp_pat
 def test_missing_sensitive_values_as_a_group(store: Store, tmp_path: Path) -> None:
     frame = unrecorded_frame()
     ingest_frame(store, frame, tmp_path / "m.parquet")
-    data = run(store, missing="group", min_group_size=1)  # small (missing) groups judged too
+    result = reviewed(store, missing="group", min_group_size=1)  # small (missing) groups judged
+    data = result.to_json()
     w = window(data, "2026-01")
     groups = {g["group"]: g["n"] for g in feature(w, "sex")["groups"]}
     assert groups["(missing)"] == 30 and sum(groups.values()) == 1500
@@ -436,7 +450,7 @@ def test_missing_sensitive_values_as_a_group(store: Store, tmp_path: Path) -> No
         sex=january["sex"].fillna("(missing)"), race=january["race"].replace("", "(missing)")
     )
     assert fairlearn_check(replaced, w) > 60
-    assert "records without a sensitive value form the group (missing)" in render_table(data)
+    assert "records without a sensitive value form the group (missing)" in render_table(result)
 
 
 def test_missing_sensitive_values_fail_the_feature(store: Store, tmp_path: Path) -> None:
@@ -508,9 +522,10 @@ def test_bad_input(loaded: Store, options: dict[str, Any], message: str) -> None
 
 
 def test_formats(loaded: Store) -> None:
-    data = run(loaded)
-    assert json.loads(render_json(data)) == json.loads(json.dumps(data))
-    text = render_table(data)
+    result = reviewed(loaded)
+    data = result.to_json()
+    assert json.loads(render_json(result)) == json.loads(json.dumps(data))
+    text = render_table(result)
     assert "Fairness review: credit-risk (all versions), monthly, 2026-01 … 2026-06" in text
     assert "REGRESSION" in text and "Trend" in text and "LL144 selection rates" in text
     assert sparkline([0.0, None, 1.0, 0.5]) == "▁·█▅" and sparkline([None]) == "·"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from govern.formats.review import render_json, render_table
-from govern.review import ReviewOptions, review
+from govern.review import Review, ReviewOptions, review
 from govern.store import Store
 from tests.review.logs import MODEL, ingest_frame, monthly_frame
 
@@ -66,9 +66,9 @@ def loaded(store: Store, tmp_path: Path) -> Store:
     return store
 
 
-def run(store: Store, **options: Any) -> dict[str, Any]:
+def run(store: Store, **options: Any) -> Review:
     options = {"model": MODEL, "end": datetime(2026, 5, 1), "min_group_size": 40, **options}
-    return review(store, ReviewOptions(**options), now=datetime(2026, 5, 2, 8, tzinfo=UTC)).data
+    return review(store, ReviewOptions(**options), now=datetime(2026, 5, 2, 8, tzinfo=UTC))
 
 
 def test_table_golden(loaded: Store) -> None:

@@ -25,7 +25,7 @@ from govern.cli.main import app
 from govern.demo import demo_policies
 from govern.errors import IngestError, StoreError
 from govern.ingest.pipeline import ingest
-from govern.ingest.predictions import PredictionLog
+from govern.records.predictions import PredictionLog
 from govern.store import Store
 from govern.store import predictions as logs
 from govern.store.schema import SCHEMA_VERSION

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govern.ingest.records import Batch, ModelVersion, RegisteredModel
 from govern.inventory import inventory
+from govern.records.registry import Batch, ModelVersion, RegisteredModel
 from govern.store import Store
 from govern.store.store import SourceRecord
 

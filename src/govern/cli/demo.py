@@ -165,7 +165,7 @@ def _monthly_review(
 
     result = review(store, ReviewOptions(model=model, version=version, policies=policies), now=now)
     stored = store_review(store, result, now=now)
-    labels, rows = review_rows(result.data)
+    labels, rows = review_rows(result.windows)
     table = Table(
         title="disparity per calendar month (✗ policy bound not met, ! regression against the "
         "previous month)",
@@ -188,14 +188,14 @@ def _monthly_review(
     regressions = result.regressions
     err_console.print(
         f"review #{stored.id}: {len(regressions)} regression(s) against the previous month "
-        f"(tolerance {result.data['params']['tolerance']}); govern review exits "
+        f"(tolerance {result.params.tolerance}); govern review exits "
         f"{1 if regressions else 0}. The full review (groups per month, LL144 table): "
         f"govern --db {path} review {model} --version {version} --policy policies/",
         style="yellow" if regressions else "green",
         markup=False,
     )
     for r in regressions[:5]:
-        err_console.print(f"  {r['window']} {r['feature']}: {r['message']}", markup=False)
+        err_console.print(f"  {r.window} {r.feature}: {r.message}", markup=False)
     if len(regressions) > 5:
         err_console.print(f"  … and {len(regressions) - 5} more", markup=False)
 

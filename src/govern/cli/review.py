@@ -198,9 +198,9 @@ def review_command(
         result = review(store, options, now=now)
         stored = None if no_store else store_review(store, result, now=now)
     if output_format is OutputFormat.json:
-        text = fmt.render_json(result.data)
+        text = fmt.render_json(result)
     else:
-        text = fmt.render_table(result.data, width=stdout_width())
+        text = fmt.render_table(result, width=stdout_width())
     write_output(text, output)
     regressions = result.regressions
     for warning in result.warnings:

@@ -7,18 +7,21 @@ a policy bound not met) and the groups' metrics, then the trend of every dispari
 sparkline, the regressions, the LL144 table of the latest evaluated window and any warnings.
 Records without a sensitive value are counted in the window's line and, per feature, in a
 ``(no value, left out)`` row of the groups (with ``missing: group`` they are the ``(missing)``
-group). Both render from the data alone, so a stored review renders the same way.
+group). Both read the typed :class:`~govern.review.model.Review`; the JSON is its
+:meth:`~govern.review.model.Review.to_json`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
 from govern.formats.render import to_json, to_text
+from govern.review.model import DisparityValue, Review, ReviewWindow, iso
 
 #: Short column headers of the disparities.
 SHORT: dict[str, str] = {
@@ -49,9 +52,9 @@ MISSING_TEXT: dict[str, str] = {
 }
 
 
-def render_json(data: Mapping[str, Any]) -> str:
+def render_json(review: Review) -> str:
     """The review as canonical JSON (schema ``govern.review/v1``)."""
-    return to_json(data)
+    return to_json(review.to_json())
 
 
 def sparkline(values: Sequence[float | None]) -> str:
@@ -85,90 +88,85 @@ def _arrow(delta: float) -> str:
     return f"{'▲' if delta > 0 else '▼'}{abs(delta):.3f}"
 
 
-def _cell(d: Mapping[str, Any]) -> Text:
-    if d["status"] != "evaluated":
+def _cell(d: DisparityValue | None) -> Text:
+    if d is None or d.status != "evaluated":
         return Text("—", style="dim")
-    text = _n(d["value"])
-    if d.get("ci"):
-        lo, hi = d["ci"]
+    text = _n(d.value)
+    if d.ci:
+        lo, hi = d.ci
         text += f" [{_n(lo, 2)}, {_n(hi, 2)}]"
-    if d.get("previous"):
-        text += " " + _arrow(float(d["previous"]["delta"]))
+    if d.previous:
+        text += " " + _arrow(d.previous.delta)
     style = ""
-    if any(b.get("met") is False for b in d.get("bounds") or ()):
+    if d.out_of_bounds:
         text += " ✗"
         style = "yellow"
-    if d.get("regression"):
+    if d.regression:
         text += " !"
         style = "bold red"
     return Text(text, style=style)
 
 
-def _header(data: Mapping[str, Any]) -> list[Any]:
-    s = data["summary"]
-    windows = data["windows"]
-    version = f"version {data['version']}" if data.get("version") else "all versions"
-    span = f"{windows[0]['label']} … {windows[-1]['label']}" if windows else "no window"
-    period = {"month": "monthly", "quarter": "quarterly"}.get(data["period"], data["period"])
-    params = data["params"]
+def _header(review: Review) -> list[Any]:
+    s = review.summary
+    windows = review.windows
+    version = f"version {review.version}" if review.version else "all versions"
+    span = f"{windows[0].label} … {windows[-1].label}" if windows else "no window"
+    period = {"month": "monthly", "quarter": "quarterly"}.get(review.period, review.period)
+    params = review.params
     lines = [
         Text(
-            f"Fairness review: {data['model']} ({version}), {period}, {span} "
-            f"({s['windows']} window(s), {s['evaluated']} evaluated)",
+            f"Fairness review: {review.model} ({version}), {period}, {span} "
+            f"({s.windows} window(s), {s.evaluated} evaluated)",
             style="bold",
         ),
         Text(
-            f"sensitive: {', '.join(params['sensitive'])}"
-            + (" and their intersection" if params.get("intersect") else "")
-            + f"; min group size {params['min_group_size']}; tolerance {params['tolerance']:g}"
-            + (
-                f"; {params['confidence']:.0%} bootstrap intervals"
-                if params.get("confidence")
-                else ""
-            )
-            + MISSING_TEXT.get(params.get("missing") or "", "")
+            f"sensitive: {', '.join(params.sensitive)}"
+            + (" and their intersection" if params.intersect else "")
+            + f"; min group size {params.min_group_size}; tolerance {params.tolerance:g}"
+            + (f"; {params.confidence:.0%} bootstrap intervals" if params.confidence else "")
+            + MISSING_TEXT.get(params.missing, "")
         ),
     ]
-    ref = data.get("compared_to")
+    ref = review.compared_to
     lines.append(
         Text(
-            f"compared with stored review #{ref['id']} of {ref['created_at']}"
+            f"compared with stored review #{ref.id} of {ref.created_at:%Y-%m-%dT%H:%M:%SZ}"
             if ref
             else "no stored review of this model and period to compare with"
         )
     )
-    bad = data["decision"] == "regression"
+    bad = review.decision == "regression"
     verdict = (
-        f"REGRESSION: {s['regressions']} regression(s) flagged" if bad else "no regression flagged"
+        f"REGRESSION: {s.regressions} regression(s) flagged" if bad else "no regression flagged"
     )
     lines.append(
         Text(
-            f"{verdict}; {s['bound_violations']} policy bound(s) not met",
+            f"{verdict}; {s.bound_violations} policy bound(s) not met",
             style="bold red" if bad else "bold green",
         )
     )
     return lines
 
 
-def _window_parts(w: Mapping[str, Any], metrics: Sequence[str], missing: str) -> list[Any]:
-    title = f"{w['label']}  [{w['start']}, {w['end']})" + (" partial" if w.get("partial") else "")
-    if w["status"] != "evaluated":
-        return [Text(f"{title}: not evaluated, {w['reason']}", style="magenta")]
-    counts = f"{w['rows']:,} records, {w['labelled']:,} labelled"
-    if w.get("missing_prediction"):
-        counts += f"; {w['missing_prediction']:,} without prediction left out"
-    if w.get("missing_sensitive"):
-        counts += f"; {w['missing_sensitive']:,} without a value of a sensitive feature"
+def _window_parts(w: ReviewWindow, metrics: Sequence[str], missing: str) -> list[Any]:
+    title = f"{w.label}  [{iso(w.start)}, {iso(w.end)})" + (" partial" if w.partial else "")
+    if not w.evaluated:
+        return [Text(f"{title}: not evaluated, {w.reason}", style="magenta")]
+    counts = f"{w.rows:,} records, {w.labelled:,} labelled"
+    if w.missing_prediction:
+        counts += f"; {w.missing_prediction:,} without prediction left out"
+    if w.missing_sensitive:
+        counts += f"; {w.missing_sensitive:,} without a value of a sensitive feature"
     parts: list[Any] = [Text(f"{title}  {counts}", style="bold")]
     table = Table(expand=False)
     table.add_column("feature", overflow="fold")
     for m in metrics:
         table.add_column(SHORT.get(m, m), justify="right", min_width=len(SHORT.get(m, m)))
-    for f in w["features"]:
-        by_metric = {d["metric"]: d for d in f["disparities"]}
-        table.add_row(Text(f["feature"]), *(_cell(by_metric[m]) for m in metrics))
+    for f in w.features:
+        table.add_row(Text(f.feature), *(_cell(f.disparity(m)) for m in metrics))
     parts.append(table)
-    notes = [f"{f['feature']}: {f['reason']}" for f in w["features"] if f["status"] != "evaluated"]
+    notes = [f"{f.feature}: {f.reason}" for f in w.features if f.status != "evaluated"]
     groups = Table(expand=False)
     groups.add_column("feature")
     groups.add_column("group", overflow="fold")
@@ -176,23 +174,23 @@ def _window_parts(w: Mapping[str, Any], metrics: Sequence[str], missing: str) ->
     groups.add_column("labelled", justify="right", min_width=len("labelled"))
     for _, header in GROUP_COLUMNS:
         groups.add_column(header, justify="right", min_width=len(header))
-    for f in w["features"]:
-        small = {e["group"]: e for e in f["excluded"]}
-        for g in f["groups"]:
-            name = g["group"] + (" (small)" if g["group"] in small else "")
+    for f in w.features:
+        small = {e.group for e in f.excluded}
+        for g in f.groups:
+            name = g.group + (" (small)" if g.group in small else "")
             groups.add_row(
-                Text(f["feature"]),
-                Text(name, style="dim" if g["group"] in small else ""),
-                _n(g["n"]),
-                _n(g.get("labelled", 0)),
-                *(_n(g.get(key)) for key, _ in GROUP_COLUMNS),
+                Text(f.feature),
+                Text(name, style="dim" if g.group in small else ""),
+                _n(g.n),
+                _n(g.labelled),
+                *(_n(g.metric(key)) for key, _ in GROUP_COLUMNS),
             )
-        if f.get("missing") and missing != "group":  # grouped ones are the (missing) row
+        if f.missing and missing != "group":  # grouped ones are the (missing) row
             groups.add_row(
-                Text(f["feature"]),
+                Text(f.feature),
                 Text(f"(no value{', left out' if missing == 'exclude' else ''})", style="dim"),
-                _n(f["missing"]),
-                _n(f.get("missing_labelled", 0)),
+                _n(f.missing),
+                _n(f.missing_labelled),
                 *("" for _ in GROUP_COLUMNS),
             )
     parts.append(groups)
@@ -200,20 +198,19 @@ def _window_parts(w: Mapping[str, Any], metrics: Sequence[str], missing: str) ->
     return parts
 
 
-def _trend(data: Mapping[str, Any]) -> list[Any]:
+def _trend(review: Review) -> list[Any]:
     table = Table(title="Trend", title_justify="left", expand=False)
     for name in ("feature", "metric", "windows", "first", "last", "change"):
         table.add_column(name, justify="right" if name in ("first", "last", "change") else "left")
-    for t in data["trend"]:
-        values = t["values"]
-        present = [v for v in values if v is not None]
+    for t in review.trend:
+        present = [v for v in t.values if v is not None]
         if not present:
             continue
         change = present[-1] - present[0]
         table.add_row(
-            Text(t["feature"]),
-            Text(SHORT.get(t["metric"], t["metric"])),
-            Text(sparkline(values)),
+            Text(t.feature),
+            Text(SHORT.get(t.metric, t.metric)),
+            Text(sparkline(t.values)),
             _n(present[0]),
             _n(present[-1]),
             Text(_arrow(change) if len(present) > 1 else "—"),
@@ -221,8 +218,8 @@ def _trend(data: Mapping[str, Any]) -> list[Any]:
     return [table] if table.row_count else []
 
 
-def _regressions(data: Mapping[str, Any]) -> list[Any]:
-    regs = data["regressions"]
+def _regressions(review: Review) -> list[Any]:
+    regs = review.regressions
     if not regs:
         return []
     table = Table(title=f"Regressions ({len(regs)})", title_justify="left", expand=False)
@@ -230,56 +227,58 @@ def _regressions(data: Mapping[str, Any]) -> list[Any]:
         table.add_column(name, overflow="fold")
     for r in regs:
         table.add_row(
-            Text(r["window"]),
-            Text(r["feature"]),
-            Text(SHORT.get(r["metric"], r["metric"])),
-            Text(r["compared_with"]),
-            Text(r["message"], style="red"),
+            Text(r.window),
+            Text(r.feature),
+            Text(SHORT.get(r.metric, r.metric)),
+            Text(r.compared_with),
+            Text(r.message, style="red"),
         )
     return [table]
 
 
-def _ll144(data: Mapping[str, Any]) -> list[Any]:
-    latest = next(
-        (w for w in reversed(data["windows"]) if w["status"] == "evaluated" and w.get("ll144")),
-        None,
-    )
-    if latest is None:
+def _ll144(review: Review) -> list[Any]:
+    latest = next((w for w in reversed(review.windows) if w.evaluated and w.ll144), None)
+    if latest is None or latest.ll144 is None:
         return []
-    ll = latest["ll144"]
+    ll = latest.ll144
     title = Text(
-        f"LL144 {ll['rate_kind'].replace('_', ' ')}s and impact ratios, {latest['label']} "
-        f"({ll['total']:,} records; a category under {ll['min_share']:.0%} of them gets no "
+        f"LL144 {ll.rate_kind.replace('_', ' ')}s and impact ratios, {latest.label} "
+        f"({ll.total:,} records; a category under {ll.min_share:.0%} of them gets no "
         "impact ratio)",
         style="bold",
     )
     table = Table(expand=False)
     for name in ("dimension", "category", "n", "selected", "rate", "impact ratio"):
         table.add_column(name, justify="left" if name in ("dimension", "category") else "right")
-    for section in ll["sections"]:
-        dim = " × ".join(section["dimension"])
-        for row in section["rows"]:
-            ratio = "excluded" if row["excluded"] else _n(row["impact_ratio"])
+    for section in ll.sections:
+        dim = " × ".join(section.dimension)
+        for row in section.rows:
+            ratio = "excluded" if row.excluded else _n(_finite(row.impact_ratio))
             table.add_row(
                 Text(dim),
-                Text(row["category"]),
-                _n(row["n"]),
-                _n(row["selected"]),
-                _n(row["rate"]),
+                Text("×".join(str(v) for v in row.category)),
+                _n(row.n),
+                _n(row.selected),
+                _n(_finite(row.rate)),
                 Text(ratio),
             )
-        if section["unknown"]:
-            table.add_row(Text(dim), Text("(unknown)"), _n(section["unknown"]), "", "", "")
+        if section.unknown:
+            table.add_row(Text(dim), Text("(unknown)"), _n(section.unknown), "", "", "")
     return [title, table]
 
 
-def render_table(data: Mapping[str, Any], *, width: int = 160, color: bool = False) -> str:
+def _finite(value: float | None) -> float | None:
+    """None for a missing or NaN rate or ratio (a reference rate of 0)."""
+    return None if value is None or math.isnan(value) else value
+
+
+def render_table(review: Review, *, width: int = 160, color: bool = False) -> str:
     """The review as text: header, a table per window, trend, regressions, LL144, warnings."""
-    metrics = [d["metric"] for d in data["disparities"]]
-    parts: list[Any] = _header(data)
-    for w in data["windows"]:
+    metrics = [m.name for m in review.disparities]
+    parts: list[Any] = _header(review)
+    for w in review.windows:
         parts.append(Text(""))
-        parts.extend(_window_parts(w, metrics, str(data["params"].get("missing") or "")))
+        parts.extend(_window_parts(w, metrics, review.params.missing))
     parts.append(Text(""))
     parts.append(
         Text(
@@ -289,11 +288,11 @@ def render_table(data: Mapping[str, Any], *, width: int = 160, color: bool = Fal
             style="dim",
         )
     )
-    for section in (_trend(data), _regressions(data), _ll144(data)):
+    for section in (_trend(review), _regressions(review), _ll144(review)):
         if section:
             parts.append(Text(""))
             parts.extend(section)
-    for warning in data.get("warnings") or ():
+    for warning in review.warnings:
         parts.append(Text(f"warning: {warning}", style="yellow"))
     text = to_text(*parts, width=width, color=color)
     return "".join(line.rstrip() + "\n" for line in text.splitlines())

@@ -2,7 +2,7 @@
 
 An adapter looks at a :class:`Candidate` (a file already sniffed and, for JSON, parsed once)
 and says whether it is its format (:meth:`Adapter.detect`); if so, :meth:`Adapter.read`
-turns it into a :class:`~govern.ingest.records.Batch`. Adapters never write to the store
+turns it into a :class:`~govern.records.registry.Batch`. Adapters never write to the store
 and never print.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from govern.errors import MalformedInputError
 from govern.ingest import files
-from govern.ingest.records import Batch
+from govern.records.registry import Batch
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PARQUET_MAGIC = b"PAR1"

@@ -35,21 +35,19 @@ from typing import Any
 
 from govern.errors import MalformedInputError
 from govern.ingest.base import Candidate, Kind, require_mapping
-from govern.ingest.monitoring_records import (
+from govern.ingest.monitoring_records import monitoring_batch, report_id, to_float
+from govern.records.monitoring import (
     BOUND,
+    DATASET,
     DISTANCE,
     P_VALUE,
+    SHARE,
     MonitoringReport,
     MonitoringResult,
-    monitoring_batch,
-    report_id,
-    to_float,
 )
-from govern.ingest.records import Batch
+from govern.records.registry import Batch
 
 TOOL = "evidently"
-DATASET = "dataset"
-SHARE = "share_of_drifted_columns"
 
 # -- drift methods ----------------------------------------------------------------------------
 

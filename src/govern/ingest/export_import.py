@@ -22,7 +22,7 @@ from govern.errors import MalformedInputError
 from govern.ingest import mlflow_objects as obj
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind, require_mapping
-from govern.ingest.records import Batch, Document, ModelVersion
+from govern.records.registry import Batch, Document, ModelVersion
 
 
 def registry_of(system: Mapping[str, Any]) -> str:

@@ -22,34 +22,19 @@ explicitly on the command line, the same path is refused with exit 2.
 from __future__ import annotations
 
 import json
-import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from govern.errors import IngestError, MalformedInputError
+from govern.fileio import Unreadable, describe_mode, read_regular
 
 #: The largest JSON document (or FileStore/YAML file) govern parses in memory. Larger inputs
 #: must be prediction logs (Parquet, CSV, JSON Lines), which DuckDB streams.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: The deepest nesting of arrays and objects accepted in a JSON document or record.
 MAX_DEPTH = 200
-
-
-def describe_mode(mode: int) -> str:
-    """Name what a file mode is, for messages ("a FIFO (named pipe)", "a character device")."""
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
 
 
 def _not_regular(path: Path, mode: int) -> IngestError:
@@ -92,35 +77,27 @@ def require_input(path: Path) -> None:
         raise _not_regular(path, mode)
 
 
+def _unreadable(problem: Unreadable) -> IngestError:
+    if problem.error is not None:
+        return _os_error(problem.path, problem.error)
+    return _not_regular(problem.path, problem.mode or 0)
+
+
 def read_bytes(
     path: Path, *, limit: int | None = None, head_over: int | None = None, head: int = 0
 ) -> tuple[bytes, int]:
     """Read a regular file (at most ``limit`` bytes); return the bytes and the file's size.
 
-    A file larger than ``head_over`` bytes is read for its first ``head`` bytes only. The
-    file is opened without blocking and checked on the descriptor, so a FIFO or device is
-    refused (never read) even if it replaced a regular file after an earlier check.
+    A file larger than ``head_over`` bytes is read for its first ``head`` bytes only. A FIFO or
+    device is refused, never read, even if it replaced a regular file after an earlier check
+    (:func:`govern.fileio.read_regular`, with ingest's messages).
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise _os_error(path, exc) from exc
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise _not_regular(path, info.st_mode)
-            if head_over is not None and info.st_size > head_over:
-                limit = head
-            data = handle.read() if limit is None else handle.read(limit)
-        except OSError as exc:
-            raise _os_error(path, exc) from exc
-    return data, info.st_size
+    return read_regular(path, error=_unreadable, limit=limit, head_over=head_over, head=head)
 
 
 def read_document(path: Path, what: str = "file") -> bytes:
     """Read a whole small file (a meta.yaml, an MLmodel), refusing one above the size cap."""
-    data, size = read_bytes(path, limit=MAX_DOCUMENT_BYTES + 1)
+    data, size = read_bytes(path, limit=MAX_DOCUMENT_BYTES + 1, head_over=MAX_DOCUMENT_BYTES)
     if len(data) > MAX_DOCUMENT_BYTES or size > MAX_DOCUMENT_BYTES:
         raise MalformedInputError(
             f"is a {what} of {max(size, len(data)):,} bytes; govern reads documents of at most "

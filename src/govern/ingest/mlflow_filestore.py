@@ -30,7 +30,7 @@ from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind
 from govern.ingest.mlflow_sql import local_artifact_dir
-from govern.ingest.records import (
+from govern.records.registry import (
     Artifact,
     Batch,
     DatasetInput,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from govern.ingest import normalise as n
-from govern.ingest.records import (
+from govern.records.registry import (
     Experiment,
     LoggedModel,
     MetricPoint,

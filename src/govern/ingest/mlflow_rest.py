@@ -26,7 +26,7 @@ from govern.errors import MalformedInputError
 from govern.ingest import mlflow_objects as obj
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind
-from govern.ingest.records import Batch, Document
+from govern.records.registry import Batch, Document
 
 
 def _is_metric_history(doc: Mapping[str, Any]) -> bool:

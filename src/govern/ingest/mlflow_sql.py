@@ -27,7 +27,7 @@ from govern.errors import IngestError, MalformedInputError
 from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind
-from govern.ingest.records import (
+from govern.records.registry import (
     Artifact,
     Batch,
     DatasetInput,

@@ -3,7 +3,7 @@
 Each registry spells the same facts differently: tags as lists of ``{key, value}``, dicts,
 files or rows; timestamps as epoch milliseconds, epoch seconds (float), ISO-8601 with or
 without offset; versions as int or text; stage as ``"None"`` or ``null``. These functions
-turn each into one form (see :mod:`govern.ingest.records`).
+turn each into one form (see :mod:`govern.records.registry`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from govern.ingest import files
-from govern.ingest.records import Artifact, DatasetInput, MetricPoint
+from govern.records.registry import Artifact, DatasetInput, MetricPoint
 
 #: Run tags that carry the git commit, in order of preference.
 GIT_COMMIT_TAGS = ("mlflow.source.git.commit", "mlflow.databricks.gitRepoCommit")
@@ -295,8 +295,6 @@ ARTIFACT_KINDS = {
     "python_env.yaml": "python_env",
     "requirements.txt": "requirements",
 }
-#: Artifact kinds that count as a captured environment.
-ENVIRONMENT_KINDS = frozenset({"conda", "python_env", "requirements"})
 
 
 def scan_artifacts(

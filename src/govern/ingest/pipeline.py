@@ -25,9 +25,9 @@ from govern.errors import GovernError, MalformedInputError, UnknownFormatError
 from govern.ingest import files
 from govern.ingest import normalise as n
 from govern.ingest.base import Adapter, Candidate, Kind, describe, sniff
-from govern.ingest.monitoring_records import MONITORING_KEY, MonitoringRecords
-from govern.ingest.records import Batch
 from govern.ingest.registry import ADAPTERS, detect
+from govern.records.monitoring import MONITORING_KEY, MonitoringRecords
+from govern.records.registry import Batch
 from govern.store.store import SourceRecord, Store
 
 

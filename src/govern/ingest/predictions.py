@@ -20,6 +20,7 @@ window is read.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,26 +29,24 @@ from typing import Any
 from govern.errors import IngestError, MalformedInputError, UsageError
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind
-from govern.ingest.records import Batch
-
-#: Standard roles of a mapped column.
-MAPPED = ("timestamp", "prediction", "score", "label", "id", "model_version")
-ROLES = ("reference", "current")
+from govern.records.predictions import (
+    GROUND_TRUTH_KEY,
+    MAPPED,
+    PREDICTIONS_KEY,
+    RESERVED_PREFIX,
+    ROLES,
+    GroundTruth,
+    PredictionLog,
+)
+from govern.records.registry import Batch
+from govern.sql import literal
+from govern.sql import quote as quote  # re-exported while importers move to govern.sql
+from govern.store.store import connect
 
 NUMERIC = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
     "UBIGINT", "FLOAT", "DOUBLE", "REAL",
 )  # fmt: skip
-
-
-def quote(identifier: str) -> str:
-    """Quote a column or table name for DuckDB SQL."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 #: Characters DuckDB's file readers take as a glob pattern.
@@ -98,39 +97,13 @@ def is_numeric(duck_type: str) -> bool:
     return duck_type.upper().startswith("DECIMAL") or duck_type.upper() in NUMERIC
 
 
-@dataclass(frozen=True)
-class PredictionLog:
-    """A planned load of one prediction log into the store."""
-
-    path: str
-    format: str
-    model: str
-    version: str | None
-    role: str
-    #: SQL that selects the log's rows (columns as in the file, plus ``__govern_ts``)
-    select_sql: str
-    #: standard name -> column name (timestamp, prediction, score, label, id, model_version)
-    mapping: Mapping[str, str]
-    sensitive: tuple[str, ...]
-    features: tuple[str, ...]
-    columns: Mapping[str, str]
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class GroundTruth:
-    """Labels by event id (SageMaker Model Monitor ground truth)."""
-
-    path: str
-    model: str
-    select_sql: str
-
-
 @dataclass
 class _Plan:
     reader: str
     fmt: str
     columns: dict[str, str] = field(default_factory=dict)
+    #: pandas index columns of the file, left out of the log
+    index: tuple[str, ...] = ()
 
 
 def _reader(candidate: Candidate) -> _Plan:
@@ -158,7 +131,17 @@ def _describe(con: Any, sql: str, path: Path) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def _missing(name: str, columns: Mapping[str, str], what: str, path: Path) -> IngestError:
+def _missing(
+    name: str, columns: Mapping[str, str], what: str, path: Path, index: tuple[str, ...] = ()
+) -> IngestError:
+    if name in index:
+        return IngestError(
+            f"maps {name!r} as {what}, but that column is the pandas index of the DataFrame "
+            "that wrote the log, which govern leaves out.",
+            hint="Write the log with the index as a plain column (df.reset_index()) and map "
+            "that column.",
+            path=path,
+        )
     close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     shown = ", ".join(list(columns)[:20]) + (", ..." if len(columns) > 20 else "")
@@ -271,8 +254,21 @@ def _records_are_objects(candidate: Candidate) -> None:
             )
 
 
-#: Column names starting with this are govern's own (``__govern_ts``, ``__ts``, ...).
-RESERVED_PREFIX = "__"
+#: Columns pandas writes into Parquet for a DataFrame's index (``__index_level_0__``, ...,
+#: one per level) when the index is not the default range, e.g. after filtering rows.
+PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+
+
+def _index_note(index: tuple[str, ...], path: Path) -> tuple[str, ...]:
+    """The note saying which pandas index columns were left out of the log."""
+    if not index:
+        return ()
+    names = ", ".join(repr(c) for c in index)
+    return (
+        f"{path}: left out the pandas index column{'s' if len(index) > 1 else ''} {names} "
+        "(pandas writes a DataFrame's index into Parquet; it is not a column of the log). "
+        "To keep the index, write the log with df.reset_index().",
+    )
 
 
 def _reserved(columns: Mapping[str, str], path: Path) -> None:
@@ -325,21 +321,21 @@ class PredictionLogAdapter:
 
     def read(self, candidate: Candidate) -> Batch:
         """Plan the load: check the mapping and timestamps against the file."""
-        import duckdb
-
         opts = _options(candidate)
         _records_are_objects(candidate)
         plan = _reader(candidate)
-        con = duckdb.connect()
+        con = connect()
         try:
             _one_file(con, candidate.path)
             columns = _describe(con, f"SELECT * FROM {plan.reader}", candidate.path)
+            plan.index = tuple(c for c in columns if PANDAS_INDEX.fullmatch(c))
+            columns = {c: t for c, t in columns.items() if c not in plan.index}
             _reserved(columns, candidate.path)
             log = self._plan(con, candidate, opts, plan, columns)
         finally:
             con.close()
         batch = Batch(files=[candidate.path], notes=list(log.notes))
-        batch.extra["predictions"] = [log]
+        batch.extra[PREDICTIONS_KEY] = [log]
         return batch
 
     @staticmethod
@@ -356,7 +352,7 @@ class PredictionLogAdapter:
             name = opts.get(key)
             if name:
                 if name not in columns:
-                    raise _missing(name, columns, key.replace("_", "-"), path)
+                    raise _missing(name, columns, key.replace("_", "-"), path, plan.index)
                 mapping[key] = name
         if "prediction" not in mapping and "score" not in mapping:
             raise UsageError(
@@ -374,20 +370,22 @@ class PredictionLogAdapter:
         sensitive = tuple(opts.get("sensitive") or ())
         for name in sensitive:
             if name not in columns:
-                raise _missing(name, columns, "sensitive", path)
+                raise _missing(name, columns, "sensitive", path, plan.index)
         used = set(mapping.values()) | set(sensitive)
         wanted = opts.get("features")
         if wanted:
             for name in wanted:
                 if name not in columns:
-                    raise _missing(name, columns, "features", path)
+                    raise _missing(name, columns, "features", path, plan.index)
             features = tuple(wanted)
         else:
             features = tuple(c for c in columns if c not in used)
         ts = mapping.get("timestamp")
         ts_sql = timestamp_expr(ts, columns[ts]) if ts else "CAST(NULL AS TIMESTAMP)"
-        select_sql = f"SELECT *, {ts_sql} AS __govern_ts FROM {plan.reader}"
-        notes = _check_timestamps(con, select_sql, ts, path) if ts else ()
+        star = f"* EXCLUDE ({', '.join(quote(c) for c in plan.index)})" if plan.index else "*"
+        select_sql = f"SELECT {star}, {ts_sql} AS __govern_ts FROM {plan.reader}"
+        notes = _index_note(plan.index, path)
+        notes += _check_timestamps(con, select_sql, ts, path) if ts else ()
         return PredictionLog(
             path=str(path),
             format=plan.fmt,
@@ -429,8 +427,6 @@ class DataCaptureAdapter:
 
     def read(self, candidate: Candidate) -> Batch:
         """Flatten captured requests in SQL: features ``_c0..``, ``prediction``, event id."""
-        import duckdb
-
         opts = _options(candidate)
         path = candidate.path
         first = candidate.lines[0]
@@ -475,7 +471,7 @@ class DataCaptureAdapter:
             f"SELECT * EXCLUDE (output_data), {out} AS prediction, "
             f"{timestamp_expr('inference_time', 'VARCHAR')} AS __govern_ts FROM ({rows})"
         )
-        con = duckdb.connect()
+        con = connect()
         try:
             _one_file(con, path)
             columns = _describe(con, columns_sql, path)
@@ -496,7 +492,7 @@ class DataCaptureAdapter:
             notes=notes,
         )
         batch = Batch(files=[path], notes=list(notes))
-        batch.extra["predictions"] = [log]
+        batch.extra[PREDICTIONS_KEY] = [log]
         return batch
 
 
@@ -523,16 +519,14 @@ class GroundTruthAdapter:
             f"FROM read_json({literal(duck_path(candidate.path))}, "
             "format = 'newline_delimited')"
         )
-        import duckdb
-
-        con = duckdb.connect()
+        con = connect()
         try:
             _one_file(con, candidate.path)
             _check_ground_truth(con, sql, candidate.path)
         finally:
             con.close()
         batch = Batch(files=[candidate.path])
-        batch.extra["ground_truth"] = [GroundTruth(str(candidate.path), str(model), sql)]
+        batch.extra[GROUND_TRUTH_KEY] = [GroundTruth(str(candidate.path), str(model), sql)]
         return batch
 
 

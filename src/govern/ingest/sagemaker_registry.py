@@ -13,8 +13,8 @@ Recognised documents (field names from the botocore SageMaker service model):
 * ``describe-model-package-group`` output (``ModelPackageGroupArn``, no version): a
   registered model only.
 
-Mapping: a model package group is a :class:`~govern.ingest.records.RegisteredModel` (registry
-``sagemaker``); a versioned model package is a :class:`~govern.ingest.records.ModelVersion`
+Mapping: a model package group is a :class:`~govern.records.registry.RegisteredModel` (registry
+``sagemaker``); a versioned model package is a :class:`~govern.records.registry.ModelVersion`
 of its group and implies the group's registered model (with ``aliases=None``: SageMaker has
 no aliases, so whatever the store holds is kept). There is no run (``run_id`` is ``None``):
 lineage lives on the version itself, ``MetadataProperties.CommitId`` as ``git_commit`` (its
@@ -61,7 +61,7 @@ from typing import Any
 from govern.errors import MalformedInputError
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind, require_mapping
-from govern.ingest.records import Batch, Document, ModelVersion, RegisteredModel
+from govern.records.registry import Batch, Document, ModelVersion, RegisteredModel
 
 REGISTRY = "sagemaker"
 DOCUMENT_KIND = "sagemaker-model-package"

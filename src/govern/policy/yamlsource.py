@@ -17,7 +17,6 @@ refuse them with their line.
 from __future__ import annotations
 
 import math
-import os
 import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +26,7 @@ from typing import Any
 import yaml
 
 from govern.errors import PolicyError
+from govern.fileio import Unreadable, read_regular
 
 Location = tuple[str | int, ...]
 
@@ -72,49 +72,29 @@ class Sourced:
 def read_bounded(path: Path) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_BYTES`; :class:`PolicyError` otherwise.
 
-    A device, FIFO or socket is refused before it is opened. The file is then opened without
-    blocking (a FIFO would hang a plain open), checked again with ``fstat`` on the open
-    descriptor (so a file swapped in between cannot slip through), and read up to one byte
-    past the limit.
+    Read by :func:`govern.fileio.read_regular`: a device, FIFO or socket is refused before it
+    is opened, the open descriptor is checked again, and a file over the limit is refused by
+    its size without being read (or, if it grows meanwhile, after one byte past the limit).
     """
-    try:
-        _check_regular(path, os.stat(path))
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError as exc:
-        raise PolicyError("does not exist.", path=path) from exc
-    except OSError as exc:
-        raise PolicyError(f"cannot be read: {exc.strerror}.", path=path) from exc
-    try:
-        info = os.fstat(fd)
-        _check_regular(path, info)
-        if info.st_size > MAX_BYTES:
-            raise PolicyError(_too_large(path))
-        os.set_blocking(fd, True)
-        chunks: list[bytes] = []
-        remaining = MAX_BYTES + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-    except OSError as exc:
-        raise PolicyError(f"cannot be read: {exc.strerror}.", path=path) from exc
-    finally:
-        os.close(fd)
-    raw = b"".join(chunks)
-    if len(raw) > MAX_BYTES:  # it grew after fstat
+    raw, size = read_regular(
+        path, error=_unreadable, limit=MAX_BYTES + 1, head_over=MAX_BYTES, head=0
+    )
+    if size > MAX_BYTES or len(raw) > MAX_BYTES:
         raise PolicyError(_too_large(path))
     return raw
 
 
-def _check_regular(path: Path, info: os.stat_result) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise PolicyError(
-            f"{path} is {kind}; a policy must be a regular YAML or JSON file "
-            "(devices, FIFOs and sockets are never read)."
-        )
+def _unreadable(problem: Unreadable) -> PolicyError:
+    path = problem.path
+    if isinstance(problem.error, FileNotFoundError):
+        return PolicyError("does not exist.", path=path)
+    if problem.error is not None:
+        return PolicyError(f"cannot be read: {problem.error.strerror}.", path=path)
+    kind = "a folder" if stat.S_ISDIR(problem.mode or 0) else "not a regular file"
+    return PolicyError(
+        f"{path} is {kind}; a policy must be a regular YAML or JSON file "
+        "(devices, FIFOs and sockets are never read)."
+    )
 
 
 def _line(event: yaml.Event) -> int:

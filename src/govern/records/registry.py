@@ -16,6 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+#: Artifact kinds that count as a captured environment (see
+#: :data:`govern.ingest.normalise.ARTIFACT_KINDS`, which names the files of each kind).
+ENVIRONMENT_KINDS = frozenset({"conda", "python_env", "requirements"})
+
 
 @dataclass(frozen=True)
 class Experiment:

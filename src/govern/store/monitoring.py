@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from govern.ingest.monitoring_records import (
+from govern.records.monitoring import (
     MONITORING_KEY,
     MonitoringRecords,
     MonitoringReport,

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govern.errors import IngestError, UsageError
-from govern.ingest.predictions import GroundTruth, PredictionLog, quote
+from govern.records.predictions import GROUND_TRUTH_KEY, PREDICTIONS_KEY, GroundTruth, PredictionLog
+from govern.sql import quote
 from govern.store.store import EXTRA_WRITERS, Store
 
 
@@ -127,8 +128,8 @@ def write_ground_truth(store: Store, sha: str, records: Sequence[GroundTruth]) -
         )
 
 
-EXTRA_WRITERS["predictions"] = write_logs
-EXTRA_WRITERS["ground_truth"] = write_ground_truth
+EXTRA_WRITERS[PREDICTIONS_KEY] = write_logs
+EXTRA_WRITERS[GROUND_TRUTH_KEY] = write_ground_truth
 
 
 @dataclass(frozen=True)

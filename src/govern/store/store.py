@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govern.errors import StoreError
-from govern.ingest.records import Batch, ModelVersion, RegisteredModel, Run
+from govern.records.registry import Batch, ModelVersion, RegisteredModel, Run
 from govern.store.schema import MIGRATIONS, SCHEMA_VERSION, expected_tables
 
 if TYPE_CHECKING:
