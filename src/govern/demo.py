@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govern.checks.drift import ColumnDrift, TrendPoint
 from govern.models import Finding, Status
 
 if TYPE_CHECKING:
@@ -132,26 +133,21 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
         for f in group:
             if f is share:
                 continue
-            evidence = f.evidence_json()
-            window = str(evidence.get("window", window))
+            evidence = f.evidence if isinstance(f.evidence, ColumnDrift) else None
+            if evidence is not None:
+                window = evidence.window
+            points = (evidence.trend or ()) if evidence else ()
             trend = tuple(
-                (
-                    _period(point),
-                    _number(point.get("statistic"))
-                    if point.get("p_value") is None
-                    else _number(point.get("p_value")),
-                    point.get("drifted"),
-                )
-                for point in evidence.get("trend") or []
+                (_period(p), p.statistic if p.p_value is None else p.p_value, p.drifted)
+                for p in points
             )
             periods.update((label, None) for label, _, _ in trend)
-            bound = f.threshold or {}
             rows.append(
                 DriftRow(
-                    column=f.subject or str(evidence.get("column", "")),
+                    column=f.subject or (evidence.column if evidence else ""),
                     method=f.metric or "",
                     value=f.value,
-                    threshold=_number(bound.get("max", bound.get("min_p_value"))),
+                    threshold=evidence.threshold if evidence else None,
                     status=f.status,
                     trend=trend,
                     since=_since(trend),
@@ -163,8 +159,9 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
     return out
 
 
-def _period(point: Mapping[str, Any]) -> str:
-    start = str(point.get("start") or point.get("window") or "")
+def _period(point: TrendPoint) -> str:
+    """A trend window's label: ``2026-09`` for a calendar month, else its start or label."""
+    start = point.start.isoformat() if point.start else point.window
     return start[:7] if len(start) >= 10 and start.endswith("-01") else start
 
 

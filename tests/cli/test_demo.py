@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from govern.checks.drift import ColumnDrift, TrendPoint
 from govern.cli.main import app
 from govern.demo import (
     DEMO_DIR,
@@ -257,16 +259,30 @@ def _finding(**kw: Any) -> Finding:
     return Finding(**(base | kw))
 
 
-def test_drift_summaries_find_the_run_of_drifted_months() -> None:
-    def point(month: int, value: float, drifted: bool) -> dict[str, Any]:
-        return {
-            "start": f"2026-{month:02d}-01",
-            "statistic": value,
-            "p_value": None,
-            "drifted": drifted,
-        }
+def _drift(trend: tuple[TrendPoint, ...], window: str) -> ColumnDrift:
+    return ColumnDrift(
+        column="c",
+        kind="numeric",
+        method="psi",
+        direction="distance",
+        threshold=0.2,
+        statistic=0.4,
+        p_value=None,
+        reference_n=100,
+        current_n=100,
+        reference_missing_share=0.0,
+        current_missing_share=0.0,
+        window=window,
+        details={},
+        trend=trend,
+    )
 
-    trend = [point(6, 0.3, True), point(7, 0.1, False), point(8, 0.3, True), point(9, 0.4, True)]
+
+def test_drift_summaries_find_the_run_of_drifted_months() -> None:
+    def point(month: int, value: float, drifted: bool) -> TrendPoint:
+        return TrendPoint(f"[2026-{month:02d}]", date(2026, month, 1), value, None, drifted, 10)
+
+    trend = (point(6, 0.3, True), point(7, 0.1, False), point(8, 0.3, True), point(9, 0.4, True))
     rows = drift_summaries(
         [
             _finding(
@@ -275,14 +291,14 @@ def test_drift_summaries_find_the_run_of_drifted_months() -> None:
                 metric="psi",
                 value=0.4,
                 threshold={"max": 0.2},
-                evidence={"trend": trend, "window": "w"},
+                evidence=_drift(trend, "w"),
             ),
             _finding(
                 subject="y",
                 metric="psi",
                 value=0.1,
                 threshold={"max": 0.2},
-                evidence={"trend": trend[:2]},
+                evidence=_drift(trend[:2], "w"),
             ),
             _finding(rule="other", check="fairness"),
         ]
@@ -294,6 +310,7 @@ def test_drift_summaries_find_the_run_of_drifted_months() -> None:
     assert summary.rows[0].since == "2026-08"  # the run that reaches the latest month
     assert summary.rows[1].since is None
     assert summary.rows[0].threshold == 0.2
+    assert summary.window == "w"
 
 
 def test_fairness_summaries_and_wilson_interval() -> None:

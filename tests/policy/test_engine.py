@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from govern.checks.reproducibility import LineageEvidence, Requirement
 from govern.errors import UsageError
 from govern.ingest.pipeline import ingest
 from govern.models import Severity, Status
@@ -76,7 +77,10 @@ def test_complete_lineage_passes_incomplete_fails(store: Store, tmp_path: Path) 
     bad = by[("Sklearn_Wine", "3", "repro.lineage")]
     assert bad.status is Status.failed
     assert "is not in the store" in bad.message
-    assert bad.evidence["requirements"]["git_commit"]["met"] is False
+    assert isinstance(bad.evidence, LineageEvidence)
+    assert bad.evidence.requirement("git_commit") == Requirement(
+        "git_commit", False, "no git commit recorded"
+    )
     r2 = by[(GOOD, "15", "perf.r2")]
     assert r2.status is Status.failed and r2.severity is Severity.warn
     assert by[("Sklearn_Wine", "3", "perf.r2")].status is Status.not_evaluated

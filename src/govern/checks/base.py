@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from govern.inventory import VersionLineage
-from govern.models import Finding, Severity, Status
+from govern.models import Evidence, Finding, Severity, Status
 from govern.store.predictions import LogInfo, Window
 
 
@@ -106,10 +106,15 @@ def finding(
     metric: str | None = None,
     value: float | None = None,
     threshold: dict[str, Any] | None = None,
-    evidence: dict[str, Any] | None = None,
+    evidence: Evidence | Mapping[str, Any] | None = None,
     about: str | None = None,
 ) -> Finding:
-    """Build a finding for ``rule`` on ``subject`` (shared by every check kind)."""
+    """Build a finding for ``rule`` on ``subject`` (shared by every check kind).
+
+    ``evidence`` is the check kind's typed :class:`~govern.models.Evidence` (``None``: the
+    check concluded nothing beyond the status and message); a plain mapping is accepted only
+    while a kind is being converted.
+    """
     return Finding(
         rule=rule.id,
         check=rule.check,
@@ -123,7 +128,7 @@ def finding(
         value=value,
         threshold=threshold,
         controls=rule.controls,
-        evidence=evidence or {},
+        evidence=evidence,
         help=(rule.description + "\n\n" if rule.description else "") + help_text,
         subject=about,
     )

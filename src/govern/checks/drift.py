@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.errors import UsageError
@@ -11,6 +14,9 @@ from govern.ingest.predictions import quote
 from govern.models import Finding, Status
 from govern.store.predictions import LogInfo
 from govern.windows import WINDOW_SCHEMA, parse_window, periods
+
+if TYPE_CHECKING:
+    from govern.metrics.drift.methods import Direction, Kind
 
 STANDARD = {"score": "__score", "prediction": "__prediction", "label": "__label"}
 
@@ -29,6 +35,105 @@ def _features(rule: Rule, ref: Sequence[LogInfo], cur: Sequence[LogInfo]) -> lis
     for extra in rule.params.get("include") or []:
         pairs.append((extra, STANDARD[extra]))
     return pairs
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """A column's drift in one calendar window of the current log (``trend:`` in a rule)."""
+
+    #: the window's label, e.g. ``[2026-09-01, 2026-10-01)``
+    window: str
+    #: the window's first day (None for a window open at the start)
+    start: date | None
+    statistic: float | None
+    p_value: float | None
+    #: None: the window's rows could not be judged (the reason is not kept)
+    drifted: bool | None
+    current_n: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The point as JSON (``start`` as an ISO date)."""
+        return {
+            "window": self.window,
+            "start": self.start.isoformat() if self.start else None,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "drifted": self.drifted,
+            "current_n": self.current_n,
+        }
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """Evidence of ``check: drift`` for one column: reference vs current window.
+
+    ``method``, ``direction`` and ``threshold`` are the finding's ``metric`` and ``threshold``
+    (``{"max": ...}`` for a distance, ``{"min_p_value": ...}`` for a p-value) and are not
+    repeated in :meth:`to_json`.
+    """
+
+    column: str
+    kind: Kind
+    method: str
+    direction: Direction
+    threshold: float
+    statistic: float | None
+    p_value: float | None
+    reference_n: int
+    current_n: int
+    reference_missing_share: float
+    current_missing_share: float
+    #: the current window's label, or ``all``
+    window: str
+    #: the method's own numbers (bins, categories and their shares, intermediate values)
+    details: Mapping[str, Any]
+    #: one point per calendar window (oldest first) when the rule asks for a trend
+    trend: tuple[TrendPoint, ...] | None = None
+
+    @property
+    def score(self) -> float | None:
+        """The number compared with the threshold: the p-value or the statistic."""
+        return self.p_value if self.direction == "p_value" else self.statistic
+
+    @property
+    def drifted_since(self) -> date | None:
+        """The start of the run of drifted trend windows that reaches the latest window."""
+        began: date | None = None
+        for point in self.trend or ():
+            began = (began or point.start) if point.drifted else None
+        return began
+
+    def to_json(self) -> dict[str, Any]:
+        """The evidence object of a drift finding (``trend`` only when computed)."""
+        out: dict[str, Any] = {
+            "column": self.column,
+            "kind": self.kind,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "reference_n": self.reference_n,
+            "current_n": self.current_n,
+            "reference_missing_share": self.reference_missing_share,
+            "current_missing_share": self.current_missing_share,
+            "window": self.window,
+            "details": dict(self.details),
+        }
+        if self.trend is not None:
+            out["trend"] = [point.to_json() for point in self.trend]
+        return out
+
+
+@dataclass(frozen=True)
+class DriftShare:
+    """Evidence of the ``max_share_drifted`` finding: which of the judged columns drifted."""
+
+    #: display names of the drifted columns, in rule order
+    drifted: tuple[str, ...]
+    #: how many columns were judged (drifted or not); the share is ``len(drifted) / evaluated``
+    evaluated: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"drifted": [...]}``."""
+        return {"drifted": list(self.drifted)}
 
 
 class Drift:
@@ -167,7 +272,7 @@ class Drift:
             done[c] if c in done else Untestable(c, UntestableCause.MISSING_COLUMN, absent[c])
             for c in columns
         ]
-        trends: dict[str, list[dict[str, Any]]] = {}
+        trends: dict[str, tuple[TrendPoint, ...]] = {}
         if rule.params.get("trend") and latest is not None:
             trends = _trends(
                 data,
@@ -190,23 +295,29 @@ class Drift:
                     )
                 )
                 continue
-            evidence: dict[str, Any] = {
-                "column": column,
-                "kind": result.kind,
-                "statistic": result.statistic,
-                "p_value": result.p_value,
-                "reference_n": result.reference_n,
-                "current_n": result.current_n,
-                "reference_missing_share": result.reference_missing_share,
-                "current_missing_share": result.current_missing_share,
-                "window": window.label() if window else "all",
-                "details": dict(result.details),
-            }
-            if column in trends:
-                evidence["trend"] = trends[column]
             info = METHODS.get(result.method)
-            direction = info.direction if info else result.details.get("direction", "distance")
-            value = result.p_value if direction == "p_value" else result.statistic
+            direction: Direction = (
+                info.direction
+                if info
+                else ("p_value" if result.details.get("direction") == "p_value" else "distance")
+            )
+            evidence = ColumnDrift(
+                column=column,
+                kind=result.kind,
+                method=result.method,
+                direction=direction,
+                threshold=result.threshold,
+                statistic=result.statistic,
+                p_value=result.p_value,
+                reference_n=result.reference_n,
+                current_n=result.current_n,
+                reference_missing_share=result.reference_missing_share,
+                current_missing_share=result.current_missing_share,
+                window=window.label() if window else "all",
+                details=MappingProxyType(dict(result.details)),
+                trend=trends.get(column),
+            )
+            value = evidence.score
             bound = (
                 {"min_p_value": result.threshold}
                 if direction == "p_value"
@@ -228,9 +339,9 @@ class Drift:
                 )
                 if result.drifted:
                     drifted.append(display)
-                began = _began(evidence.get("trend"))
+                began = evidence.drifted_since
                 if began:
-                    message += f"; drifted since {began}"
+                    message += f"; drifted since {began.isoformat()}"
             out.append(
                 finding(
                     rule,
@@ -260,7 +371,7 @@ class Drift:
                     metric="share_of_drifted_columns",
                     value=share,
                     threshold={"max": limit},
-                    evidence={"drifted": drifted},
+                    evidence=DriftShare(tuple(drifted), evaluated),
                     about="share_drifted",
                 )
             )
@@ -278,7 +389,7 @@ def _trends(
     version: str | None,
     methods: Mapping[str, str],
     spans: Sequence[LogInfo],
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, tuple[TrendPoint, ...]]:
     """Each column's statistic (with its window's method) per calendar window of the log.
 
     One :func:`~govern.metrics.drift.drift_columns` per window and method: all columns of a
@@ -288,7 +399,7 @@ def _trends(
 
     first = min((log.ts_min for log in spans if log.ts_min), default=None)
     last = max((log.ts_max for log in spans if log.ts_max), default=None)
-    out: dict[str, list[dict[str, Any]]] = {column: [] for column in methods}
+    out: dict[str, list[TrendPoint]] = {column: [] for column in methods}
     if first is None or last is None or not methods:
         return {}
     by_method: dict[str, list[str]] = {}
@@ -310,23 +421,13 @@ def _trends(
                 if not isinstance(result, DriftResult):
                     continue  # a column this window cannot test: the others still can
                 out[column].append(
-                    {
-                        "window": period.label(),
-                        "start": period.start.date().isoformat() if period.start else None,
-                        "statistic": result.statistic,
-                        "p_value": result.p_value,
-                        "drifted": result.drifted,
-                        "current_n": result.current_n,
-                    }
+                    TrendPoint(
+                        window=period.label(),
+                        start=period.start.date() if period.start else None,
+                        statistic=result.statistic,
+                        p_value=result.p_value,
+                        drifted=result.drifted,
+                        current_n=result.current_n,
+                    )
                 )
-    return out
-
-
-def _began(trend: Any) -> str | None:
-    """The start of the run of drifted windows that reaches the latest window."""
-    if not trend:
-        return None
-    began = None
-    for point in trend:
-        began = (began or point.get("start")) if point.get("drifted") else None
-    return str(began) if began else None
+    return {column: tuple(points) for column, points in out.items()}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from govern.checks.base import Rule, Subject, finding
 from govern.models import Finding, Status
@@ -20,6 +21,52 @@ _SELECTOR = {
     "minProperties": 1,
     "maxProperties": 1,
 }
+
+
+#: how a rule names its baseline version (the one key of ``baseline:``), in lookup order
+SelectorKey = Literal["alias", "version", "stage"]
+SELECTOR_KEYS: tuple[SelectorKey, ...] = ("alias", "version", "stage")
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """The baseline version the candidate was compared with, and what it had to reach."""
+
+    #: the key of the rule's ``baseline:`` selector and its value as written (``champion``, 3)
+    selector_key: SelectorKey
+    selector_value: str | int
+    #: the version the selector found
+    version: str
+    baseline_value: float
+    #: the value the candidate had to reach (MLflow ``MetricThreshold`` semantics)
+    required_value: float
+    greater_is_better: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The comparison's keys of the metric evidence."""
+        return {
+            "baseline": {
+                "selector": {self.selector_key: self.selector_value},
+                "version": self.version,
+            },
+            "baseline_value": self.baseline_value,
+            "required_value": self.required_value,
+            "greater_is_better": self.greater_is_better,
+        }
+
+
+@dataclass(frozen=True)
+class MetricEvidence:
+    """Evidence of ``check: metric``: the baseline comparison, when the rule has one and it ran.
+
+    The candidate's value and the bounds are the finding's ``value`` and ``threshold``.
+    """
+
+    comparison: BaselineComparison | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The comparison as JSON, or an empty object without one."""
+        return self.comparison.to_json() if self.comparison else {}
 
 
 class LoggedMetric:
@@ -60,7 +107,12 @@ class LoggedMetric:
         threshold = {k: p[k] for k in ("min", "max") if k in p}
         help_text = self.__doc__ or ""
 
-        def result(status: Status, message: str, **extra: Any) -> Finding:
+        def result(
+            status: Status,
+            message: str,
+            value: float | None = None,
+            comparison: BaselineComparison | None = None,
+        ) -> Finding:
             return finding(
                 rule,
                 subject,
@@ -68,9 +120,9 @@ class LoggedMetric:
                 message,
                 help_text=help_text,
                 metric=key,
-                value=extra.pop("value", None),
+                value=value,
                 threshold=threshold or None,
-                evidence=extra,
+                evidence=MetricEvidence(comparison),
             )
 
         if key not in v.metrics:
@@ -93,7 +145,7 @@ class LoggedMetric:
             problems.append(f"{key}={value:.6g} is below the minimum {p['min']}")
         if "max" in p and not value <= float(p["max"]):
             problems.append(f"{key}={value:.6g} is above the maximum {p['max']}")
-        evidence: dict[str, Any] = {}
+        comparison: BaselineComparison | None = None
         if "baseline" in p:
             selector: Mapping[str, Any] = p["baseline"]
             label = ", ".join(f"{k} {val}" for k, val in selector.items())
@@ -122,12 +174,21 @@ class LoggedMetric:
             # Tolerate float rounding (0.8 * 1.05 is 0.8400000000000001).
             slack = 1e-12 * max(1.0, abs(required))
             better = value >= required - slack if greater else value <= required + slack
-            evidence = {
-                "baseline": {"selector": dict(selector), "version": base.version},
-                "baseline_value": base_value,
-                "required_value": required,
-                "greater_is_better": greater,
-            }
+            by = next((k for k in SELECTOR_KEYS if k in selector), None)
+            if by is None:  # the policy schema allows none: a lookup of another kind found it
+                return result(
+                    Status.not_evaluated,
+                    f"the baseline ({label}) names no alias, version or stage",
+                    value=value,
+                )
+            comparison = BaselineComparison(
+                selector_key=by,
+                selector_value=cast("str | int", selector[by]),
+                version=base.version,
+                baseline_value=base_value,
+                required_value=required,
+                greater_is_better=greater,
+            )
             threshold.update(
                 {k: p[k] for k in ("min_absolute_change", "min_relative_change") if k in p}
             )
@@ -139,8 +200,8 @@ class LoggedMetric:
                     f"(baseline version {base.version} has {base_value:.6g})"
                 )
         if problems:
-            return result(Status.failed, "; ".join(problems), value=value, **evidence)
-        return result(Status.passed, f"{key}={value:.6g} within bounds", value=value, **evidence)
+            return result(Status.failed, "; ".join(problems), value, comparison)
+        return result(Status.passed, f"{key}={value:.6g} within bounds", value, comparison)
 
 
 _NUMERIC = ("min", "max", "min_absolute_change", "min_relative_change")

@@ -27,16 +27,16 @@ generating machine's UTC offset (a report up to 14 hours "in the future" still c
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from govern.checks.base import Rule, Subject, finding
-from govern.ingest.evidently import DATASET, SHARE
-from govern.ingest.monitoring_records import DISTANCE, P_VALUE
 from govern.models import Finding, Status
+from govern.records.monitoring import DATASET, DISTANCE, P_VALUE, SHARE
 from govern.store.monitoring import StoredReport, StoredResult, stored_reports, stored_results
 from govern.windows import parse_duration
 
@@ -52,15 +52,177 @@ ZONE_SLACK = timedelta(hours=14)
 SHOWN = 5
 
 
+# -- evidence ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class _Verdict:
+class FailedTest:
+    """A test that failed or errored (an Evidently test, or a Model Monitor check)."""
+
+    #: the column the test is about, or the dataset
+    subject: str
+    metric: str
+    #: the tool's test name, status (``FAIL``, ``ERROR``) and description, when it gives them
+    test: str | None
+    status: str | None
+    description: str | None
+    value: float | None
+    threshold: float | None
+
+    @property
+    def name(self) -> str:
+        """The test as a message names it: its name, with the subject when not in the name."""
+        if not self.test:
+            return f"{self.subject} ({self.metric})"
+        inside = self.subject in self.test or self.subject == DATASET
+        return self.test if inside else f"{self.test} [{self.subject}]"
+
+    def to_json(self) -> dict[str, Any]:
+        """The test as JSON (test, status and description only when given)."""
+        out: dict[str, Any] = {"subject": self.subject, "metric": self.metric}
+        for key, text in (
+            ("test", self.test),
+            ("status", self.status),
+            ("description", self.description),
+        ):
+            if text is not None:
+                out[key] = text
+        out.update(value=self.value, threshold=self.threshold)
+        return out
+
+
+@dataclass(frozen=True)
+class DriftedColumn:
+    """A column (or the dataset) the tool found drifting."""
+
+    subject: str
+    metric: str
+    value: float | None
+    threshold: float | None
+    #: how ``value`` compares with ``threshold`` (``p_value``, ``distance``), if known
+    direction: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The drifted column as JSON."""
+        return {
+            "subject": self.subject,
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": self.threshold,
+            "direction": self.direction,
+        }
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A SageMaker Model Monitor constraint violation."""
+
+    feature: str
+    constraint_check_type: str
+    description: str | None
+    value: float | None
+    threshold: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The violation as JSON."""
+        return {
+            "feature": self.feature,
+            "constraint_check_type": self.constraint_check_type,
+            "description": self.description,
+            "value": self.value,
+            "threshold": self.threshold,
+        }
+
+
+@dataclass(frozen=True)
+class OutOfBounds:
+    """A reported metric value outside the rule's ``min``/``max``."""
+
+    subject: str
+    value: float
+    #: which bound it passes, and that bound
+    side: Literal["min", "max"]
+    limit: float
+
+    @property
+    def bound(self) -> str:
+        """``below the minimum 0.1`` or ``above the maximum 0.3``."""
+        if self.side == "min":
+            return f"below the minimum {_num(self.limit)}"
+        return f"above the maximum {_num(self.limit)}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The value as JSON, with the bound as text."""
+        return {"subject": self.subject, "value": self.value, "bound": self.bound}
+
+
+#: an offending item of a report: what a verdict lists
+MonitoringItem = FailedTest | DriftedColumn | Violation | OutOfBounds
+
+
+@dataclass(frozen=True)
+class ReportVerdict:
     """What one report says about one requirement."""
 
+    report: StoredReport
     #: None: the report cannot tell (e.g. drift scores without a verdict)
     ok: bool | None
     summary: str
-    #: the offending items (tests, columns, violations, values), all kept in the evidence
-    items: list[dict[str, Any]] = field(default_factory=list)
+    #: the offending items (tests, columns, violations, values), all of them
+    items: tuple[MonitoringItem, ...] = ()
+    #: the number the requirement is judged on (failed tests, drifted columns, the worst value)
+    value: float | None = None
+
+    def to_json(self, *, with_report: bool) -> dict[str, Any]:
+        """``ok``, ``summary`` and the ``items`` if any; the report's identity first if asked."""
+        out: dict[str, Any] = {"report": self.report.to_json()} if with_report else {}
+        out.update(ok=self.ok, summary=self.summary)
+        if self.items:
+            out["items"] = [item.to_json() for item in self.items]
+        return out
+
+
+@dataclass(frozen=True)
+class MonitoringEvidence:
+    """Evidence of ``check: monitoring`` for one requirement: the reports judged and their verdicts.
+
+    With one report judged (``report: latest``), its verdict's keys sit beside the report's
+    (``ok``, ``summary``, ``items``); with several (``report: all``), the verdicts are a list
+    ``reports``, each naming its report.
+    """
+
+    #: the latest report that can answer the requirement (the one ``max_age`` is judged on)
+    report: StoredReport
+    #: the evaluation time (naive UTC)
+    as_of: datetime
+    #: the latest report's age at ``as_of`` (0 when it is dated after it)
+    age_seconds: float
+    dated_by: Literal["generated_at", "ingested_at"]
+    #: one per report judged, oldest first
+    verdicts: tuple[ReportVerdict, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The evidence object of a monitoring finding."""
+        out: dict[str, Any] = {
+            "report": self.report.to_json(),
+            "as_of": self.as_of.isoformat(),
+            "age_seconds": self.age_seconds,
+            "dated_by": self.dated_by,
+        }
+        if len(self.verdicts) == 1:
+            out.update(self.verdicts[0].to_json(with_report=False))
+        else:
+            out["reports"] = [v.to_json(with_report=True) for v in self.verdicts]
+        return out
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What one report says about one requirement (before it is tied to its report)."""
+
+    ok: bool | None
+    summary: str
+    items: tuple[MonitoringItem, ...] = ()
     value: float | None = None
 
 
@@ -72,7 +234,7 @@ class _Ask:
     #: what a report must hold to answer (for the not-evaluated message)
     needs: str
     relevant: Callable[[StoredReport, Sequence[StoredResult]], bool]
-    judge: Callable[[StoredReport, Sequence[StoredResult]], _Verdict | None]
+    judge: Callable[[StoredReport, Sequence[StoredResult]], _Verdict]
     metric: str
     threshold: dict[str, Any] | None
 
@@ -88,20 +250,23 @@ def _is_test(r: StoredResult) -> bool:
     return r.passed is not None or str(r.detail.get("status", "")).upper() == "ERROR"
 
 
-def _test_item(r: StoredResult) -> dict[str, Any]:
-    item: dict[str, Any] = {"subject": r.subject, "metric": r.metric}
-    for key in ("test", "status", "description"):
-        if r.detail.get(key) is not None:
-            item[key] = r.detail[key]
-    item.update(value=r.value, threshold=r.threshold)
-    return item
+def _text(value: Any) -> str | None:
+    """A text field of a tool's file: a string as is, another JSON value as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _name(item: Mapping[str, Any]) -> str:
-    test, subject = item.get("test"), str(item["subject"])
-    if not test:
-        return f"{subject} ({item['metric']})"
-    return str(test) if subject in str(test) or subject == DATASET else f"{test} [{subject}]"
+def _test_item(r: StoredResult) -> FailedTest:
+    return FailedTest(
+        subject=r.subject,
+        metric=r.metric,
+        test=_text(r.detail.get("test")),
+        status=_text(r.detail.get("status")),
+        description=_text(r.detail.get("description")),
+        value=r.value,
+        threshold=r.threshold,
+    )
 
 
 def _tests_ask() -> _Ask:
@@ -110,14 +275,14 @@ def _tests_ask() -> _Ask:
 
     def judge(report: StoredReport, results: Sequence[StoredResult]) -> _Verdict:
         tests = [r for r in results if _is_test(r)]
-        failed = [_test_item(r) for r in tests if _test_failed(r)]
+        failed = tuple(_test_item(r) for r in tests if _test_failed(r))
         if not failed:
             if report.kind == VIOLATIONS_KIND:
                 return _Verdict(
                     True, "no failed check (Model Monitor lists no violation)", value=0.0
                 )
             return _Verdict(True, f"no failed test ({len(tests)} passed)", value=0.0)
-        names = ", ".join(_name(i) for i in failed[:SHOWN])
+        names = ", ".join(i.name for i in failed[:SHOWN])
         more = f" and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
         return _Verdict(
             False,
@@ -144,16 +309,9 @@ def _drift_ask() -> _Ask:
             if unjudged
             else ""
         )
-        items = [
-            {
-                "subject": r.subject,
-                "metric": r.metric,
-                "value": r.value,
-                "threshold": r.threshold,
-                "direction": r.direction,
-            }
-            for r in drifted
-        ]
+        items = tuple(
+            DriftedColumn(r.subject, r.metric, r.value, r.threshold, r.direction) for r in drifted
+        )
         if not drifted:
             tested = (
                 f"{len(columns)} columns tested"
@@ -181,20 +339,14 @@ def _violations_ask(check_types: Sequence[str] | None) -> _Ask:
     def judge(report: StoredReport, results: Sequence[StoredResult]) -> _Verdict:
         found = [r for r in results if check_types is None or r.metric in check_types]
         ignored = len(results) - len(found)
-        items = [
-            {
-                "feature": r.subject,
-                "constraint_check_type": r.metric,
-                "description": r.detail.get("description"),
-                "value": r.value,
-                "threshold": r.threshold,
-            }
+        items = tuple(
+            Violation(r.subject, r.metric, _text(r.detail.get("description")), r.value, r.threshold)
             for r in found
-        ]
+        )
         aside = f"; {ignored} of other check types ignored" if ignored else ""
         if not found:
             return _Verdict(True, f"no constraint violation{aside}", value=0.0)
-        names = ", ".join(f"{i['feature']} ({i['constraint_check_type']})" for i in items[:SHOWN])
+        names = ", ".join(f"{i.feature} ({i.constraint_check_type})" for i in items[:SHOWN])
         more = f" and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
         return _Verdict(
             False,
@@ -245,12 +397,12 @@ def _metric_ask(name: str, column: str | None, low: float | None, high: float | 
 
     def judge(report: StoredReport, results: Sequence[StoredResult]) -> _Verdict:
         values = _metric_values(name, column, results)
-        bad: list[dict[str, Any]] = []
+        bad: list[OutOfBounds] = []
         for s, v in values:
             if low is not None and v < low:
-                bad.append({"subject": s, "value": v, "bound": f"below the minimum {_num(low)}"})
+                bad.append(OutOfBounds(s, v, "min", low))
             elif high is not None and v > high:
-                bad.append({"subject": s, "value": v, "bound": f"above the maximum {_num(high)}"})
+                bad.append(OutOfBounds(s, v, "max", high))
         worst = max(v for _, v in values) if high is not None else min(v for _, v in values)
         if low is None and high is None:
             return _Verdict(
@@ -264,14 +416,12 @@ def _metric_ask(name: str, column: str | None, low: float | None, high: float | 
             )
             return _Verdict(True, shown, value=worst)
         if len(values) == 1:
-            summary = f"{label}={_num(values[0][1])} is {bad[0]['bound']}"
+            summary = f"{label}={_num(values[0][1])} is {bad[0].bound}"
         else:
-            names = ", ".join(
-                f"{i['subject']}={_num(i['value'])} {i['bound']}" for i in bad[:SHOWN]
-            )
+            names = ", ".join(f"{i.subject}={_num(i.value)} {i.bound}" for i in bad[:SHOWN])
             more = f" and {len(bad) - SHOWN} more" if len(bad) > SHOWN else ""
             summary = f"{label} out of bounds for {len(bad)} of {len(values)}: {names}{more}"
-        return _Verdict(False, summary, bad, worst)
+        return _Verdict(False, summary, tuple(bad), worst)
 
     threshold = {k: v for k, v in (("min", low), ("max", high)) if v is not None}
     return _Ask(label, f"metric {label}", relevant, judge, name, threshold)
@@ -557,34 +707,28 @@ def _judge(
     problems: list[str] = []
     passes: list[str] = []
     unknown: list[str] = []
-    per_report: list[dict[str, Any]] = []
+    verdicts: list[ReportVerdict] = []
     values: list[float] = []
     for report in judged:
         verdict = ask.judge(report, results_of(report))
-        if verdict is None:
-            continue
         if verdict.value is not None:
             values.append(verdict.value)
-        entry: dict[str, Any] = {"ok": verdict.ok, "summary": verdict.summary}
-        if verdict.items:
-            entry["items"] = verdict.items
-        per_report.append({"report": report.to_json(), **entry} if len(judged) > 1 else entry)
+        verdicts.append(
+            ReportVerdict(report, verdict.ok, verdict.summary, verdict.items, verdict.value)
+        )
         text = verdict.summary if len(judged) == 1 else f"{report.path}: {verdict.summary}"
         if verdict.ok is None:
             unknown.append(text)
         else:
             (passes if verdict.ok else problems).append(text)
     age = as_of - latest.time
-    evidence: dict[str, Any] = {
-        "report": latest.to_json(),
-        "as_of": as_of.isoformat(),
-        "age_seconds": max(age.total_seconds(), 0.0),
-        "dated_by": "generated_at" if latest.generated_at is not None else "ingested_at",
-    }
-    if len(judged) == 1:
-        evidence.update(per_report[0] if per_report else {})
-    else:
-        evidence["reports"] = per_report
+    evidence = MonitoringEvidence(
+        report=latest,
+        as_of=as_of,
+        age_seconds=max(age.total_seconds(), 0.0),
+        dated_by="generated_at" if latest.generated_at is not None else "ingested_at",
+        verdicts=tuple(verdicts),
+    )
     threshold = dict(ask.threshold or {})
     if max_age is not None:
         threshold["max_age"] = str(p["max_age"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from govern.checks.base import Rule, Subject, finding
@@ -125,8 +126,44 @@ CHECKS = {
 }
 
 
-def _required_tags(v: VersionLineage, wanted: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class Requirement:
+    """One lineage requirement of a rule, met or not, and what was found."""
+
+    #: a name of :data:`REQUIREMENTS`, or ``tag:<key>`` for a tag of ``required_tags``
+    name: str
+    met: bool
+    #: what was found (``run 589ad...``), or why the requirement is unmet
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"met": ..., "detail": ...}`` (the name is the key in :class:`LineageEvidence`)."""
+        return {"met": self.met, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class LineageEvidence:
+    """Evidence of ``check: reproducibility``: every requirement of the rule, in rule order."""
+
+    #: the ``require`` list, then the ``required_tags``; names are unique
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def unmet(self) -> tuple[Requirement, ...]:
+        """The requirements that are not met."""
+        return tuple(r for r in self.requirements if not r.met)
+
+    def requirement(self, name: str) -> Requirement | None:
+        """The requirement called ``name`` (``git_commit``, ``tag:validated``), or None."""
+        return next((r for r in self.requirements if r.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"requirements": {name: {"met": ..., "detail": ...}}}`` in rule order."""
+        return {"requirements": {r.name: r.to_json() for r in self.requirements}}
+
+
+def _required_tags(v: VersionLineage, wanted: Mapping[str, Any]) -> list[Requirement]:
+    out: list[Requirement] = []
     for key, expected in wanted.items():
         actual = v.tags.get(key)
         if expected is None or expected == "*":
@@ -136,7 +173,7 @@ def _required_tags(v: VersionLineage, wanted: Mapping[str, Any]) -> dict[str, di
             ok = actual == str(expected)
             want = f"{expected!s}"
         detail = f"{key}={actual}" if actual is not None else f"tag {key} missing"
-        out[f"tag:{key}"] = {"met": ok, "detail": detail if ok else f"{detail} (want {want})"}
+        out.append(Requirement(f"tag:{key}", ok, detail if ok else f"{detail} (want {want})"))
     return out
 
 
@@ -188,23 +225,25 @@ class Reproducibility:
         """Check every requirement; fail listing the unmet ones."""
         v = subject.version
         require = tuple(rule.params.get("require") or DEFAULT_REQUIRE)
-        evidence: dict[str, dict[str, Any]] = {}
+        # by name: a name given twice is checked once, in the place it first appears
+        found: dict[str, Requirement] = {}
         for name in require:
             ok, detail = CHECKS[name](v, rule.params)
-            evidence[name] = {"met": ok, "detail": detail}
-        evidence.update(_required_tags(v, rule.params.get("required_tags") or {}))
-        unmet = [k for k, e in evidence.items() if not e["met"]]
-        met = len(evidence) - len(unmet)
+            found[name] = Requirement(name, ok, detail)
+        for tag in _required_tags(v, rule.params.get("required_tags") or {}):
+            found[tag.name] = tag
+        evidence = LineageEvidence(tuple(found.values()))
+        requirements = evidence.requirements
+        unmet = evidence.unmet
         if unmet:
             status = Status.failed
-            message = "requirements not met: " + "; ".join(
-                f"{k}: {evidence[k]['detail']}" for k in unmet
-            )
+            message = "requirements not met: " + "; ".join(f"{r.name}: {r.detail}" for r in unmet)
         else:
             status = Status.passed
             message = "requirements met: " + "; ".join(
-                f"{k}: {e['detail']}" for k, e in evidence.items()
+                f"{r.name}: {r.detail}" for r in requirements
             )
+        met = len(requirements) - len(unmet)
         return finding(
             rule,
             subject,
@@ -212,7 +251,7 @@ class Reproducibility:
             message,
             help_text=self.__doc__ or "",
             metric="lineage_requirements_met",
-            value=met / len(evidence) if evidence else 1.0,
-            threshold={"required": list(evidence)},
-            evidence={"requirements": evidence},
+            value=met / len(requirements) if requirements else 1.0,
+            threshold={"required": [r.name for r in requirements]},
+            evidence=evidence,
         )
