@@ -21,20 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 from govern.formats.render import to_json, to_text
+from govern.metrics.fairness.disparities import DISPARITIES
 from govern.review.model import DisparityValue, Review, ReviewWindow, iso
 
-#: Short column headers of the disparities.
-SHORT: dict[str, str] = {
-    "demographic_parity_difference": "DP diff",
-    "demographic_parity_ratio": "DP ratio",
-    "impact_ratio": "impact ratio",
-    "equalized_odds_difference": "EO diff",
-    "equalized_odds_ratio": "EO ratio",
-    "equal_opportunity_difference": "EOpp diff",
-    "accuracy_difference": "acc diff",
-    "true_positive_rate_difference": "TPR diff",
-    "false_positive_rate_difference": "FPR diff",
-}
+#: Short column headers of the disparities (the registry's labels).
+SHORT: dict[str, str] = {name: d.label for name, d in DISPARITIES.items()}
 GROUP_COLUMNS: tuple[tuple[str, str], ...] = (
     ("selection_rate", "sel"),
     ("mean_score", "score"),

@@ -49,11 +49,11 @@ window and building the review), :mod:`~govern.review.compare` (trend and regres
 :mod:`~govern.review.model` (the typed result).
 """
 
+from govern.metrics.fairness.disparities import Disparity
 from govern.review.build import review
 from govern.review.model import (
     SCHEMA,
     BoundCheck,
-    Disparity,
     DisparityValue,
     ExcludedGroup,
     FeatureReview,

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from govern.checks.fairness import disparity_statistic
+from govern.metrics.fairness.disparities import Disparity
 from govern.review import compare as comparing
 from govern.review import inputs as reading
 from govern.review.counting import Counts
 from govern.review.model import (
     BoundCheck,
-    Disparity,
     DisparityValue,
     ExcludedGroup,
     FeatureReview,

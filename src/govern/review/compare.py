@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from govern.metrics.fairness.disparities import Disparity, bound_met
 from govern.review.model import (
     BoundCheck,
-    Disparity,
     DisparityValue,
     FeatureReview,
     PreviousValue,
@@ -25,7 +25,6 @@ from govern.review.model import (
     TrendSeries,
     iso,
 )
-from govern.review.options import bound_met
 from govern.review.storage import Past, ValueKey
 
 __all__ = ["Change", "Comparison", "compare", "judge", "trend", "values"]
@@ -225,9 +224,8 @@ def judge(
 
 def _crossed(b: BoundCheck, earlier: float, lo: float, hi: float) -> bool:
     """The bound was met by the earlier value, and the whole interval ``[lo, hi]`` is past it."""
-    low, high = b.low, b.high
-    past = (low is not None and hi < low - _EPS) or (high is not None and lo > high + _EPS)
-    return bound_met(low, high, earlier) and past
+    met_before = bound_met(earlier, low=b.low, high=b.high)
+    return met_before and not bound_met((lo, hi), low=b.low, high=b.high)
 
 
 def trend(

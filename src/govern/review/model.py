@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from govern.checks.fairness import ll144_json
+from govern.checks.fairness_evidence import ll144_json
 
 if TYPE_CHECKING:
     from govern.metrics.fairness import LL144Table
+    from govern.metrics.fairness.disparities import Disparity
     from govern.store.reviews import StoredReview
     from govern.windows import Period
 
 __all__ = [
     "SCHEMA",
     "BoundCheck",
-    "Disparity",
     "DisparityValue",
     "ExcludedGroup",
     "FeatureReview",
@@ -86,32 +86,14 @@ def _limits(low: float | None, high: float | None) -> dict[str, float]:
     return out
 
 
-@dataclass(frozen=True)
-class Disparity:
-    """A disparity the review computes: its name, kind and whether it needs labels.
-
-    ``kind`` is ``difference`` (0 is parity; up is worse) or ``ratio`` (1 is parity; down is
-    worse).
-    """
-
-    name: str
-    kind: Literal["difference", "ratio"]
-    needs_labels: bool
-    description: str
-
-    @property
-    def worse_sign(self) -> int:
-        """+1 when a rise is worse (differences), -1 when a fall is (ratios)."""
-        return 1 if self.kind == "difference" else -1
-
-    def to_json(self) -> dict[str, Any]:
-        """The disparity's entry of the review's ``disparities`` list."""
-        return {
-            "metric": self.name,
-            "kind": self.kind,
-            "needs_labels": self.needs_labels,
-            "description": self.description,
-        }
+def disparity_json(d: Disparity) -> dict[str, Any]:
+    """A disparity's entry of the review's ``disparities`` list."""
+    return {
+        "metric": d.name,
+        "kind": d.kind,
+        "needs_labels": d.needs_labels,
+        "description": d.description,
+    }
 
 
 @dataclass(frozen=True)
@@ -608,7 +590,7 @@ class Review:
             "compared_to": self.compared_to.ref() if self.compared_to else None,
             "decision": self.decision,
             "summary": self.summary.to_json(),
-            "disparities": [m.to_json() for m in self.disparities],
+            "disparities": [disparity_json(m) for m in self.disparities],
             "windows": [w.to_json() for w in self.windows],
             "trend": [t.to_json() for t in self.trend],
             "regressions": [r.to_json() for r in self.regressions],

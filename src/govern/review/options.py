@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from govern.errors import UsageError
-from govern.review.model import Disparity, Missing, ReviewPolicy
+from govern.metrics.fairness.disparities import ALIASES, Disparity, bound_met
+from govern.metrics.fairness.disparities import DISPARITIES as _REGISTRY
+from govern.review.model import Missing, ReviewPolicy
 from govern.windows import PERIODS, Period
 
 if TYPE_CHECKING:
@@ -47,64 +49,10 @@ LABEL_METRICS: tuple[str, ...] = (
 SEX_NAMES = frozenset({"sex", "gender"})
 RACE_NAMES = frozenset({"race", "ethnicity", "race_ethnicity", "race/ethnicity"})
 
-_EPS = 1e-12
-
-DISPARITIES: tuple[Disparity, ...] = (
-    Disparity(
-        "demographic_parity_difference",
-        "difference",
-        False,
-        "largest minus smallest selection rate",
-    ),
-    Disparity("demographic_parity_ratio", "ratio", False, "smallest over largest selection rate"),
-    Disparity(
-        "impact_ratio",
-        "ratio",
-        False,
-        "smallest selection rate over the reference group's (four-fifths rule)",
-    ),
-    Disparity(
-        "equalized_odds_difference", "difference", True, "larger of the TPR and FPR differences"
-    ),
-    Disparity("equalized_odds_ratio", "ratio", True, "smaller of the TPR and FPR ratios"),
-    Disparity(
-        "equal_opportunity_difference",
-        "difference",
-        True,
-        "largest minus smallest true positive rate",
-    ),
-)
-
+#: The disparities every review computes, in order (the registry's ``reviewed`` ones).
+DISPARITIES: tuple[Disparity, ...] = tuple(d for d in _REGISTRY.values() if d.reviewed)
 #: Further disparities computed when a policy rule bounds them.
-_EXTRA: dict[str, Disparity] = {
-    d.name: d
-    for d in (
-        Disparity("accuracy_difference", "difference", True, "largest minus smallest accuracy"),
-        Disparity(
-            "true_positive_rate_difference",
-            "difference",
-            True,
-            "largest minus smallest true positive rate",
-        ),
-        Disparity(
-            "false_positive_rate_difference",
-            "difference",
-            True,
-            "largest minus smallest false positive rate",
-        ),
-        Disparity(
-            "base_rate_difference", "difference", True, "largest minus smallest label base rate"
-        ),
-        Disparity(
-            "class_imbalance",
-            "difference",
-            False,
-            "(largest - smallest group size) / (largest + smallest), Clarify's CI",
-        ),
-    )
-}
-#: Policy metric names that are another name of a review disparity.
-_ALIASES = {"selection_rate_ratio": "impact_ratio"}
+_EXTRA: dict[str, Disparity] = {d.name: d for d in _REGISTRY.values() if not d.reviewed}
 
 
 @dataclass(frozen=True)
@@ -164,13 +112,6 @@ def check_options(o: ReviewOptions) -> None:
 # Policy bounds
 
 
-def bound_met(low: float | None, high: float | None, value: float) -> bool:
-    """True when ``value`` lies within ``[low, high]`` (either may be open)."""
-    if low is not None and value < low - _EPS:
-        return False
-    return not (high is not None and value > high + _EPS)
-
-
 @dataclass(frozen=True)
 class PolicyBound:
     """A bound of a ``check: fairness`` rule on one disparity."""
@@ -191,7 +132,7 @@ class PolicyBound:
 
     def met(self, value: float) -> bool:
         """True when ``value`` meets the bound."""
-        return bound_met(self.low, self.high, value)
+        return bound_met(value, low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
@@ -222,7 +163,7 @@ def policy_terms(policies: PolicySet | None, model: str) -> Terms:
             if rule.check != "fairness":
                 continue
             p = rule.params
-            metric = _ALIASES.get(str(p.get("metric")), str(p.get("metric")))
+            metric = ALIASES.get(str(p.get("metric")), str(p.get("metric")))
             if "pos_label" in p:
                 pos[rule.id] = p["pos_label"]
             if "reference_group" in p:
