@@ -9,7 +9,6 @@ pure and take no store, so the command line only prints what they return.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govern.checks.drift import ColumnDrift, TrendPoint
+from govern.checks.fairness_evidence import FairnessEvidence, GroupRates, Interval
 from govern.models import Finding, Status
 
 if TYPE_CHECKING:
@@ -37,9 +37,6 @@ DEMO_GATES: tuple[tuple[str, str], ...] = (
 #: whose ``data:`` mapping names their columns.
 MONITORED: tuple[str, str] = ("credit-risk", "2")
 MONITORING_POLICY = "credit-production"
-
-#: z for a two-sided 95 % interval
-_Z95 = 1.959963984540054
 
 
 def demo_inputs() -> list[Path]:
@@ -177,88 +174,51 @@ def _number(value: Any) -> float | None:
 
 
 @dataclass(frozen=True)
-class GroupRow:
-    """One group of a fairness finding: its counts, rates and ratio to the most selected."""
-
-    group: str
-    n: int
-    selection_rate: float | None
-    #: 95 % Wilson score interval of the selection rate
-    selection_interval: tuple[float, float] | None
-    impact_ratio: float | None
-    true_positive_rate: float | None
-    false_positive_rate: float | None
-
-
-@dataclass(frozen=True)
 class FairnessSummary:
-    """One fairness finding (a rule on one sensitive feature or intersection) with its groups."""
+    """One fairness finding (a rule on one sensitive feature or intersection) with its groups.
+
+    The groups are the check's typed evidence: counts, rates, impact ratios and (from
+    :mod:`govern.metrics.fairness`) the Wilson interval of each selection rate.
+    """
 
     rule: str
     severity: str
     sensitive: str
     metric: str
     value: float | None
-    ci: tuple[float, float] | None
+    ci: Interval | None
     threshold: Mapping[str, Any]
     status: Status
-    groups: tuple[GroupRow, ...]
+    groups: tuple[GroupRates, ...]
     excluded: tuple[str, ...]
     message: str
 
 
 def fairness_summaries(findings: Iterable[Finding]) -> list[FairnessSummary]:
-    """Fairness findings as per-group rows (rates, Wilson intervals, impact ratios)."""
+    """Fairness findings with their groups, sorted by rule and sensitive feature."""
     out = []
     for f in findings:
         if f.check != "fairness":
             continue
-        evidence = f.evidence_json()
-        groups = [g for g in evidence.get("groups") or [] if isinstance(g, Mapping)]
-        rates = [r for g in groups if (r := _number(g.get("selection_rate"))) is not None]
-        best = max(rates, default=None)
-        rows = []
-        for g in groups:
-            n = int(g.get("n", 0))
-            rate = _number(g.get("selection_rate"))
-            rows.append(
-                GroupRow(
-                    group=str(g.get("group")),
-                    n=n,
-                    selection_rate=rate,
-                    selection_interval=wilson(rate, n) if rate is not None else None,
-                    impact_ratio=rate / best if rate is not None and best else None,
-                    true_positive_rate=_number(g.get("true_positive_rate")),
-                    false_positive_rate=_number(g.get("false_positive_rate")),
-                )
-            )
-        ci = evidence.get("ci")
+        evidence = f.evidence if isinstance(f.evidence, FairnessEvidence) else None
+        judged = evidence.disparity if evidence is not None else None
         out.append(
             FairnessSummary(
                 rule=f.rule,
                 severity=f.severity.value,
-                sensitive=f.subject or str(evidence.get("sensitive_feature", "")),
+                sensitive=f.subject or (evidence.sensitive_feature if evidence else ""),
                 metric=f.metric or "",
                 value=f.value,
-                ci=(float(ci[0]), float(ci[1])) if ci else None,
+                ci=judged.interval if judged is not None else None,
                 threshold=dict(f.threshold or {}),
                 status=f.status,
-                groups=tuple(rows),
-                excluded=tuple(str(e.get("group")) for e in evidence.get("excluded") or []),
+                groups=evidence.groups if evidence is not None else (),
+                excluded=tuple(e.group for e in evidence.excluded) if evidence else (),
                 message=f.message,
             )
         )
     out.sort(key=lambda s: (s.rule, s.sensitive))
     return out
-
-
-def wilson(rate: float, n: int, z: float = _Z95) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion ``rate`` observed on ``n`` records."""
-    if n <= 0 or math.isnan(rate):
-        return None
-    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def warnings_of(findings: Iterable[Finding], failing: Sequence[Finding]) -> list[Finding]:

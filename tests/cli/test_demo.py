@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.checks.drift import ColumnDrift, TrendPoint
+from govern.checks.fairness_evidence import (
+    DisparityResult,
+    ExcludedGroup,
+    FairnessEvidence,
+    GroupRates,
+    Interval,
+    MissingValues,
+)
 from govern.cli.main import app
 from govern.demo import (
     DEMO_DIR,
@@ -26,8 +33,8 @@ from govern.demo import (
     fairness_summaries,
     log_options,
     review_rows,
-    wilson,
 )
+from govern.metrics.fairness import GroupCounts, wilson_interval
 from govern.models import Finding, Severity, Status
 from govern.policy.loader import load
 from govern.store import Store, ledger
@@ -171,7 +178,7 @@ def test_demo_runs_a_monthly_fairness_review(demo: tuple[Path, Any]) -> None:
     assert all(f"2026-{m:02d}" in header for m in range(6, 12))
     impact = next(line for line in lines if line.startswith("│ race ") and "impact ratio" in line)
     assert impact.count("✗") == 6  # below the four-fifths bound in every month
-    sex = next(line for line in lines if line.startswith("│ sex ") and "DP difference" in line)
+    sex = next(line for line in lines if line.startswith("│ sex ") and "DP diff" in line)
     assert "✗" not in sex
     with Store.open(db, read_only=True) as store:
         assert store.query("SELECT count(*) AS n FROM reviews")[0]["n"] == 1
@@ -313,11 +320,21 @@ def test_drift_summaries_find_the_run_of_drifted_months() -> None:
     assert summary.window == "w"
 
 
-def test_fairness_summaries_and_wilson_interval() -> None:
-    groups = [
-        {"group": "a", "n": 100, "selection_rate": 0.5},
-        {"group": "b", "n": 50, "selection_rate": 0.4},
-    ]
+def _group(name: str, n: int, selected: int, impact_ratio: float) -> GroupRates:
+    counts = GroupCounts(("sex",), (name,), n, 0, 0, 0, 0, 0, selected, None, 0)
+    return GroupRates(name, counts, impact_ratio)
+
+
+def test_fairness_summaries_read_the_typed_evidence() -> None:
+    interval = Interval(0.6, 0.95, 0.95)
+    evidence = FairnessEvidence(
+        sensitive_feature="sex",
+        groups=(_group("a", 100, 50, 1.0), _group("b", 50, 20, 0.8)),
+        excluded=(ExcludedGroup("c", 3),),
+        missing=MissingValues(0, "exclude"),
+        window="all",
+        disparity=DisparityResult("impact_ratio", 0.8, interval, "ci"),
+    )
     [summary] = fairness_summaries(
         [
             _finding(
@@ -328,14 +345,15 @@ def test_fairness_summaries_and_wilson_interval() -> None:
                 metric="impact_ratio",
                 value=0.8,
                 threshold={"min": 0.9},
-                evidence={"groups": groups, "ci": [0.6, 0.95], "excluded": [{"group": "c"}]},
+                evidence=evidence,
             )
         ]
     )
-    assert summary.ci == (0.6, 0.95) and summary.excluded == ("c",)
+    assert summary.ci == interval and summary.excluded == ("c",)
     a, b = summary.groups
     assert a.impact_ratio == 1.0 and b.impact_ratio == pytest.approx(0.8)
+    assert (a.selection_rate, b.selection_rate) == (0.5, 0.4)
     # Wilson (1927) score interval of 50/100 at 95 %: 0.5 ± 0.0962
-    assert a.selection_interval == pytest.approx((0.40383, 0.59617), abs=1e-5)
-    assert wilson(0.0, 10) == pytest.approx((0.0, 0.27753), abs=1e-5)
-    assert wilson(0.5, 0) is None and wilson(math.nan, 5) is None
+    assert a.selection_interval() == pytest.approx((0.40383, 0.59617), abs=1e-5)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-5)
+    assert wilson_interval(5, 0) is None

@@ -178,7 +178,7 @@ def _monthly_review(
     for row in rows:
         table.add_row(
             row.feature,
-            _SHORT.get(row.metric, row.metric),
+            _label(row.metric),
             *(
                 _fmt(c.value) + (" ✗" if c.out_of_bounds else "") + (" !" if c.regression else "")
                 for c in row.cells
@@ -226,15 +226,12 @@ def _logs_text(logs: list[Any]) -> str:
     return "\n".join(lines)
 
 
-#: short names of disparity metrics for the fairness table
-_SHORT = {
-    "demographic_parity_difference": "DP difference",
-    "demographic_parity_ratio": "DP ratio",
-    "equalized_odds_difference": "EO difference",
-    "equalized_odds_ratio": "EO ratio",
-    "equal_opportunity_difference": "EOpp difference",
-    "impact_ratio": "impact ratio",
-}
+def _label(metric: str) -> str:
+    """The short name of a disparity (the registry's label), or the name itself."""
+    from govern.metrics.fairness import ALIASES, DISPARITIES
+
+    entry = DISPARITIES.get(ALIASES.get(metric, metric))
+    return entry.label if entry is not None else metric
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -292,7 +289,8 @@ def _fairness_tables(summaries: list[FairnessSummary], table_cls: Any) -> list[A
         return []
     table = table_cls(
         title="fairness per group (selection rate with its 95% Wilson interval; impact ratio = "
-        "rate / highest rate; TPR/FPR against the lender's decisions, labelled rows only)",
+        "rate / most selected group's rate; TPR/FPR against the lender's decisions, labelled "
+        "rows only)",
         title_justify="left",
     )
     for name, justify in (
@@ -310,17 +308,14 @@ def _fairness_tables(summaries: list[FairnessSummary], table_cls: Any) -> list[A
         table.add_column(name, justify=justify, overflow="fold", no_wrap=name == "rule")
     for s in summaries:
         bound = ", ".join(f"{k} {v}" for k, v in sorted(s.threshold.items()))
-        ci = f" [{s.ci[0]:.3f}, {s.ci[1]:.3f}]" if s.ci else ""
-        disparity = f"{_SHORT.get(s.metric, s.metric)} {_fmt(s.value, 4)}{ci} / {bound}"
+        ci = f" [{s.ci.low:.3f}, {s.ci.high:.3f}]" if s.ci else ""
+        disparity = f"{_label(s.metric)} {_fmt(s.value, 4)}{ci} / {bound}"
         status = f"{s.status.value} ({s.severity})"
         if not s.groups:
             table.add_row(s.rule, s.sensitive, "—", "", "", "", "", "", _short(s.message), status)
         for i, g in enumerate(s.groups):
-            interval = (
-                f" [{g.selection_interval[0]:.3f}, {g.selection_interval[1]:.3f}]"
-                if g.selection_interval
-                else ""
-            )
+            wilson = g.selection_interval()
+            interval = f" [{wilson[0]:.3f}, {wilson[1]:.3f}]" if wilson else ""
             table.add_row(
                 s.rule if i == 0 else "",
                 s.sensitive if i == 0 else "",
