@@ -172,8 +172,9 @@ def review_command(
     """Review a model's fairness over calendar windows."""
     from govern.formats import review as fmt
     from govern.policy.loader import load
-    from govern.review import ReviewOptions, parse_bound, review, store_review
+    from govern.review import ReviewOptions, review, store_review
     from govern.store.store import Store
+    from govern.windows import parse_bound
 
     options = ReviewOptions(
         model=model,
