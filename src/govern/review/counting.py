@@ -23,10 +23,10 @@ from govern.review.inputs import (
     ROWS,
     Inputs,
     Slot,
-    quote,
     timestamp,
 )
 from govern.review.model import Missing
+from govern.sql import quote
 
 if TYPE_CHECKING:
     from govern.metrics.fairness import CountedGroups, GroupCounts, LL144Table

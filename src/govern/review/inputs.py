@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.errors import UsageError
 from govern.review.options import RACE_NAMES, SEX_NAMES, ReviewOptions
+from govern.sql import literal, quote
 from govern.store import predictions
 from govern.store.predictions import Window
 from govern.windows import Period, calendar_windows, period_label
@@ -21,7 +22,7 @@ from govern.windows import Period, calendar_windows, period_label
 if TYPE_CHECKING:
     from govern.store.store import Store
 
-__all__ = ["BASE", "Inputs", "Slot", "Span", "inputs", "quote", "slots", "span", "timestamp"]
+__all__ = ["BASE", "Inputs", "Slot", "Span", "inputs", "slots", "span", "timestamp"]
 
 #: The temporary views of a review (on the store's connection).
 BASE = "__govern_review_all"
@@ -32,14 +33,9 @@ LL144 = "__govern_review_ll144"
 _VERSIONS = "__govern_review_versions"
 
 
-def quote(name: str) -> str:
-    """A SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def timestamp(moment: datetime) -> str:
-    """A SQL timestamp literal."""
-    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+    """A SQL timestamp literal (the window bounds of the ``CASE`` that keys rows by window)."""
+    return f"TIMESTAMP {literal(moment.isoformat(sep=' '))}"
 
 
 @dataclass(frozen=True)
