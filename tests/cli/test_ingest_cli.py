@@ -132,8 +132,8 @@ def test_unreadable_file(
             raise PermissionError(13, "Permission denied")
         return original(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    # ingest opens inputs with os.open (no blocking on a FIFO); tests run as root
-    monkeypatch.setattr("govern.ingest.files.os.open", deny)
+    # inputs are opened with os.open (govern.fileio: no blocking on a FIFO); tests run as root
+    monkeypatch.setattr("govern.fileio.os.open", deny)
     result = govern(runner, db_path, "ingest", str(locked))
     assert_refused(result, loaded, db_path, "locked.json", "permission denied")
 
@@ -190,3 +190,200 @@ def test_sqlite_store_of_unknown_mlflow_schema(
         con.execute("DROP TABLE registered_models")
     result = govern(runner, db_path, "ingest", str(broken))
     assert_refused(result, loaded, db_path, "mlflow.db", "unknown schema", "registered_models")
+
+
+# -- govern ingest --policy: the columns from the policy's data: mapping ------------------
+
+#: A policy that maps every role of a prediction log, and one for other models.
+MAPPED_POLICY = """\
+apiVersion: govern/v1
+kind: Policy
+metadata: {id: credit-logs, version: 1}
+scope: {models: ["credit-*"]}
+data:
+  timestamp: when
+  prediction: decision
+  score: probability
+  label: outcome
+  id: request_id
+  model_version: served_version
+  sensitive: [sex, age_band]
+  features: [income, debt_ratio]
+rules:
+  - {id: repro.lineage, check: reproducibility, require: [run]}
+"""
+OTHER_POLICY = """\
+apiVersion: govern/v1
+kind: Policy
+metadata: {id: hiring, version: 1}
+scope: {models: ["hiring-*"]}
+data: {prediction: selected, label: hired, sensitive: [race]}
+rules:
+  - {id: repro.lineage, check: reproducibility, require: [run]}
+"""
+
+
+def _log(tmp_path: Path, rows: int = 40) -> Path:
+    lines = ["when,decision,probability,outcome,request_id,served_version,sex,age_band,"
+             "income,debt_ratio,region,comment"]  # fmt: skip
+    for i in range(rows):
+        lines.append(
+            f"2026-10-{1 + i % 28:02d}T12:00:00Z,{i % 2},{(i % 10) / 10},{(i // 2) % 2},r{i},"
+            f"{1 + i % 2},{'fm'[i % 2]},{'ab'[i % 3 % 2]},{1000 + i},{i / 100},north,ok"
+        )
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "credit.yaml").write_text(MAPPED_POLICY, encoding="utf-8")
+    (folder / "hiring.yaml").write_text(OTHER_POLICY, encoding="utf-8")
+    return folder
+
+
+def _ingested_log(result) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 0, result.output
+    (log,) = json.loads(result.stdout)["prediction_logs"]
+    return log  # type: ignore[no-any-return]
+
+
+def test_policy_maps_every_role(
+    runner: CliRunner, db_path: Path, tmp_path: Path, policy_dir: Path
+) -> None:
+    log = _ingested_log(
+        govern(
+            runner,
+            db_path,
+            "ingest",
+            str(_log(tmp_path)),
+            "--model",
+            "credit-risk",
+            "--role",
+            "current",
+            "--policy",
+            str(policy_dir),
+            "-f",
+            "json",
+        )
+    )
+    assert log["mapping"] == {
+        "timestamp": "when",
+        "prediction": "decision",
+        "score": "probability",
+        "label": "outcome",
+        "id": "request_id",
+        "model_version": "served_version",
+    }
+    assert log["sensitive"] == ["sex", "age_band"]
+    assert log["features"] == ["income", "debt_ratio"]
+    assert log["rows"] == 40 and log["ts_min"] == "2026-10-01T12:00:00Z"
+    with Store.open(db_path, read_only=True) as store:
+        from govern.store import predictions
+
+        predictions.relation(store, "cur", model="credit-risk", role="current")
+        row = store.con.execute(
+            "SELECT count(DISTINCT __id), count(DISTINCT __version), sum(__label) FROM cur"
+        ).fetchone()
+    assert row == (40, 2, 20)
+
+
+def test_the_same_mapping_as_every_flag(
+    runner: CliRunner, db_path: Path, tmp_path: Path, policy_dir: Path
+) -> None:
+    """--policy gives exactly what the column options give."""
+    path = _log(tmp_path)
+    flags = ["--timestamp", "when", "--prediction", "decision", "--score", "probability",
+             "--label", "outcome", "--id", "request_id", "--version-column", "served_version",
+             "--sensitive", "sex", "--sensitive", "age_band", "--feature", "income",
+             "--feature", "debt_ratio"]  # fmt: skip
+    common = ["--model", "credit-risk", "--role", "current", "-f", "json"]
+    by_flags = _ingested_log(govern(runner, db_path, "ingest", str(path), *common, *flags))
+    other = tmp_path / "other.duckdb"
+    by_policy = _ingested_log(
+        govern(runner, other, "ingest", str(path), *common, "--policy", str(policy_dir))
+    )
+    for key in ("mapping", "sensitive", "features", "rows", "columns", "null_counts"):
+        assert by_policy[key] == by_flags[key], key
+
+
+def test_flags_override_the_policy(
+    runner: CliRunner, db_path: Path, tmp_path: Path, policy_dir: Path
+) -> None:
+    log = _ingested_log(
+        govern(
+            runner,
+            db_path,
+            "ingest",
+            str(_log(tmp_path)),
+            "--model",
+            "credit-risk",
+            "--role",
+            "current",
+            "--policy",
+            str(policy_dir / "credit.yaml"),
+            "--label",
+            "decision",
+            "--sensitive",
+            "region",
+            "--feature",
+            "comment",
+            "-f",
+            "json",
+        )
+    )
+    assert log["mapping"]["label"] == "decision"  # type: ignore[index]
+    assert log["mapping"]["timestamp"] == "when"  # type: ignore[index]
+    assert log["sensitive"] == ["region"]  # a list replaces the policy's whole list
+    assert log["features"] == ["comment"]
+
+
+def test_policy_needs_a_matching_model(
+    runner: CliRunner, db_path: Path, tmp_path: Path, policy_dir: Path
+) -> None:
+    path = str(_log(tmp_path))
+    result = govern(runner, db_path, "ingest", path, "--model", "churn", "--role", "current",
+                    "--policy", str(policy_dir))  # fmt: skip
+    assert result.exit_code == 2
+    assert "no policy in" in result.stderr and "'churn'" in result.stderr
+    assert "credit-logs: credit-*" in result.stderr
+    result = govern(runner, db_path, "ingest", path, "--role", "current", "--policy",
+                    str(policy_dir))  # fmt: skip
+    assert result.exit_code == 2 and "give --model" in result.stderr
+    assert not db_path.exists()
+
+
+def test_conflicting_policies_are_refused_unless_the_flag_decides(
+    runner: CliRunner, db_path: Path, tmp_path: Path, policy_dir: Path
+) -> None:
+    (policy_dir / "other.yaml").write_text(
+        MAPPED_POLICY.replace("credit-logs", "credit-other").replace("outcome", "defaulted"),
+        encoding="utf-8",
+    )
+    path = str(_log(tmp_path))
+    args = ["ingest", path, "--model", "credit-risk", "--role", "current", "--policy",
+            str(policy_dir)]  # fmt: skip
+    result = govern(runner, db_path, *args)
+    assert result.exit_code == 2
+    assert "credit-logs and credit-other" in result.stderr and "--label" in result.stderr
+    log = _ingested_log(govern(runner, db_path, *args, "--label", "outcome", "-f", "json"))
+    assert log["mapping"]["label"] == "outcome"  # type: ignore[index]
+
+
+def test_a_bad_policy_is_a_policy_error(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MAPPED_POLICY.replace("timestamp: when", "timestamp: 3"), encoding="utf-8")
+    result = govern(runner, db_path, "ingest", str(_log(tmp_path)), "--model", "credit-risk",
+                    "--role", "current", "--policy", str(bad))  # fmt: skip
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.stderr and "Traceback" not in result.output
+
+
+def test_help_shows_the_policy_option_with_an_example(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "--policy" in result.output
+    assert "--role current -p policies/ --label y" in result.output

@@ -78,6 +78,29 @@ def test_every_connection_has_extension_autoload_and_autoinstall_off() -> None:
         con.execute("SELECT * FROM read_xlsx('book.xlsx')")
 
 
+def test_ingest_adapters_connect_through_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-memory connections of the prediction-log adapters have autoload off too."""
+    from datetime import UTC, datetime
+
+    made: list[dict[str, Any]] = []
+    real = duckdb.connect
+
+    def recording(database: str = ":memory:", **kwargs: Any) -> Any:
+        made.append(dict(kwargs.get("config") or {}))
+        return real(database, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", recording)
+    log = tmp_path / "log.csv"
+    log.write_text("ts,p\n2026-01-01T00:00:00Z,1\n2026-01-02T00:00:00Z,0\n", encoding="utf-8")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        opts = {"model": "m", "role": "current", "timestamp": "ts", "prediction": "p"}
+        ingest(store, [log], now=datetime.now(UTC), options=opts)
+    assert len(made) >= 2  # the store's and the adapter's
+    assert all(c.get("autoload_known_extensions") is False for c in made), made
+
+
 def test_store_connection_has_extension_autoload_off(registry: Path) -> None:
     with Store.open(registry, read_only=True) as store:
         (value,) = store.con.execute(

@@ -44,8 +44,13 @@ HELP = (
     "  govern ingest logs/2026-10/ --model credit-risk --version 2 --role current \\\n"
     "      --timestamp ts --prediction approved --score score --label default\n\n"
     "  govern ingest capture/ actuals.jsonl --model churn --role current   # Data Capture\n\n"
+    "  govern ingest logs/ -m credit-risk --role current -p policies/\n\n"
+    "  govern ingest logs/ -m credit-risk --role current -p policies/ --label y\n\n"
     "Prediction logs (Parquet, CSV, JSON Lines) are loaded only with --model and --role; the "
-    "mapped columns must exist, timestamps (ISO-8601 or epoch s/ms) must all parse."
+    "mapped columns must exist, timestamps (ISO-8601 or epoch s/ms) must all parse. With "
+    "--policy, the columns come from the data: mapping of the policy whose scope.models "
+    "matches --model; each column option given overrides the policy's for its role (the "
+    "last example takes the label from column y, every other column from the policy)."
 )
 
 LogOption = typer.Option  # a short alias for the long list of mapping options below
@@ -104,6 +109,16 @@ def ingest_command(
         list[str] | None,
         LogOption("--feature", help="Feature column (repeat; default: every unmapped column)."),
     ] = None,
+    policy: Annotated[
+        list[Path] | None,
+        LogOption(
+            "--policy",
+            "-p",
+            help="Prediction logs: take the columns from the data: mapping of the policy "
+            "(file or folder, repeatable) whose scope.models matches --model; column options "
+            "override it.",
+        ),
+    ] = None,
     sample_size: Annotated[
         int | None,
         LogOption(
@@ -120,20 +135,18 @@ def ingest_command(
     options = settings(ctx)
     if role is not None and role not in ("reference", "current"):
         raise UsageError(f"--role must be 'reference' or 'current', not {role!r}.")
-    log_options = {
-        "model": model,
-        "version": version,
-        "role": role,
+    flags = {
         "timestamp": timestamp,
         "prediction": prediction,
         "score": score,
         "label": label,
         "id": record_id,
         "model_version": version_column,
-        "sensitive": sensitive or [],
-        "features": feature or [],
+        "sensitive": sensitive,
+        "features": feature,
         "sample_size": sample_size,
     }
+    log_options = _log_options(policy, model=model, version=version, role=role, flags=flags)
     from govern.formats import ingest as fmt
     from govern.ingest.pipeline import discover
     from govern.store import predictions
@@ -149,6 +162,29 @@ def ingest_command(
         write(fmt.render_json(report, logs), output)
     else:
         write(fmt.render_table(report, logs, width=stdout_width()), output)
+
+
+def _log_options(
+    policy: list[Path] | None,
+    *,
+    model: str | None,
+    version: str | None,
+    role: str | None,
+    flags: dict[str, Any],
+) -> dict[str, Any]:
+    """The prediction-log options: the policy's data: mapping (with --policy), then the flags."""
+    from govern.policy.data import log_options, policy_mapping
+
+    mapping: dict[str, Any] = {}
+    if policy:
+        if not model:
+            raise UsageError("--policy picks the policy by the model it applies to: give --model.")
+        from govern.policy.loader import load
+
+        given = [key for key, value in flags.items() if value]
+        where = ", ".join(str(p) for p in policy)
+        mapping = policy_mapping(load(policy).policies, model, where=where, given=given)
+    return log_options(mapping, model=model, role=role, version=version, overrides=flags)
 
 
 def _run(
