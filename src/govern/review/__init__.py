@@ -1,8 +1,8 @@
 """Periodic fairness review of a model's production decisions over calendar windows.
 
-``govern review`` cuts a model's current prediction logs into
-calendar windows (``month`` or ``quarter``; from the logs' time span, or ``start``/``end``)
-and, in every window, for each sensitive feature and their intersection:
+``govern review`` cuts a model's current prediction logs into calendar windows (``month`` or
+``quarter``; from the logs' time span, or ``start``/``end``) and, in every window, for each
+sensitive feature and their intersection:
 
 * the **group metrics** (fairlearn names): ``count``, ``selection_rate``, ``mean_score`` when a
   score is mapped and every reviewed row has one, and -- when the window has ground-truth
@@ -35,7 +35,9 @@ latest earlier evaluated window (of this review, else of the stored review) and 
 window of the last stored review of the model and period. A **regression** is flagged when a
 disparity moved the wrong way (a difference up, a ratio down) by more than ``tolerance``
 (absolute), or when it no longer meets a bound of a ``check: fairness`` policy rule that the
-earlier value met. Regression decisions use point estimates; intervals are reported.
+earlier value met. Without ``confidence`` regression decisions use point estimates; with it, a
+move counts only when the earlier value lies outside the interval, and a bound is crossed only
+when the whole interval lies past it.
 
 The result is a frozen, typed :class:`Review` (:mod:`govern.review.model`); its one
 :meth:`Review.to_json` gives the ``govern.review/v1`` JSON (see :data:`SCHEMA`), rendered by
