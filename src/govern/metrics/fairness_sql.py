@@ -6,10 +6,11 @@ label column, confusion counts per group, or the counts of an LL144 table. No st
 returns data rows, so the same text can run where a team's logs live (DuckDB here, Spark on a
 cluster) and only the small aggregates travel back.
 
-Identifiers are double-quoted (ANSI); values (the positive label, unknown categories) are
-written as literals by :func:`sql_literal`, floats as ``CAST('<repr>' AS DOUBLE)`` so they
-round-trip exactly. Every count is ``sum(CASE WHEN ... THEN 1 ELSE 0 END)`` rather than
-DuckDB's ``count(*) FILTER (...)``.
+Identifiers are double-quoted (ANSI) by :func:`govern.sql.quote`; values from the data (the
+positive label, unknown categories) are never written into the text: the builders of
+statements that need them return the SQL with named parameters (``$prediction_positive``,
+``$unknown_0``) and the values to bind. Every count is ``sum(CASE WHEN ... THEN 1 ELSE 0 END)``
+rather than DuckDB's ``count(*) FILTER (...)``.
 
 Dialect notes, for running the text elsewhere than DuckDB: Spark SQL needs
 ``spark.sql.ansi.doubleQuotedIdentifiers=true``, ``DESCRIBE QUERY`` instead of ``DESCRIBE``,
@@ -21,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
+
+from govern.sql import quote
 
 __all__ = [
     "GroupCountsQuery",
@@ -32,52 +34,14 @@ __all__ = [
     "ll144_counts_sql",
     "missing_counts_sql",
     "missing_predicate",
-    "quote_ident",
     "sensitive_key_sql",
-    "sql_literal",
 ]
+
+Params: TypeAlias = dict[str, Any]
+"""Values to bind to a statement's named parameters (``$name``)."""
 
 _FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 _TEXT_TYPES = frozenset({"VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"})
-
-
-def quote_ident(name: str) -> str:
-    """Quote one identifier (relation or column name) for SQL, whatever characters it holds.
-
-    >>> quote_ident('amount "net" (EUR)')
-    '"amount ""net"" (EUR)"'
-    """
-    if "\x00" in name:
-        raise ValueError(f"identifier {name!r} contains a NUL character")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: Any) -> str:
-    """A SQL literal for a label or category value: bool, int, Decimal, float or str.
-
-    >>> sql_literal("O'Neil"), sql_literal(True), sql_literal(2), sql_literal(0.5)
-    ("'O''Neil'", 'TRUE', '2', "CAST('0.5' AS DOUBLE)")
-    """
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value!r} is not a finite number")
-        return format(value, "f")
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"{value!r} is not a finite number")
-        return f"CAST('{value!r}' AS DOUBLE)"
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"value {value!r} contains a NUL character")
-        return "'" + value.replace("'", "''") + "'"
-    raise TypeError(
-        f"cannot write {value!r} ({type(value).__name__}) as a SQL literal: "
-        "use a bool, int, Decimal, float or str label/category"
-    )
 
 
 def is_floating(sql_type: str) -> bool:
@@ -109,7 +73,7 @@ def sensitive_key_sql(column: str, sql_type: str | None) -> str:
 
     ``sql_type`` ``None`` keeps the column as it is (only NULL is missing).
     """
-    col = quote_ident(column)
+    col = quote(column)
     if sql_type is None or not (is_floating(sql_type) or is_text(sql_type)):
         return col
     pred = missing_predicate(col, floating=is_floating(sql_type), text=is_text(sql_type))
@@ -118,8 +82,8 @@ def sensitive_key_sql(column: str, sql_type: str | None) -> str:
 
 def describe_sql(relation: str, columns: Sequence[str]) -> str:
     """The name and SQL type of each column: rows ``(column_name, column_type, ...)``."""
-    cols = ", ".join(quote_ident(c) for c in columns)
-    return f"DESCRIBE SELECT {cols} FROM {quote_ident(relation)}"
+    cols = ", ".join(quote(c) for c in columns)
+    return f"DESCRIBE SELECT {cols} FROM {quote(relation)}"
 
 
 def missing_counts_sql(relation: str, columns: Mapping[str, bool], text: Sequence[str] = ()) -> str:
@@ -131,28 +95,28 @@ def missing_counts_sql(relation: str, columns: Mapping[str, bool], text: Sequenc
     """
     parts = ["count(*) AS n_rows"]
     for i, (name, floating) in enumerate(columns.items()):
-        pred = missing_predicate(quote_ident(name), floating=floating, text=name in text)
+        pred = missing_predicate(quote(name), floating=floating, text=name in text)
         parts.append(f"sum(CASE WHEN {pred} THEN 1 ELSE 0 END) AS m{i}")
-    return "SELECT " + ",\n  ".join(parts) + f"\nFROM {quote_ident(relation)}"
+    return "SELECT " + ",\n  ".join(parts) + f"\nFROM {quote(relation)}"
 
 
 def distinct_values_sql(relation: str, column: str, *, limit: int = 3) -> str:
     """Up to ``limit`` distinct non-NULL values of a column, sorted: enough to judge binarity."""
-    col = quote_ident(column)
+    col = quote(column)
     return (
-        f"SELECT DISTINCT {col} AS v FROM {quote_ident(relation)}\n"
+        f"SELECT DISTINCT {col} AS v FROM {quote(relation)}\n"
         f"WHERE {col} IS NOT NULL\nORDER BY 1\nLIMIT {int(limit)}"
     )
 
 
 @dataclass(frozen=True)
 class GroupCountsQuery:
-    """What :func:`group_counts_sql` needs: columns, positive-value literals, grouping sets.
+    """What :func:`group_counts_sql` needs: columns, positive values, grouping sets.
 
     ``keys`` are the grouping columns (controls first, then sensitive features) and
-    ``grouping_sets`` lists subsets of them. ``label_positive_sql`` and
-    ``prediction_positive_sql`` are SQL literals for the positive value, or ``None`` when no
-    row can be positive (the predicate becomes ``FALSE``). ``label`` and ``score`` may be
+    ``grouping_sets`` lists subsets of them. ``label_positive`` and ``prediction_positive`` are
+    the values meaning positive (bound as parameters), or ``None`` when no row can be positive
+    (the predicate becomes ``FALSE``). ``label`` and ``score`` may be
     ``None``: the label cells then count nothing and the score sum is NULL.
 
     ``key_types`` lists (key column, SQL type) pairs whose missing values become NULL keys
@@ -164,21 +128,23 @@ class GroupCountsQuery:
     keys: tuple[str, ...]
     grouping_sets: tuple[tuple[str, ...], ...]
     prediction: str
-    prediction_positive_sql: str | None
+    prediction_positive: Any
     label: str | None = None
-    label_positive_sql: str | None = None
+    label_positive: Any = None
     score: str | None = None
     key_types: tuple[tuple[str, str], ...] = ()
 
 
-def _is_positive(column: str, literal: str | None) -> str:
-    if literal is None:
+def _is_positive(column: str, value: Any, name: str, params: Params) -> str:
+    """SQL: the column holds ``value`` (bound as ``$name``); ``FALSE`` when it is ``None``."""
+    if value is None:
         return "FALSE"
-    return f"({quote_ident(column)} = {literal})"
+    params[name] = value
+    return f"({quote(column)} = ${name})"
 
 
-def group_counts_sql(q: GroupCountsQuery) -> str:
-    """Confusion counts per group for every grouping set, in one scan.
+def group_counts_sql(q: GroupCountsQuery) -> tuple[str, Params]:
+    """Confusion counts per group for every grouping set, in one scan: SQL and its parameters.
 
     Returns one row per (grouping set, group) with columns ``g0..gk`` (``GROUPING()`` of each
     key: 1 when the key is rolled up in that row's set), ``k0..kk`` (the key values), then
@@ -188,19 +154,22 @@ def group_counts_sql(q: GroupCountsQuery) -> str:
     if not q.keys:
         raise ValueError("group_counts_sql needs at least one key column or an empty set")
     types = dict(q.key_types)
+    params: Params = {}
     inner = [
-        f"{sensitive_key_sql(k, types[k]) if k in types else quote_ident(k)} AS k{i}"
+        f"{sensitive_key_sql(k, types[k]) if k in types else quote(k)} AS k{i}"
         for i, k in enumerate(q.keys)
     ]
-    inner.append(f"{_is_positive(q.prediction, q.prediction_positive_sql)} AS p")
+    inner.append(
+        f"{_is_positive(q.prediction, q.prediction_positive, 'prediction_positive', params)} AS p"
+    )
     if q.label is None:
         inner.append("CAST(NULL AS BOOLEAN) AS y")
     else:
-        inner.append(f"{_is_positive(q.label, q.label_positive_sql)} AS y")
+        inner.append(f"{_is_positive(q.label, q.label_positive, 'label_positive', params)} AS y")
     if q.score is None:
         inner.append("CAST(NULL AS DOUBLE) AS s")
     else:
-        inner.append(f"CAST({quote_ident(q.score)} AS DOUBLE) AS s")
+        inner.append(f"CAST({quote(q.score)} AS DOUBLE) AS s")
     index = {k: i for i, k in enumerate(q.keys)}
     sets = ", ".join("(" + ", ".join(f"k{index[k]}" for k in s) + ")" for s in q.grouping_sets)
     outer = [f"GROUPING(k{i}) AS g{i}" for i in range(len(q.keys))]
@@ -216,31 +185,33 @@ def group_counts_sql(q: GroupCountsQuery) -> str:
         "sum(s) AS score_sum",
         "count(s) AS score_n",
     ]
-    return (
+    sql = (
         "SELECT "
         + ",\n  ".join(outer)
         + "\nFROM (\n  SELECT "
         + ",\n    ".join(inner)
-        + f"\n  FROM {quote_ident(q.relation)}\n) AS base\n"
+        + f"\n  FROM {quote(q.relation)}\n) AS base\n"
         f"GROUP BY GROUPING SETS ({sets})"
     )
+    return sql, params
 
 
-def _known(column: str, unknown_values: Sequence[Any], sql_type: str | None = None) -> str:
+def _known(column: str, unknown: Sequence[str], params: Params, sql_type: str | None = None) -> str:
     """SQL: the column's value, or NULL when it is one of the unknown values or missing.
 
-    Missing is what :func:`sensitive_key_sql` says (NULL; NaN; the empty string of a
-    character column) when ``sql_type`` is given, else NULL only.
+    ``unknown`` names the parameters (in ``params``) holding the unknown values. Missing is
+    what :func:`sensitive_key_sql` says (NULL; NaN; the empty string of a character column)
+    when ``sql_type`` is given, else NULL only.
     """
-    col = quote_ident(column)
-    listed = [v for v in unknown_values if v is not None]
+    col = quote(column)
     present = sensitive_key_sql(column, sql_type)
-    if not listed:
+    if not unknown:
         return present
-    if all(isinstance(v, str) for v in listed):
-        test = f"CAST({col} AS VARCHAR) IN ({', '.join(sql_literal(v) for v in listed)})"
+    listed = ", ".join(f"${name}" for name in unknown)
+    if all(isinstance(params[name], str) for name in unknown):
+        test = f"CAST({col} AS VARCHAR) IN ({listed})"
     else:
-        test = f"{col} IN ({', '.join(sql_literal(v) for v in listed)})"
+        test = f"{col} IN ({listed})"
     return f"CASE WHEN {test} THEN NULL ELSE {present} END"
 
 
@@ -250,35 +221,40 @@ def ll144_counts_sql(
     dimensions: Sequence[str],
     unknown_values: Sequence[Any],
     prediction: str | None = None,
-    prediction_positive_sql: str | None = None,
+    prediction_positive: Any = None,
     score: str | None = None,
     types: Mapping[str, str] | None = None,
-) -> str:
+) -> tuple[str, Params]:
     """Counts for an LL144 bias-audit table: per category of each dimension and their crossing.
 
-    Exactly one of ``prediction`` (selection: ``prediction = <positive literal>``) and
+    Exactly one of ``prediction`` (selection: ``prediction = $prediction_positive``) and
     ``score`` (scoring: ``score >`` the median score of the whole sample, interpolated as
     ``quantile_cont(score, 0.5)``) is given. Unknown categories (listed values, or missing
     ones: NULL, and by ``types`` NaN or the empty string) become NULL keys, so each grouping
     set returns them as a NULL group.
 
-    Returns rows ``(g0..gk, k0..kk, n, selected, median_score)``: one per category of each
-    dimension alone, of all dimensions crossed (if more than one), and one overall row.
+    Returns the SQL and its parameters (the positive value, the unknown values); the rows are
+    ``(g0..gk, k0..kk, n, selected, median_score)``: one per category of each dimension alone,
+    of all dimensions crossed (if more than one), and one overall row.
     """
     if (prediction is None) == (score is None):
         raise ValueError("give exactly one of prediction and score")
     kinds = types or {}
-    keys = [f"{_known(d, unknown_values, kinds.get(d))} AS k{i}" for i, d in enumerate(dimensions)]
+    params: Params = {}
+    unknown = []
+    for i, value in enumerate(v for v in unknown_values if v is not None):
+        params[f"unknown_{i}"] = value
+        unknown.append(f"unknown_{i}")
+    keys = [f"{_known(d, unknown, params, kinds.get(d))} AS k{i}" for i, d in enumerate(dimensions)]
     if prediction is not None:
-        outcome = _is_positive(prediction, prediction_positive_sql)
+        outcome = _is_positive(prediction, prediction_positive, "prediction_positive", params)
         med = "CAST(NULL AS DOUBLE) AS m"
         median_cte = f"SELECT {med}"
     else:
         assert score is not None
-        outcome = f"(CAST({quote_ident(score)} AS DOUBLE) > med.m)"
+        outcome = f"(CAST({quote(score)} AS DOUBLE) > med.m)"
         median_cte = (
-            f"SELECT quantile_cont(CAST({quote_ident(score)} AS DOUBLE), 0.5) AS m "
-            f"FROM {quote_ident(relation)}"
+            f"SELECT quantile_cont(CAST({quote(score)} AS DOUBLE), 0.5) AS m FROM {quote(relation)}"
         )
     idx = range(len(dimensions))
     sets = [f"(k{i})" for i in idx]
@@ -291,11 +267,12 @@ def ll144_counts_sql(
         "sum(CASE WHEN sel THEN 1 ELSE 0 END) AS selected",
         "max(m) AS median_score",
     ]
-    return (
+    sql = (
         f"WITH med AS ({median_cte}),\n"
         "base AS (\n  SELECT "
         + ",\n    ".join([*keys, f"{outcome} AS sel", "med.m AS m"])
-        + f"\n  FROM {quote_ident(relation)} CROSS JOIN med\n)\n"
+        + f"\n  FROM {quote(relation)} CROSS JOIN med\n)\n"
         "SELECT " + ",\n  ".join(outer) + "\nFROM base\n"
         f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
+    return sql, params

@@ -24,7 +24,6 @@ from govern.metrics.fairness_sql import (
     is_floating,
     is_text,
     missing_counts_sql,
-    sql_literal,
 )
 
 if TYPE_CHECKING:
@@ -145,8 +144,8 @@ def _dedupe(values: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _positive_literals(domains: Mapping[str, list[Any]], pos_label: Any) -> dict[str, str | None]:
-    """Check binarity and ``pos_label``; the SQL literal of the positive value per column.
+def _positive_values(domains: Mapping[str, list[Any]], pos_label: Any) -> dict[str, Any]:
+    """Check binarity and ``pos_label``; the positive value of each column (as it holds it).
 
     ``domains`` maps each outcome column (label, prediction) to up to three of its distinct
     values. A column where no value equals the positive label gets ``None`` (nothing is
@@ -174,10 +173,10 @@ def _positive_literals(domains: Mapping[str, list[Any]], pos_label: Any) -> dict
             f"pos_label={pos_label!r} is not one of the values {union!r} of {names}",
             "pass pos_label= the value that means a positive (selected) outcome",
         )
-    out: dict[str, str | None] = {}
+    out: dict[str, Any] = {}
     for column, dom in domains.items():
         match = [v for v in dom if v == pos_label]
-        out[column] = sql_literal(match[0]) if match else None
+        out[column] = match[0] if match else None
     return out
 
 
@@ -313,7 +312,7 @@ def count_groups(
     domains = {prediction: _distinct(con, relation, prediction)}
     if label is not None:
         domains = {label: _distinct(con, relation, label), **domains}
-    literals = _positive_literals(domains, pos_label)
+    positives = _positive_values(domains, pos_label)
 
     subsets: list[tuple[str, ...]] = [()] + [(s,) for s in sens]
     if intersect and len(sens) > 1:
@@ -323,13 +322,13 @@ def count_groups(
         keys=keys,
         grouping_sets=tuple(ctrl + s for s in subsets),
         prediction=prediction,
-        prediction_positive_sql=literals[prediction],
+        prediction_positive=positives[prediction],
         label=label,
-        label_positive_sql=literals[label] if label is not None else None,
+        label_positive=positives[label] if label is not None else None,
         score=score,
         key_types=() if missing == "fail" else tuple((s, types[s]) for s in sens),
     )
-    rows = con.execute(group_counts_sql(query)).fetchall()
+    rows = con.execute(*group_counts_sql(query)).fetchall()
     k = len(keys)
     found: dict[tuple[tuple[str, ...], Group, Group], GroupCounts] = {}
     # the values each grouping's rows hold, per column: the product completes that grouping

@@ -13,7 +13,7 @@ from govern.metrics.fairness.counts import (
     _distinct,
     _fail,
     _is_numeric,
-    _positive_literals,
+    _positive_values,
     _refuse_missing,
     _sort_key,
 )
@@ -119,21 +119,20 @@ def ll144_table(
     if score is not None and not _is_numeric(types[score]):
         raise _fail(f"score column {score!r} has type {types[score]}, not a number")
     _refuse_missing(con, relation, roles, types)
-    literal: str | None = None
+    positive: Any = None
     if prediction is not None:
-        literal = _positive_literals({prediction: _distinct(con, relation, prediction)}, pos_label)[
-            prediction
-        ]
-    sql = ll144_counts_sql(
+        domain = {prediction: _distinct(con, relation, prediction)}
+        positive = _positive_values(domain, pos_label)[prediction]
+    sql, params = ll144_counts_sql(
         relation,
         dimensions=dims,
         unknown_values=tuple(unknown_values),
         prediction=prediction,
-        prediction_positive_sql=literal,
+        prediction_positive=positive,
         score=score,
         types={d: types[d] for d in dims},
     )
-    rows = con.execute(sql).fetchall()
+    rows = con.execute(sql, params).fetchall()
     k = len(dims)
     total = 0
     median: float | None = None
