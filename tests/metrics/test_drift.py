@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
-from govern.ingest.predictions import quote
 from govern.metrics.drift import (
     METHODS,
     DriftOptions,
@@ -31,6 +30,7 @@ from govern.metrics.drift import (
     sturges_edges,
 )
 from govern.metrics.drift import sql as drift_sql
+from govern.sql import quote
 
 TOL = 1e-9
 PROPS = settings(

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from govern.checks.base import Rule, Subject, absent_columns, finding
 from govern.errors import UsageError
-from govern.ingest.predictions import quote
 from govern.models import Finding, Status
+from govern.sql import quote
 from govern.store.predictions import LogInfo
 from govern.windows import WINDOW_SCHEMA, parse_window, periods
 

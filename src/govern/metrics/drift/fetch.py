@@ -13,7 +13,6 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from govern.ingest.predictions import quote
 from govern.metrics.drift import sql as q
 from govern.metrics.drift.aggregates import (
     BinExact,
@@ -26,6 +25,7 @@ from govern.metrics.drift.aggregates import (
 )
 from govern.metrics.drift.ks import candidate_bases
 from govern.metrics.drift.plan import Column, Unreadable
+from govern.sql import quote
 
 __all__ = [
     "GridJob",

@@ -18,7 +18,6 @@ from typing import cast
 
 import numpy as np
 
-from govern.ingest.predictions import quote
 from govern.metrics.drift import sql as q
 from govern.metrics.drift.aggregates import Categories, Grid, GridCounts, Profile, WindowStats
 from govern.metrics.drift.ks import (
@@ -40,6 +39,7 @@ from govern.metrics.drift.methods import (
     choose_method,
 )
 from govern.metrics.drift.stats import Outcome, grid_moments, missing_share, not_evaluated
+from govern.sql import quote
 
 __all__ = [
     "Column",

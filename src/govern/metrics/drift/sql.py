@@ -11,7 +11,7 @@ Most statements start from the same tagged union of the two windows::
     obs(side, v, ok)   side = 0 reference, 1 current; v = the value; ok = v is not missing
 
 Missing means NULL and, for floating-point columns, NaN and ±infinity (Evidently drops all
-three before its tests). Identifiers are quoted by :func:`govern.ingest.predictions.quote`
+three before its tests). Identifiers are quoted by :func:`govern.sql.quote`
 (ANSI double quotes), the one quoting helper of govern. Values -- bin edges, grid origins and
 scales, probabilities, caps -- are never written into the text: they are bound as parameters
 (``?``, in order of appearance), so an edge in SQL is bit for bit the float computed in Python.
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from govern.ingest.predictions import quote
+from govern.sql import quote
 
 __all__ = [
     "CategoryBranch",
@@ -78,7 +78,7 @@ class Side:
     """One window: the relation, the value expression and the "value present" predicate.
 
     ``value_sql`` and ``ok_sql`` are expressions over the relation's columns (built with
-    :func:`~govern.ingest.predictions.quote` and :func:`missing_predicate`); ``relation`` is
+    :func:`~govern.sql.quote` and :func:`missing_predicate`); ``relation`` is
     the relation's name, unquoted.
     """
 
