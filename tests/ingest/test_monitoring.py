@@ -15,15 +15,11 @@ from govern.cli.main import app
 from govern.errors import MalformedInputError
 from govern.ingest.base import sniff
 from govern.ingest.evidently import EvidentlyAdapter, drift_verdict, method_id
-from govern.ingest.monitoring_records import (
-    MONITORING_KEY,
-    MonitoringRecords,
-    MonitoringResult,
-    numbers_in,
-)
+from govern.ingest.monitoring import numbers_in
 from govern.ingest.pipeline import ingest
 from govern.ingest.registry import detect
 from govern.ingest.sagemaker_monitor import parse_violation_numbers
+from govern.records.monitoring import MONITORING_KEY, MonitoringRecords, MonitoringResult
 from govern.store import Store
 from tests.conftest import FIXTURES, MLFLOW, PUBLIC, dump_store
 

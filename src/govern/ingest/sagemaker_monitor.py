@@ -30,7 +30,7 @@ from typing import Any
 from govern.errors import MalformedInputError
 from govern.ingest import normalise as n
 from govern.ingest.base import Candidate, Kind, require_mapping
-from govern.ingest.monitoring_records import monitoring_batch, numbers_in, report_id, to_float
+from govern.ingest.monitoring import monitoring_batch, numbers_in, report_id, to_float
 from govern.records.monitoring import BOUND, DATASET, DISTANCE, MonitoringReport, MonitoringResult
 from govern.records.registry import Batch
 

@@ -3,7 +3,7 @@
 Every monitoring adapter (Evidently, SageMaker Model Monitor, SageMaker Clarify) turns its
 export into :class:`MonitoringReport` and :class:`MonitoringResult` records and puts them in
 ``Batch.extra[MONITORING_KEY]`` as a :class:`MonitoringRecords` (helpers in
-:mod:`govern.ingest.monitoring_records`); the writer registered by
+:mod:`govern.ingest.monitoring`); the writer registered by
 :mod:`govern.store.monitoring` stores them in the ingest transaction.
 
 Conventions:
