@@ -68,23 +68,12 @@ def reset_store(path: Path) -> None:
 def log_options(mapping: Mapping[str, Any], *, model: str, role: str) -> dict[str, Any]:
     """Ingest options for a prediction log from a policy's ``data:`` mapping.
 
-    The same options as ``govern ingest --model M --role R --timestamp ... --sensitive ...``;
-    ``features`` absent or ``all`` means every column not mapped otherwise.
+    The options ``govern ingest LOG --model M --role R --policy FILE`` uses: one function,
+    :func:`govern.policy.data.log_options`, serves the command and the demo.
     """
-    features = mapping.get("features")
-    return {
-        "model": model,
-        "version": None,
-        "role": role,
-        "timestamp": mapping.get("timestamp"),
-        "prediction": mapping.get("prediction"),
-        "score": mapping.get("score"),
-        "label": mapping.get("label"),
-        "id": mapping.get("id"),
-        "model_version": mapping.get("model_version"),
-        "sensitive": list(mapping.get("sensitive") or []),
-        "features": [] if features in (None, "all") else list(features),
-    }
+    from govern.policy.data import log_options as from_mapping
+
+    return from_mapping(mapping, model=model, role=role)
 
 
 @dataclass(frozen=True)
