@@ -18,7 +18,6 @@ from govern.checks.fairness_evidence import (
     MissingValues,
     group_name,
 )
-from govern.checks.fairness_evidence import ll144_json as ll144_json  # the review's import
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
 from govern.windows import WINDOW_SCHEMA, parse_window
@@ -385,21 +384,11 @@ def where_text(window: Any) -> str:
     return f" in {window.label()}" if window else ""
 
 
-#: Which actual outcomes a label metric's rates divide by: positives (TPR), negatives (FPR).
-RATE_DENOMINATORS: dict[str, tuple[str, ...]] = {
-    "equalized_odds_difference": ("positives", "negatives"),
-    "equalized_odds_ratio": ("positives", "negatives"),
-    "equal_opportunity_difference": ("positives",),
-    "true_positive_rate_difference": ("positives",),
-    "false_positive_rate_difference": ("negatives",),
-}
-
-
-def _outcomes(c: Any, metric: str) -> int:
+def _outcomes(c: GroupCounts, metric: str) -> int:
     """The fewest actual outcomes behind any rate ``metric`` takes of group counts ``c``."""
-    sizes: dict[str, int] = {"positives": int(c.tp + c.fn), "negatives": int(c.fp + c.tn)}
-    needed = RATE_DENOMINATORS.get(metric)
-    return min(sizes[k] for k in needed) if needed else int(c.n)
+    from govern.metrics.fairness import disparity_named
+
+    return disparity_named(metric).fewest_outcomes(c)
 
 
 def _handling(name: str) -> Literal["exclude", "group", "fail"]:

@@ -282,6 +282,13 @@ class Disparity:
     description: str
     statistic: Statistic
     reviewed: bool = True
+    #: the actual outcomes its rates divide by: positives (TPR), negatives (FPR); () for n
+    outcomes: tuple[Literal["positives", "negatives"], ...] = ()
+
+    def fewest_outcomes(self, counts: GroupCounts) -> int:
+        """The fewest actual outcomes behind any rate of a group (its size without rates)."""
+        sizes = {"positives": counts.tp + counts.fn, "negatives": counts.fp + counts.tn}
+        return min(sizes[k] for k in self.outcomes) if self.outcomes else counts.n
 
     @property
     def better(self) -> Literal["lower", "higher"]:
@@ -356,15 +363,18 @@ _ENTRIES: tuple[Disparity, ...] = (
         "equalized_odds_difference", "difference", True, "EO diff",
         "larger of the TPR and FPR differences",
         lambda c, g, _r, ctl: equalized_odds_difference(c, g, control=ctl),
+        outcomes=("positives", "negatives"),
     ),
     Disparity(
         "equalized_odds_ratio", "ratio", True, "EO ratio", "smaller of the TPR and FPR ratios",
         lambda c, g, _r, ctl: equalized_odds_ratio(c, g, control=ctl),
+        outcomes=("positives", "negatives"),
     ),
     Disparity(
         "equal_opportunity_difference", "difference", True, "EOpp diff",
         "largest minus smallest true positive rate",
         lambda c, g, _r, ctl: equal_opportunity_difference(c, g, control=ctl),
+        outcomes=("positives",),
     ),
     Disparity(
         "accuracy_difference", "difference", True, "acc diff",
@@ -373,12 +383,12 @@ _ENTRIES: tuple[Disparity, ...] = (
     Disparity(
         "true_positive_rate_difference", "difference", True, "TPR diff",
         "largest minus smallest true positive rate", _difference_of("true_positive_rate"),
-        reviewed=False,
+        reviewed=False, outcomes=("positives",),
     ),
     Disparity(
         "false_positive_rate_difference", "difference", True, "FPR diff",
         "largest minus smallest false positive rate", _difference_of("false_positive_rate"),
-        reviewed=False,
+        reviewed=False, outcomes=("negatives",),
     ),
     # before deployment: the labels' base rate by group, and how unequal the group sizes are
     Disparity(
