@@ -25,7 +25,7 @@ import yaml
 from govern.checks.base import Rule, Subject
 from govern.checks.registry import CHECK_KINDS
 from govern.inventory import DatasetRef, VersionLineage
-from govern.models import Severity
+from govern.models import Evidence, Severity
 from govern.policy.engine import baseline_lookup
 
 CASES = Path(__file__).parent / "cases"
@@ -181,6 +181,8 @@ def test_rule_case(check: str, case: dict[str, Any], tmp_path: Path) -> None:
     subject = Subject(subject_version, baseline_lookup([subject_version, *others]), data, as_of)
     produced = kind.evaluate(rule, subject)
     results = produced if isinstance(produced, list) else [produced]
+    for r in results:  # results are typed (DESIGN): never a plain mapping
+        assert r.evidence is None or isinstance(r.evidence, Evidence), type(r.evidence)
     if "statuses" in case:
         got = {r.subject: r.status.value for r in results}
         assert got == case["statuses"], [r.message for r in results]
