@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,6 +129,7 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
                 for p in points
             )
             periods.update((label, None) for label, _, _ in trend)
+            began = evidence.drifted_since if evidence else None
             rows.append(
                 DriftRow(
                     column=f.subject or (evidence.column if evidence else ""),
@@ -136,7 +138,7 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
                     threshold=evidence.threshold if evidence else None,
                     status=f.status,
                     trend=trend,
-                    since=_since(trend),
+                    since=_day(began) if began else None,
                     message=f.message,
                 )
             )
@@ -146,20 +148,13 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
 
 
 def _period(point: TrendPoint) -> str:
-    """A trend window's label: ``2026-09`` for a calendar month, else its start or label."""
-    start = point.start.isoformat() if point.start else point.window
-    return start[:7] if len(start) >= 10 and start.endswith("-01") else start
+    """A trend window's column label: its first day (see :func:`_day`), else its label."""
+    return _day(point.start) if point.start else point.window
 
 
-def _since(trend: Sequence[tuple[str, float | None, bool | None]]) -> str | None:
-    began: str | None = None
-    for label, _, drifted in trend:
-        began = (began or label) if drifted else None
-    return began
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _day(day: date) -> str:
+    """``2026-09`` for the first of a month (a monthly trend), else the ISO date."""
+    return day.isoformat()[:7] if day.day == 1 else day.isoformat()
 
 
 @dataclass(frozen=True)
