@@ -1042,3 +1042,134 @@ def test_ll144_bad_inputs() -> None:
         fm.ll144_table(con, "audit", sex=None, race=None, prediction="selected")
     with pytest.raises(ValueError, match="not a number"):
         fm.ll144_table(con, "audit", sex="sex", race=None, score="race")
+
+
+# ------------------------------------------------------------------------------------------
+# The disparity registry, the bound test, values bound as SQL parameters
+
+
+def test_registry_values_equal_fairlearn(arrests: pd.DataFrame) -> None:
+    """Every registry entry computes fairlearn's value (or the definition it names)."""
+    df = arrests.assign(
+        y=(arrests["released"] == "Yes").astype(int), p=(arrests["pred"] == "Yes").astype(int)
+    )
+    counts = fm.group_counts(
+        connect(df, "arrests"), "arrests", label="y", prediction="p", sensitive=["colour"]
+    )
+    sf = df["colour"]
+    frame = flm.MetricFrame(
+        metrics={
+            "selection_rate": flm.selection_rate,
+            "accuracy": skm.accuracy_score,
+            "true_positive_rate": flm.true_positive_rate,
+            "false_positive_rate": flm.false_positive_rate,
+            "base_rate": lambda yt, yp: flm.selection_rate(yt, yt),
+        },
+        y_true=df["y"],
+        y_pred=df["p"],
+        sensitive_features=sf,
+    )
+    sizes = sf.value_counts()
+    expected = {
+        "demographic_parity_difference": flm.demographic_parity_difference(
+            df["y"], df["p"], sensitive_features=sf
+        ),
+        "demographic_parity_ratio": flm.demographic_parity_ratio(
+            df["y"], df["p"], sensitive_features=sf
+        ),
+        "impact_ratio": frame.ratio()["selection_rate"],
+        "equalized_odds_difference": flm.equalized_odds_difference(
+            df["y"], df["p"], sensitive_features=sf
+        ),
+        "equalized_odds_ratio": flm.equalized_odds_ratio(df["y"], df["p"], sensitive_features=sf),
+        "equal_opportunity_difference": flm.equal_opportunity_difference(
+            df["y"], df["p"], sensitive_features=sf
+        ),
+        "accuracy_difference": frame.difference()["accuracy"],
+        "true_positive_rate_difference": frame.difference()["true_positive_rate"],
+        "false_positive_rate_difference": frame.difference()["false_positive_rate"],
+        "base_rate_difference": frame.difference()["base_rate"],
+        "class_imbalance": (sizes.max() - sizes.min()) / (sizes.max() + sizes.min()),
+    }
+    assert set(expected) == set(fm.DISPARITIES)
+    for name, entry in fm.DISPARITIES.items():
+        assert entry.name == name
+        assert close(entry.value(counts, "colour"), float(expected[name])), name
+    assert fm.disparity_named("selection_rate_ratio") is fm.DISPARITIES["impact_ratio"]
+    assert tuple(sorted([*fm.DISPARITIES, *fm.ALIASES])) == fm.DISPARITY_NAMES
+    with pytest.raises(FairnessInputError, match="unknown disparity"):
+        fm.disparity_named("parity")
+
+
+def test_registry_directions_labels_and_outcomes() -> None:
+    for d in fm.DISPARITIES.values():
+        assert d.better == ("lower" if d.kind == "difference" else "higher")
+        assert d.worse_sign == (1 if d.kind == "difference" else -1)
+        assert d.label and d.description
+        assert not d.outcomes or d.needs_labels
+    reviewed = [d.name for d in fm.DISPARITIES.values() if d.reviewed]
+    assert reviewed[:3] == ["demographic_parity_difference", "demographic_parity_ratio",
+                            "impact_ratio"]  # fmt: skip
+    c = GroupCounts(("g",), ("a",), 10, tp=3, fp=1, tn=4, fn=2, label_positive=5,
+                    predicted_positive=4, score_sum=None, score_n=0)  # fmt: skip
+    assert fm.DISPARITIES["equalized_odds_difference"].fewest_outcomes(c) == 5
+    assert fm.DISPARITIES["false_positive_rate_difference"].fewest_outcomes(c) == 5
+    assert fm.DISPARITIES["demographic_parity_difference"].fewest_outcomes(c) == 10
+
+
+def test_bound_met_by_a_value_or_a_whole_interval() -> None:
+    assert fm.bound_met(0.1, high=0.1) and not fm.bound_met(0.1000001, high=0.1)
+    assert fm.bound_met(0.8, low=0.8) and not fm.bound_met(0.79, low=0.8)
+    assert fm.bound_met(0.8 - 1e-15, low=0.8)  # float noise is not a breach
+    assert fm.bound_met(0.5) and fm.bound_met(math.nan, low=None, high=None)
+    # an interval fails only when it lies wholly past the bound
+    assert fm.bound_met((0.7, 0.85), low=0.8) and not fm.bound_met((0.6, 0.79), low=0.8)
+    assert fm.bound_met((0.05, 0.12), high=0.1) and not fm.bound_met((0.11, 0.2), high=0.1)
+    assert fm.DISPARITIES["impact_ratio"].met((0.6, 0.79), low=0.8, high=None) is False
+
+
+def test_values_from_the_data_are_bound_never_written_into_sql() -> None:
+    from govern.metrics.fairness_sql import GroupCountsQuery, group_counts_sql, ll144_counts_sql
+
+    sql, params = group_counts_sql(
+        GroupCountsQuery(
+            relation="t",
+            keys=("g",),
+            grouping_sets=((), ("g",)),
+            prediction="p",
+            prediction_positive="O'Neil; DROP TABLE t",
+            label="y",
+            label_positive=None,
+        )
+    )
+    assert "O'Neil" not in sql and "$prediction_positive" in sql
+    assert params == {"prediction_positive": "O'Neil; DROP TABLE t"}
+    sql, params = ll144_counts_sql(
+        "t", dimensions=["race"], unknown_values=["Don't know", None], prediction="p",
+        prediction_positive=True,
+    )  # fmt: skip
+    assert "Don't" not in sql and "TRUE" not in sql
+    assert params == {"unknown_0": "Don't know", "prediction_positive": True}
+    df = pd.DataFrame(
+        {"race": ["Don't know", "a'b", "a'b", "c"], "p": ["O'Neil", "O'Neil", "no", "no"]}
+    )
+    table = fm.ll144_table(
+        connect(df, "t"), "t", sex=None, race="race", prediction="p", pos_label="O'Neil",
+        unknown_values=["Don't know"], min_share=0,
+    )  # fmt: skip
+    (section,) = table.sections
+    assert section.unknown == 1
+    assert [(r.category, r.n, r.selected) for r in section.rows] == [
+        (("a'b",), 2, 1),
+        (("c",), 1, 0),
+    ]
+
+
+def test_wilson_interval() -> None:
+    # Wilson (1927) score interval of 50/100 at 95 %: 0.5 ± 0.0962
+    assert fm.wilson_interval(50, 100) == pytest.approx((0.40383, 0.59617), abs=1e-5)
+    low, high = fm.wilson_interval(0, 10) or (math.nan, math.nan)
+    assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.27753, abs=1e-5)
+    assert fm.wilson_interval(5, 0) is None
+    with pytest.raises(FairnessInputError):
+        fm.wilson_interval(1, 2, confidence=1.0)
