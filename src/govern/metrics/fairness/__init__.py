@@ -57,6 +57,19 @@ values together; ``pos_label`` not among the two values present; ``pos_label=Non
 values are within ``{0, 1}`` or ``{-1, 1}`` (then ``1`` is positive, fairlearn's rule).
 fairlearn checks binarity per group; govern checks it on the whole relation, which is
 stricter only for data that mixes more than two labels across groups.
+
+The package, by job (every public name is importable from here):
+
+* :mod:`~govern.metrics.fairness.counts` -- the one scan: confusion counts per group, the
+  refusals and the handling of missing sensitive values (SQL in
+  :mod:`govern.metrics.fairness_sql`, values bound as parameters);
+* :mod:`~govern.metrics.fairness.rates` -- per-group metrics from counts (``by_group``);
+* :mod:`~govern.metrics.fairness.disparities` -- differences and ratios between groups, and
+  the registry of the disparities a rule bounds (:data:`DISPARITIES`) with the one bound test
+  (:func:`bound_met`);
+* :mod:`~govern.metrics.fairness.intervals` -- significance tests, bootstrap and Wilson
+  intervals;
+* :mod:`~govern.metrics.fairness.ll144` -- the NYC LL144 bias-audit table.
 """
 
 from __future__ import annotations
