@@ -19,9 +19,11 @@ from govern.checks.drift import ColumnDrift, Drift, DriftShare, TrendPoint
 from govern.checks.metric import BaselineComparison, LoggedMetric, MetricEvidence
 from govern.checks.monitoring import Monitoring
 from govern.checks.monitoring_evidence import (
+    DriftedColumn,
     FailedTest,
     MonitoringEvidence,
     OutOfBounds,
+    ReportVerdict,
     Violation,
 )
 from govern.checks.reproducibility import LineageEvidence, Reproducibility, Requirement
@@ -250,3 +252,27 @@ def test_failed_test_names_and_non_text_fields() -> None:
     assert dataclasses.replace(test, test="Drift of x1").name == "Drift of x1"
     assert dataclasses.replace(test, test=None).name == "x1 (ks)"
     assert list(test.to_json()) == ["subject", "metric", "test", "status", "value", "threshold"]
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        Requirement,
+        LineageEvidence,
+        BaselineComparison,
+        MetricEvidence,
+        TrendPoint,
+        ColumnDrift,
+        DriftShare,
+        FailedTest,
+        DriftedColumn,
+        Violation,
+        OutOfBounds,
+        ReportVerdict,
+        MonitoringEvidence,
+    ],
+)
+def test_evidence_types_are_frozen_with_tuples(cls: type[Any]) -> None:
+    assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+    for f in dataclasses.fields(cls):
+        assert "list[" not in str(f.type) and "dict[" not in str(f.type), (cls, f.name)
