@@ -39,8 +39,7 @@ from govern.records.predictions import (
     PredictionLog,
 )
 from govern.records.registry import Batch
-from govern.sql import literal
-from govern.sql import quote as quote  # re-exported while importers move to govern.sql
+from govern.sql import literal, quote
 from govern.store.store import connect
 
 NUMERIC = (
