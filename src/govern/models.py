@@ -6,7 +6,6 @@ A :class:`Finding` is frozen and JSON-ready. Missing evidence is a finding with 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, assert_never, runtime_checkable
@@ -81,9 +80,8 @@ class Finding:
     value: float | None = None
     threshold: dict[str, Any] | None = None
     controls: tuple[str, ...] = ()
-    #: check-specific facts (requirements met/missing, baseline, groups, ...): a typed
-    #: :class:`Evidence`; a plain mapping only while a check kind is being converted
-    evidence: Evidence | Mapping[str, Any] | None = None
+    #: check-specific facts (requirements met/missing, baseline, groups, ...), typed
+    evidence: Evidence | None = None
     #: the waiver that turned a failure into ``waived``
     waiver: dict[str, Any] | None = None
     #: rule description (what triggers it, how to fix it), for SARIF/JUnit help text
@@ -135,14 +133,9 @@ class Finding:
             out["waiver"] = self.waiver
         return out
 
-
     def evidence_json(self) -> dict[str, Any]:
         """The evidence as JSON (empty without evidence)."""
-        if self.evidence is None:
-            return {}
-        if isinstance(self.evidence, Evidence):
-            return self.evidence.to_json()
-        return dict(self.evidence)
+        return {} if self.evidence is None else self.evidence.to_json()
 
 
 #: Evidence keys the DESIGN schema lifts to the finding itself (fairness: interval and groups).

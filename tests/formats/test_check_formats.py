@@ -21,8 +21,18 @@ import jsonschema
 import pytest
 import xmlschema
 
+from govern.checks.fairness_evidence import (
+    DisparityResult,
+    ExcludedGroup,
+    FairnessEvidence,
+    GroupRates,
+    Interval,
+    MissingValues,
+)
+from govern.checks.reproducibility import LineageEvidence, Requirement
 from govern.formats import findings, junit, markdown, sarif
 from govern.formats.render import to_json
+from govern.metrics.fairness import GroupCounts
 from govern.models import CheckResult, Finding, PolicyRef, Severity, Status
 
 HERE = Path(__file__).parent
@@ -55,6 +65,12 @@ WAIVER = {
     "ticket": "RISK-1234",
     "source": "policies/waivers.yaml:4",
 }
+
+
+def _group(name: str, n: int, selected: int) -> GroupRates:
+    """A group without labels: only its size and selections."""
+    counts = GroupCounts(("sex",), (name,), n, 0, 0, 0, 0, 0, selected, None, 0)
+    return GroupRates(name, counts)
 
 
 def _f(rule: str, check: str, severity: Severity, status: Status, model: str, version: str,
@@ -121,15 +137,16 @@ def make_result(**changes: Any) -> CheckResult:
                 controls=FAIR_CONTROLS,
                 help=FAIR_HELP,
                 subject="sex",
-                evidence={
-                    "sensitive_feature": "sex",
-                    "ci": [0.11, 0.17],
-                    "groups": [
-                        {"group": "female", "n": 310, "selection_rate": 0.61},
-                        {"group": "male", "n": 402, "selection_rate": 0.75},
-                    ],
-                    "excluded": [{"group": "other", "n": 4}],
-                },
+                evidence=FairnessEvidence(
+                    sensitive_feature="sex",
+                    groups=(_group("female", 100, 61), _group("male", 400, 300)),
+                    excluded=(ExcludedGroup("other", 4),),
+                    missing=MissingValues(0, "exclude"),
+                    window="all",
+                    disparity=DisparityResult(
+                        "demographic_parity_difference", 0.14, Interval(0.11, 0.17, 0.95), "ci"
+                    ),
+                ),
             ),
             _f(
                 "repro.lineage",
@@ -210,7 +227,12 @@ def make_result(**changes: Any) -> CheckResult:
                 policy=credit,
                 controls=CREDIT_CONTROLS,
                 help=REPRO_HELP,
-                evidence={"missing": ["git_commit", "seed"]},
+                evidence=LineageEvidence(
+                    (
+                        Requirement("git_commit", False, "no git commit tag on run 589ad"),
+                        Requirement("seed", False, "no seed among the run's params"),
+                    )
+                ),
             ),
         ),
         fail_on=Severity.block,

@@ -106,14 +106,13 @@ def finding(
     metric: str | None = None,
     value: float | None = None,
     threshold: dict[str, Any] | None = None,
-    evidence: Evidence | Mapping[str, Any] | None = None,
+    evidence: Evidence | None = None,
     about: str | None = None,
 ) -> Finding:
     """Build a finding for ``rule`` on ``subject`` (shared by every check kind).
 
     ``evidence`` is the check kind's typed :class:`~govern.models.Evidence` (``None``: the
-    check concluded nothing beyond the status and message); a plain mapping is accepted only
-    while a kind is being converted.
+    check concluded nothing beyond the status and message).
     """
     return Finding(
         rule=rule.id,

@@ -60,32 +60,15 @@ class _GroupView:
 
 
 def _group_view(f: Finding) -> _GroupView | None:
-    """The groups of a fairness finding, from its typed evidence.
-
-    A plain mapping (a hand-made finding, while ``Finding.evidence`` may still be one) is read
-    by the same keys as the typed evidence's JSON.
-    """
+    """The groups of a fairness finding, from its typed evidence."""
     e = f.evidence
-    if isinstance(e, FairnessEvidence):
-        return _GroupView(
-            feature=e.sensitive_feature if e.disparity is not None else None,
-            rows=tuple((g.group, g.n, g.rates()) for g in e.groups),
-            excluded=tuple((x.group, x.n) for x in e.excluded),
-            missing=e.missing,
-        )
-    if not isinstance(e, Mapping):
+    if not isinstance(e, FairnessEvidence):
         return None
-    missing = e.get("missing") or {}
     return _GroupView(
-        feature=e.get("sensitive_feature"),
-        rows=tuple(
-            (str(g["group"]), int(g["n"]), {k: g[k] for k, _ in GROUP_COLUMNS if k in g})
-            for g in e.get("groups") or []
-        ),
-        excluded=tuple((str(x["group"]), int(x["n"])) for x in e.get("excluded") or []),
-        missing=MissingValues(
-            int(missing.get("n") or 0), "group" if missing.get("handling") == "group" else "exclude"
-        ),
+        feature=e.sensitive_feature if e.disparity is not None else None,
+        rows=tuple((g.group, g.n, g.rates()) for g in e.groups),
+        excluded=tuple((x.group, x.n) for x in e.excluded),
+        missing=e.missing,
     )
 
 
