@@ -122,15 +122,22 @@ def _policies(policy: list[Path] | None, waivers: list[Path] | None) -> PolicySe
 
 def render(result: CheckResult, output_format: CheckFormat, policies: PolicySet) -> str:
     """Render a check result in the chosen format."""
-    from govern.formats import findings, junit, markdown, sarif
-
+    # each formatter imported on use: a gate prints one format
     if output_format is CheckFormat.table:
+        from govern.formats import findings
+
         return findings.render_table(result, width=stdout_width())
     if output_format is CheckFormat.json:
+        from govern.formats import findings
+
         return findings.render_json(result)
     if output_format is CheckFormat.junit:
+        from govern.formats import junit
+
         return junit.render_junit(result)
     if output_format is CheckFormat.sarif:
+        from govern.formats import sarif
+
         rules = {r.id: r for p in policies.policies for r in p.rules}
         paths = {rid: _relative(r.source.rsplit(":", 1)[0]) for rid, r in rules.items()}
         lines = {rid: int(r.source.rsplit(":", 1)[1]) for rid, r in rules.items()}
@@ -138,6 +145,8 @@ def render(result: CheckResult, output_format: CheckFormat, policies: PolicySet)
             result, tool_version=__version__, policy_paths=paths, rule_lines=lines
         )
     if output_format is CheckFormat.markdown:
+        from govern.formats import markdown
+
         return markdown.render_markdown(result)
     raise AssertionError(output_format)
 

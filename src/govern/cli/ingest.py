@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
 from govern.cli.common import (
     FormatOption,
@@ -195,6 +194,8 @@ def _run(
     now = datetime.now(UTC)
     if not sys.stderr.isatty() or total < 3:
         return ingest(store, paths, now=now, skip_invalid=skip_invalid, options=options)
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("reading"),
         BarColumn(),
