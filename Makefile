@@ -4,7 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean install
+# System packages a test or the demo needs (Debian names): Pango and a font for WeasyPrint's
+# PDF, poppler-utils (pdftotext, pdfinfo, pdfdetach, pdftoppm) for the PDF tests. `system-deps`
+# installs only what is missing, with apt-get (sudo when not root), and is a no-op otherwise.
+SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+
+.PHONY: test demo lint bench clean install system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +19,39 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+system-deps:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+	  for p in $(SYSTEM_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	      || missing="$$missing $$p"; \
+	  done; \
+	else \
+	  for c in pdftotext pdfinfo pdfdetach pdftoppm; do \
+	    command -v $$c >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	  done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "govern needs these system packages (Debian names):$$missing" >&2; \
+	    echo "install them with your package manager (see README, System requirements)" >&2; \
+	    exit 1; \
+	  fi; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  echo "installing system packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  if [ -z "$$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$$' -e '^partial$$' -e '^auxfiles$$')" ]; then \
+	    $$sudo apt-get update -qq -o DPkg::Lock::Timeout=600; \
+	  fi; \
+	  $$sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $$missing \
+	    || { $$sudo apt-get update -qq -o DPkg::Lock::Timeout=600 \
+	         && $$sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $$missing; }; \
+	fi
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	$(BIN)/govern demo
 
 bench: $(STAMP)
