@@ -1,0 +1,147 @@
+"""``govern report``: the audit report of one model version, as HTML and JSON files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from govern.cli import output as output_module
+from govern.cli.check import PolicyOption, WaiverOption, _policies
+from govern.cli.common import err_console, handle_errors, settings
+from govern.errors import UsageError
+
+#: The formats ``--format`` accepts, in the order files are written.
+REPORT_FORMATS = ("html", "json")
+
+REPORT_HELP = (
+    "Write the audit report of one model version: cover, executive summary, scope, framework "
+    "coverage, findings by severity, evidence (lineage, metrics, fairness, drift, monitoring, "
+    "gate history), waivers, limitations, sign-off and an appendix of digests.\n\n"
+    "Files are named MODEL-vVERSION-DATE.EXT in --out (default reports/) and written "
+    "atomically. The same store, policies and date give byte-identical files: the date is "
+    "--as-of, else SOURCE_DATE_EPOCH, else now. Exit code 0 when the report was written "
+    "(whatever its decision), 2 on bad input.\n\n"
+    "Examples:\n\n"
+    "  govern report --model credit-risk --version 2\n\n"
+    "  govern report -m credit-risk --version 2 --policy policies/ --as-of 2026-12-03\n\n"
+    "  govern report -m credit-risk --version 2 --format json --out audit/"
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command(name="report", help=REPORT_HELP)(report_command)
+
+
+def report_clock(as_of: str | None) -> datetime:
+    """The report's clock: ``--as-of`` (noon UTC), else ``SOURCE_DATE_EPOCH``, else now."""
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise UsageError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from exc
+        return datetime.combine(day, time(12, 0), tzinfo=UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not a time.",
+                hint="Set it to whole seconds since 1970-01-01 UTC, or pass --as-of DATE.",
+            ) from None
+    return datetime.now(UTC)
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """``html,json`` -> ``("html", "json")``; an unknown format is a usage error."""
+    wanted = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [w for w in wanted if w not in REPORT_FORMATS]
+    if unknown or not wanted:
+        raise UsageError(
+            f"--format {value!r}: unknown report format {', '.join(unknown) or '(none)'}.",
+            hint="Choose from " + ", ".join(REPORT_FORMATS) + " (comma-separated).",
+        )
+    return tuple(f for f in REPORT_FORMATS if f in wanted)
+
+
+@handle_errors
+def report_command(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name.")],
+    version: Annotated[str, typer.Option("--version", help="Model version to report on.")],
+    policy: PolicyOption = None,
+    waivers: WaiverOption = None,
+    formats: Annotated[
+        str, typer.Option("--format", "-f", help="Comma-separated: html, json.")
+    ] = "html,json",
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the report files (created if missing).")
+    ] = Path("reports"),
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Evaluate and date the report as of this day (YYYY-MM-DD, UTC); default "
+            "SOURCE_DATE_EPOCH, else now.",
+        ),
+    ] = None,
+) -> None:
+    """Write the audit report of one model version."""
+    from govern.report.context import build_context, report_stem
+    from govern.store.store import Store
+
+    chosen = parse_formats(formats)
+    now = report_clock(as_of)
+    policies = _policies(policy, waivers)
+    db = settings(ctx).db
+    with Store.open(db, read_only=True) as store:
+        context = build_context(
+            store,
+            policies,
+            model=model,
+            version=version,
+            now=now,
+            store_path=str(db),
+            waiver_paths=[str(w) for w in waivers or []],
+        )
+    texts: dict[str, str] = {}
+    for fmt in chosen:
+        if fmt == "html":
+            from govern.report.html import render_html
+
+            texts[fmt] = render_html(context)
+        else:
+            from govern.report.json import render_json
+
+            texts[fmt] = render_json(context)
+    stem = report_stem(context.model, context.version, context.as_of)
+    _write_all({out / f"{stem}.{fmt}": text for fmt, text in texts.items()})
+    err_console.print(
+        f"report {context.model} v{context.version} as of {context.as_of}: decision "
+        f"{context.decision.upper()}"
+    )
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file or none: stage all (temporary files), then rename each into place."""
+    staged: list[output_module.Staged] = []
+    try:
+        for path, text in files.items():
+            staged.append(output_module.stage(text, path, retractable=True))
+        for item in staged:
+            item.publish()
+    except BaseException:
+        for item in staged:
+            item.retract()
+            item.discard()
+        raise
+    for item in staged:
+        item.settle()
+        digest = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+        err_console.print(f"wrote {item.where()} (sha256 {digest})")

@@ -1,0 +1,716 @@
+"""Evidence sections of a report: one per check kind, each built from typed finding evidence.
+
+A check kind brings its own section: an entry of :data:`SECTIONS` names the section's title,
+its template partial (in ``templates/``) and a builder that turns the findings of that kind
+into a frozen section (rows of plain values, never recomputed statistics). Performance and
+explainability register here when their checks land; a kind without an entry gets the generic
+section (its findings and messages). Missing evidence is a sentence in ``missing``: the
+section says what is missing and the report still renders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from govern.checks.drift import ColumnDrift, DriftShare
+from govern.checks.fairness_evidence import FairnessEvidence, LL144Evidence, group_name
+from govern.checks.metric import MetricEvidence
+from govern.checks.monitoring_evidence import (
+    FailedTest,
+    MonitoringEvidence,
+    MonitoringItem,
+    OutOfBounds,
+    Violation,
+)
+from govern.checks.reproducibility import LineageEvidence
+from govern.inventory import GAP_CODES, VersionLineage
+from govern.models import Finding
+
+__all__ = [
+    "SECTIONS",
+    "EvidenceSection",
+    "SectionSpec",
+    "bound_text",
+    "build_sections",
+    "finite",
+]
+
+
+def finite(value: float | None) -> float | None:
+    """``None`` for a missing, NaN or infinite number (JSON and templates have no NaN)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def bound_text(threshold: Mapping[str, Any] | None) -> str:
+    """A rule's threshold in words: ``≥ 0.8``, ``≤ 0.2``, ``p ≥ 0.05``."""
+    if not threshold:
+        return "—"
+    parts: list[str] = []
+    for key, value in sorted(threshold.items()):
+        if key == "min":
+            parts.append(f"≥ {value}")
+        elif key == "max":
+            parts.append(f"≤ {value}")
+        elif key == "min_p_value":
+            parts.append(f"p ≥ {value}")
+        elif key == "required" and isinstance(value, list):
+            parts.append(f"{len(value)} requirement(s)")
+        else:
+            parts.append(f"{key} {value}")
+    return ", ".join(parts)
+
+
+# -- section data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One line of the lineage table: what, the value found, and whether it is a gap."""
+
+    label: str
+    value: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    """One lineage requirement of a reproducibility rule."""
+
+    rule: str
+    status: str
+    name: str
+    met: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """A lineage gap with what its code means."""
+
+    code: str
+    message: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class LineageData:
+    """The reproducibility section: the version's lineage facts, requirements and gaps."""
+
+    facts: tuple[Fact, ...]
+    requirements: tuple[RequirementRow, ...]
+    gaps: tuple[GapRow, ...]
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """A registry metric rule: the logged value, its bound and the baseline comparison."""
+
+    rule: str
+    status: str
+    severity: str
+    metric: str
+    value: float | None
+    bound: str
+    baseline: str
+    message: str
+
+
+@dataclass(frozen=True)
+class MetricData:
+    """The registry-metric section."""
+
+    rows: tuple[MetricRow, ...]
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of a fairness finding, as the check computed it."""
+
+    group: str
+    n: int
+    selected: int
+    selection_rate: float | None
+    selection_low: float | None
+    selection_high: float | None
+    impact_ratio: float | None
+    true_positive_rate: float | None
+    false_positive_rate: float | None
+    accuracy: float | None
+
+
+@dataclass(frozen=True)
+class FairnessBlock:
+    """One fairness finding: a disparity over one sensitive feature (or intersection)."""
+
+    rule: str
+    feature: str
+    status: str
+    severity: str
+    metric: str
+    value: float | None
+    bound: str
+    threshold_min: float | None
+    threshold_max: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float | None
+    decided_on: str | None
+    window: str
+    groups: tuple[GroupRow, ...]
+    excluded: tuple[str, ...]
+    missing: int
+    missing_handling: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LL144Row:
+    """One category of an LL144 table."""
+
+    category: str
+    n: int
+    selected: int
+    rate: float | None
+    impact_ratio: float | None
+    excluded: bool
+
+
+@dataclass(frozen=True)
+class LL144Block:
+    """One dimension (sex, race, their intersection) of an LL144 table."""
+
+    rule: str
+    status: str
+    rate_kind: str
+    total: int
+    min_share: float
+    dimension: str
+    reference: str | None
+    unknown: int
+    rows: tuple[LL144Row, ...]
+
+
+@dataclass(frozen=True)
+class FairnessData:
+    """The fairness section."""
+
+    blocks: tuple[FairnessBlock, ...]
+    ll144: tuple[LL144Block, ...]
+
+
+@dataclass(frozen=True)
+class TrendCell:
+    """A column's drift in one calendar window."""
+
+    window: str
+    start: str | None
+    statistic: float | None
+    drifted: bool | None
+    current_n: int
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    """One column of a drift rule."""
+
+    rule: str
+    column: str
+    kind: str
+    method: str
+    status: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    direction: str
+    reference_n: int
+    current_n: int
+    reference_missing_share: float | None
+    current_missing_share: float | None
+    window: str
+    drifted_since: str | None
+    trend: tuple[TrendCell, ...]
+
+
+@dataclass(frozen=True)
+class TrendWindow:
+    """A calendar window of the drift trend: its label and first day."""
+
+    label: str
+    start: str | None
+
+    @property
+    def short(self) -> str:
+        """The month (``2026-09``) for a window that starts on a first day, else the label."""
+        if self.start and self.start.endswith("-01"):
+            return self.start[:7]
+        return self.label
+
+
+@dataclass(frozen=True)
+class DriftShareRow:
+    """The share-of-drifted-columns finding of a drift rule."""
+
+    rule: str
+    status: str
+    drifted: tuple[str, ...]
+    evaluated: int
+    value: float | None
+    bound: str
+
+
+@dataclass(frozen=True)
+class DriftData:
+    """The drift section: per column, the share drifted, and the trend windows."""
+
+    rows: tuple[DriftRow, ...]
+    shares: tuple[DriftShareRow, ...]
+    windows: tuple[TrendWindow, ...]
+
+
+@dataclass(frozen=True)
+class MonitoringRow:
+    """A monitoring requirement and what the latest report(s) say."""
+
+    rule: str
+    status: str
+    severity: str
+    tool: str
+    report_kind: str
+    report_path: str
+    dated: str
+    age_days: float
+    verdicts: tuple[str, ...]
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MonitoringData:
+    """The monitoring-report section."""
+
+    rows: tuple[MonitoringRow, ...]
+
+
+@dataclass(frozen=True)
+class GenericRow:
+    """A finding of a check kind without a section of its own."""
+
+    rule: str
+    status: str
+    severity: str
+    value: float | None
+    bound: str
+    message: str
+
+
+@dataclass(frozen=True)
+class GenericData:
+    """The findings of a check kind without a section of its own."""
+
+    rows: tuple[GenericRow, ...]
+
+
+SectionData = LineageData | MetricData | FairnessData | DriftData | MonitoringData | GenericData
+
+
+@dataclass(frozen=True)
+class EvidenceSection:
+    """One evidence section of the report."""
+
+    key: str
+    title: str
+    #: the template partial that renders ``data`` (in ``templates/``)
+    template: str
+    #: the check kind it is about
+    check: str
+    intro: str
+    data: SectionData
+    #: sentences naming the evidence that is missing (findings not evaluated, no evidence)
+    missing: tuple[str, ...] = ()
+
+
+#: builds a section's data and its missing-evidence sentences from the findings of its kind
+Builder = Callable[[Sequence[Finding], VersionLineage], tuple[SectionData, list[str]]]
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """How a check kind presents its evidence: title, intro, template partial, builder."""
+
+    key: str
+    title: str
+    intro: str
+    template: str
+    build: Builder
+
+
+def _missing(findings: Sequence[Finding], wanted: type | tuple[type, ...]) -> list[str]:
+    """A sentence for every finding whose typed evidence is absent."""
+    return [
+        f"{f.label} ({f.status.value}): {f.message}"
+        for f in findings
+        if not isinstance(f.evidence, wanted)
+    ]
+
+
+# -- builders ----------------------------------------------------------------------------------
+
+
+def _lineage(findings: Sequence[Finding], v: VersionLineage) -> tuple[SectionData, list[str]]:
+    datasets = ", ".join(
+        f"{d.name} ({d.context or 'no context'}) {d.digest or 'no digest'}" for d in v.datasets
+    )
+    facts = (
+        Fact("registry", v.registry, True),
+        Fact("stage / status", f"{v.stage or '—'} / {v.status or '—'}", True),
+        Fact("aliases", ", ".join(v.aliases) or "—", True),
+        Fact(
+            "registered",
+            v.created_at.strftime("%Y-%m-%d %H:%M UTC") if v.created_at else "—",
+            v.created_at is not None,
+        ),
+        Fact("source", v.source or "—", v.source is not None),
+        Fact("run", v.run_id or "no run", v.run_id is not None),
+        Fact("run status", v.run_status or "—", v.run_status in (None, "FINISHED")),
+        Fact("experiment", v.experiment or "—", True),
+        Fact("trained by", v.user or "—", True),
+        Fact("git commit", v.git_commit or "not recorded", v.git_commit is not None),
+        Fact(
+            "code",
+            v.source_name or v.code_repository or "not recorded",
+            bool(v.source_name or v.code_repository),
+        ),
+        Fact("datasets", datasets or "none logged", bool(v.datasets)),
+        Fact("environment", ", ".join(v.environment) or "none seen", bool(v.environment)),
+        Fact("params", f"{len(v.params)} logged", bool(v.params)),
+        Fact("flavors", ", ".join(v.flavors) or "—", True),
+    )
+    requirements = tuple(
+        RequirementRow(f.rule, f.status.value, r.name, r.met, r.detail)
+        for f in findings
+        if isinstance(f.evidence, LineageEvidence)
+        for r in f.evidence.requirements
+    )
+    gaps = tuple(GapRow(g.code, g.message, GAP_CODES.get(g.code, "")) for g in v.gaps)
+    return LineageData(facts, requirements, gaps), _missing(findings, LineageEvidence)
+
+
+def _metric(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData, list[str]]:
+    rows: list[MetricRow] = []
+    for f in findings:
+        baseline = "—"
+        if isinstance(f.evidence, MetricEvidence) and f.evidence.comparison is not None:
+            c = f.evidence.comparison
+            baseline = (
+                f"version {c.version} ({c.selector_key} {c.selector_value}): "
+                f"{c.baseline_value:.4g}; required {c.required_value:.4g}"
+            )
+        rows.append(
+            MetricRow(
+                f.rule,
+                f.status.value,
+                f.severity.value,
+                f.metric or "—",
+                finite(f.value),
+                bound_text(f.threshold),
+                baseline,
+                f.message,
+            )
+        )
+    missing = [
+        f"{f.label} ({f.status.value}): {f.message}"
+        for f in findings
+        if f.status.value == "not_evaluated"
+    ]
+    return MetricData(tuple(rows)), missing
+
+
+def _number(threshold: Mapping[str, Any] | None, key: str) -> float | None:
+    value = (threshold or {}).get(key)
+    return finite(float(value)) if isinstance(value, int | float) else None
+
+
+def _fairness(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData, list[str]]:
+    blocks: list[FairnessBlock] = []
+    ll144: list[LL144Block] = []
+    for f in findings:
+        ev = f.evidence
+        if isinstance(ev, FairnessEvidence):
+            disparity = ev.disparity
+            interval = disparity.interval if disparity is not None else None
+            groups = []
+            for g in ev.groups:
+                band = g.selection_interval(interval.confidence if interval else 0.95)
+                groups.append(
+                    GroupRow(
+                        g.group,
+                        g.n,
+                        g.selected,
+                        finite(g.selection_rate),
+                        finite(band[0]) if band else None,
+                        finite(band[1]) if band else None,
+                        finite(g.impact_ratio),
+                        finite(g.true_positive_rate),
+                        finite(g.false_positive_rate),
+                        finite(g.accuracy),
+                    )
+                )
+            blocks.append(
+                FairnessBlock(
+                    rule=f.rule,
+                    feature=ev.sensitive_feature or f.subject or "—",
+                    status=f.status.value,
+                    severity=f.severity.value,
+                    metric=f.metric or (disparity.metric if disparity else "—"),
+                    value=finite(f.value),
+                    bound=bound_text(f.threshold),
+                    threshold_min=_number(f.threshold, "min"),
+                    threshold_max=_number(f.threshold, "max"),
+                    ci_low=finite(interval.low) if interval else None,
+                    ci_high=finite(interval.high) if interval else None,
+                    confidence=interval.confidence if interval else None,
+                    decided_on=disparity.decided_on if disparity else None,
+                    window=ev.window,
+                    groups=tuple(groups),
+                    excluded=tuple(
+                        f"{e.group} (n={e.n}"
+                        + (f", {e.outcomes} outcomes" if e.outcomes is not None else "")
+                        + ")"
+                        for e in ev.excluded
+                    ),
+                    missing=ev.missing.n,
+                    missing_handling=ev.missing.handling,
+                    message=f.message,
+                )
+            )
+        elif isinstance(ev, LL144Evidence):
+            table = ev.table
+            for section in table.sections:
+                ref = section.reference
+                ll144.append(
+                    LL144Block(
+                        rule=f.rule,
+                        status=f.status.value,
+                        rate_kind=table.rate_kind,
+                        total=table.total,
+                        min_share=table.min_share,
+                        dimension=" × ".join(section.dimension),
+                        reference=None if ref is None else group_name(ref),
+                        unknown=section.unknown,
+                        rows=tuple(
+                            LL144Row(
+                                group_name(r.category),
+                                r.n,
+                                r.selected,
+                                finite(r.rate),
+                                finite(r.impact_ratio),
+                                r.excluded,
+                            )
+                            for r in section.rows
+                        ),
+                    )
+                )
+    missing = _missing(findings, (FairnessEvidence, LL144Evidence))
+    missing += [
+        f"{f.label}: fewer than two groups could be judged ({f.message})"
+        for f in findings
+        if isinstance(f.evidence, FairnessEvidence) and f.evidence.disparity is None
+    ]
+    return FairnessData(tuple(blocks), tuple(ll144)), missing
+
+
+def _drift(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData, list[str]]:
+    rows: list[DriftRow] = []
+    shares: list[DriftShareRow] = []
+    windows: dict[TrendWindow, None] = {}
+    for f in findings:
+        ev = f.evidence
+        if isinstance(ev, ColumnDrift):
+            trend = tuple(
+                TrendCell(
+                    p.window,
+                    p.start.isoformat() if p.start else None,
+                    finite(p.statistic),
+                    p.drifted,
+                    p.current_n,
+                )
+                for p in ev.trend or ()
+            )
+            windows.update((TrendWindow(c.window, c.start), None) for c in trend)
+            since = ev.drifted_since
+            rows.append(
+                DriftRow(
+                    rule=f.rule,
+                    column=f.subject or ev.column,
+                    kind=str(ev.kind),
+                    method=ev.method,
+                    status=f.status.value,
+                    statistic=finite(ev.statistic),
+                    p_value=finite(ev.p_value),
+                    threshold=ev.threshold,
+                    direction=str(ev.direction),
+                    reference_n=ev.reference_n,
+                    current_n=ev.current_n,
+                    reference_missing_share=finite(ev.reference_missing_share),
+                    current_missing_share=finite(ev.current_missing_share),
+                    window=ev.window,
+                    drifted_since=since.isoformat() if since else None,
+                    trend=trend,
+                )
+            )
+        elif isinstance(ev, DriftShare):
+            shares.append(
+                DriftShareRow(
+                    f.rule,
+                    f.status.value,
+                    ev.drifted,
+                    ev.evaluated,
+                    finite(f.value),
+                    bound_text(f.threshold),
+                )
+            )
+    return DriftData(tuple(rows), tuple(shares), tuple(windows)), _missing(
+        findings, (ColumnDrift, DriftShare)
+    )
+
+
+def _item_name(item: MonitoringItem) -> str:
+    if isinstance(item, FailedTest):
+        return item.name
+    if isinstance(item, Violation):
+        return f"{item.feature}: {item.constraint_check_type}"
+    if isinstance(item, OutOfBounds):
+        return f"{item.subject} {item.bound}"
+    return item.subject
+
+
+def _monitoring(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData, list[str]]:
+    rows: list[MonitoringRow] = []
+    for f in findings:
+        ev = f.evidence
+        if not isinstance(ev, MonitoringEvidence):
+            continue
+        report = ev.report
+        rows.append(
+            MonitoringRow(
+                rule=f.rule,
+                status=f.status.value,
+                severity=f.severity.value,
+                tool=f"{report.tool} {report.tool_version or ''}".strip(),
+                report_kind=report.kind,
+                report_path=report.path,
+                dated=f"{report.time.isoformat(sep=' ', timespec='minutes')} ({ev.dated_by})",
+                age_days=round(ev.age_seconds / 86400, 1),
+                verdicts=tuple(v.summary for v in ev.verdicts),
+                items=tuple(_item_name(item) for v in ev.verdicts for item in v.items),
+            )
+        )
+    return MonitoringData(tuple(rows)), _missing(findings, MonitoringEvidence)
+
+
+def _generic(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData, list[str]]:
+    rows = tuple(
+        GenericRow(
+            f.label,
+            f.status.value,
+            f.severity.value,
+            finite(f.value),
+            bound_text(f.threshold),
+            f.message,
+        )
+        for f in findings
+    )
+    missing = [f"{f.label}: {f.message}" for f in findings if f.status.value == "not_evaluated"]
+    return GenericData(rows), missing
+
+
+#: Every check kind with a section of its own, in report order.
+SECTIONS: dict[str, SectionSpec] = {
+    "reproducibility": SectionSpec(
+        "lineage",
+        "Reproducibility and lineage",
+        "What the registry export records about how this version was built, each lineage "
+        "requirement of the policy, and the gaps an auditor would find.",
+        "section_lineage.html",
+        _lineage,
+    ),
+    "metric": SectionSpec(
+        "metrics",
+        "Registry metrics",
+        "Metrics logged with the training run, against the policy's bounds and baselines.",
+        "section_metric.html",
+        _metric,
+    ),
+    "fairness": SectionSpec(
+        "fairness",
+        "Fairness",
+        "Group rates and disparities computed by the fairness rules on the current prediction "
+        "logs. Intervals: Wilson for a group's selection rate, seeded bootstrap for a disparity.",
+        "section_fairness.html",
+        _fairness,
+    ),
+    "drift": SectionSpec(
+        "drift",
+        "Drift",
+        "Reference against current distribution, per column, in the rule's window, with the "
+        "monthly trend and the window from which each column has drifted without a break.",
+        "section_drift.html",
+        _drift,
+    ),
+    "monitoring": SectionSpec(
+        "monitoring",
+        "Monitoring reports",
+        "What the ingested monitoring reports (Evidently, SageMaker Model Monitor, Clarify) say "
+        "about this version.",
+        "section_monitoring.html",
+        _monitoring,
+    ),
+}
+
+#: How a check kind without an entry of :data:`SECTIONS` is shown.
+GENERIC = ("section_generic.html", _generic)
+
+
+def build_sections(
+    findings: Sequence[Finding], version: VersionLineage
+) -> tuple[EvidenceSection, ...]:
+    """One section per check kind with findings (registered kinds first, in their order)."""
+    by_check: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.check == "waiver":
+            continue
+        by_check.setdefault(f.check, []).append(f)
+    by_check.setdefault("reproducibility", [])  # the lineage table is always shown
+    kinds = [k for k in SECTIONS if k in by_check]
+    kinds += sorted(k for k in by_check if k not in SECTIONS)
+    out: list[EvidenceSection] = []
+    for kind in kinds:
+        spec = SECTIONS.get(kind)
+        if spec is None:
+            template, builder = GENERIC
+            data, missing = builder(by_check[kind], version)
+            out.append(
+                EvidenceSection(
+                    kind.replace("_", "-"),
+                    kind.replace("_", " ").capitalize(),
+                    template,
+                    kind,
+                    "This check kind has no evidence section of its own yet; its findings follow.",
+                    data,
+                    tuple(missing),
+                )
+            )
+            continue
+        data, missing = spec.build(by_check[kind], version)
+        if not by_check[kind]:
+            missing = [f"no rule with check: {kind} applies to this version"]
+        out.append(
+            EvidenceSection(
+                spec.key, spec.title, spec.template, kind, spec.intro, data, tuple(missing)
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,282 @@
+"""The model-version report: golden HTML and JSON, determinism, bad input, packaging.
+
+Golden files live in ``tests/report/golden/``; a mismatch saves the actual output to
+``tests/report/actual/`` (ignored by git) and fails with a diff; ``GOVERN_UPDATE_GOLDEN=1``
+rewrites them (then review the git diff). The goldens are scrubbed of what differs between
+machines: the repository's path, the store's path and the installed library versions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from govern.cli.main import app
+from govern.demo import demo_inputs, demo_logs, demo_policies, log_options
+from govern.policy.engine import evaluate
+from govern.policy.gate import GATE, payload
+from govern.policy.loader import load
+from govern.report.context import ReportContext, Tool, build_context
+from govern.report.html import render_html, templates_dir
+from govern.report.json import render_json
+from govern.store import ledger
+from govern.store.store import Store
+
+HERE = Path(__file__).parent
+GOLDEN = HERE / "golden"
+ACTUAL = HERE / "actual"
+ROOT = HERE.parent.parent
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+INGESTED = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``registry`` (the demo's exports) and ``demo`` (plus its logs and two gate entries)."""
+    from govern.ingest.pipeline import ingest
+
+    folder = tmp_path_factory.mktemp("report-stores")
+    registry = folder / "registry.duckdb"
+    with Store.open(registry) as store:
+        ingest(store, demo_inputs(), now=INGESTED)
+    demo = folder / "demo.duckdb"
+    shutil.copyfile(registry, demo)
+    policies = load([demo_policies()])
+    mapping = next(p.data for p in policies.policies if p.data)
+    with Store.open(demo) as store:
+        for role, path in demo_logs().items():
+            options = log_options(mapping, model="credit-risk", role=role)
+            ingest(store, [path], now=INGESTED, options=options)
+        for day, version in ((2, "2"), (3, "2")):
+            result = evaluate(
+                store, policies, now=NOW, model="credit-risk", version=version, gate=True
+            )
+            ledger.append(
+                store,
+                kind=GATE,
+                subject=f"credit-risk@{version}",
+                decision=result.decision.value,
+                payload=payload(result),
+                now=datetime(2026, 12, day, 9, 30, tzinfo=UTC),
+                who="ci-bot",
+            )
+    return {"registry": registry, "demo": demo}
+
+
+def context(db: Path, model: str = "credit-risk", version: str = "2") -> ReportContext:
+    """The report context with the machine-specific parts fixed."""
+    with Store.open(db, read_only=True) as store:
+        ctx = build_context(
+            store,
+            load([demo_policies()]),
+            model=model,
+            version=version,
+            now=NOW,
+            store_path="demo.duckdb",
+        )
+    return replace(ctx, tools=tuple(Tool(t.name, "0.0.0-test") for t in ctx.tools))
+
+
+def scrub(text: str) -> str:
+    """Replace the repository's location (in source and policy paths) with ``<root>``."""
+    return text.replace(str(ROOT.resolve()), "<root>")
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare with ``golden/<name>``; save mismatches to ``actual/``; rewrite on request."""
+    golden = GOLDEN / name
+    if os.environ.get("GOVERN_UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(actual.encode("utf-8"))
+        return
+    expected = golden.read_bytes().decode("utf-8") if golden.exists() else None
+    if expected == actual:
+        return
+    ACTUAL.mkdir(parents=True, exist_ok=True)
+    (ACTUAL / name).write_bytes(actual.encode("utf-8"))
+    if expected is None:
+        pytest.fail(f"no golden file {golden}; the output is in {ACTUAL / name}.")
+    diff = "".join(
+        list(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"golden/{name}",
+                tofile=f"actual/{name}",
+            )
+        )[:80]
+    )
+    pytest.fail(f"{name} differs from its golden file (GOVERN_UPDATE_GOLDEN=1 rewrites):\n{diff}")
+
+
+# --- golden files ----------------------------------------------------------------------------
+
+
+def test_golden_html(stores: dict[str, Path]) -> None:
+    assert_golden("credit-risk-v2.html", scrub(render_html(context(stores["demo"]))))
+
+
+def test_golden_json(stores: dict[str, Path]) -> None:
+    assert_golden("credit-risk-v2.json", scrub(render_json(context(stores["demo"]))))
+
+
+def test_report_content(stores: dict[str, Path]) -> None:
+    ctx = context(stores["demo"])
+    html = render_html(ctx)
+    data = json.loads(render_json(ctx))
+    assert data["schema"] == "govern.report/v1"
+    assert data["decision"] == "pass"
+    assert data["summary"] == {"pass": 19, "fail": 5, "waived": 0, "not_evaluated": 1}
+    keys = [s["key"] for s in data["sections"]]
+    assert keys == ["lineage", "metrics", "fairness", "drift"]
+    drift = next(s for s in data["sections"] if s["key"] == "drift")["data"]
+    since = {r["column"]: r["drifted_since"] for r in drift["rows"] if r["drifted_since"]}
+    assert since == {"appinc": "2026-09-01", "loanamt": "2026-10-01"}
+    assert [g["seq"] for g in data["gates"]] == [1, 2]
+    # self-contained, accessible charts, no script, the numbers of the demo
+    assert "<script" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+    assert "https://" not in html
+    assert html.count("<svg") == html.count("<title id=") == html.count("<desc id=") >= 4
+    for text in ("0.748", "[0.735, 0.760]", "Decision: <strong>PASS</strong>", "ci-bot"):
+        assert text in html
+
+
+def test_autoescape(stores: dict[str, Path]) -> None:
+    ctx = replace(context(stores["demo"]), model="<script>alert(1)</script>")
+    html = render_html(ctx)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_missing_evidence_still_renders(stores: dict[str, Path]) -> None:
+    ctx = context(stores["registry"])
+    html = render_html(ctx)
+    assert "Missing evidence." in html
+    assert "No gate decision about this version is recorded" in html
+    fairness = next(s for s in ctx.sections if s.key == "fairness")
+    assert fairness.missing and "no current prediction log" in fairness.missing[0]
+    assert json.loads(render_json(ctx))["decision"] == "pass"
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def _run(db: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app, ["--db", str(db), "report", "--policy", str(demo_policies()), *args]
+    )
+    return result.exit_code, result.output
+
+
+def test_cli_is_deterministic(stores: dict[str, Path], tmp_path: Path) -> None:
+    args = ["-m", "credit-risk", "--version", "2", "--as-of", "2026-12-03"]
+    for name in ("a", "b"):
+        code, output = _run(stores["demo"], *args, "--out", str(tmp_path / name))
+        assert code == 0, output
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == ["credit-risk-v2-2026-12-03.html", "credit-risk-v2-2026-12-03.json"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_cli_source_date_epoch(
+    stores: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
+    code, output = _run(
+        stores["demo"], "-m", "credit-risk", "--version", "2", "-f", "json", "--out", str(tmp_path)
+    )
+    assert code == 0, output
+    data = json.loads((tmp_path / "credit-risk-v2-2026-12-03.json").read_text("utf-8"))
+    assert data["generated_at"] == "2026-12-03T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-m", "credit-rsk", "--version", "2"], "Did you mean credit-risk?"),
+        (["-m", "credit-risk", "--version", "9"], "Known versions of credit-risk: 1, 2, 3."),
+        (["-m", "credit-risk", "--version", "2", "-f", "docx"], "unknown report format docx"),
+        (["-m", "credit-risk", "--version", "2", "--as-of", "soon"], "is not a date"),
+    ],
+)
+def test_cli_bad_input(
+    stores: dict[str, Path], tmp_path: Path, args: list[str], expected: str
+) -> None:
+    code, output = _run(stores["demo"], *args, "--out", str(tmp_path / "out"))
+    assert code == 2, output
+    assert expected in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_unwritable_out(stores: dict[str, Path], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    code, output = _run(
+        stores["demo"], "-m", "credit-risk", "--version", "2", "--out", str(blocker / "reports")
+    )
+    assert code == 2, output
+    assert "cannot write" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_cli_second_file_fails_nothing_left(stores: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "credit-risk-v2-2026-12-03.json").mkdir()  # a folder where the JSON must go
+    code, output = _run(
+        stores["demo"], "-m", "credit-risk", "--version", "2", "--as-of", "2026-12-03",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 2, output
+    assert sorted(p.name for p in out.iterdir()) == ["credit-risk-v2-2026-12-03.json"]
+
+
+# --- packaging -------------------------------------------------------------------------------
+
+
+def test_templates_found() -> None:
+    folder = templates_dir()
+    assert (folder / "report.html").is_file() and (folder / "report.css").is_file()
+
+
+@pytest.mark.slow
+def test_wheel_ships_templates(tmp_path: Path) -> None:
+    """A wheel built from the tree holds every template, and an installed copy finds them."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    wheel = next(dist.glob("govern-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    prefix = "govern/templates/"
+    shipped = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
+    expected = {p.name for p in (ROOT / "templates").iterdir() if not p.name.startswith(".")}
+    assert expected <= shipped, expected - shipped
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
+         str(wheel)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    probe = subprocess.run(
+        [sys.executable, "-c", "from govern.report.html import templates_dir as t; "
+         "print(t()); assert (t() / 'report.html').is_file()"],
+        check=True, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )  # fmt: skip
+    assert probe.stdout.strip().startswith(str(site))
