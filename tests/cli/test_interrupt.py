@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from govern.cli.main import app
 from govern.store import Store
+from govern.store.predictions import logs
 from tests.conftest import EXPORT_IMPORT, dump_store
 
 GOVERN = Path(sys.executable).with_name("govern")
@@ -55,11 +56,36 @@ def test_interrupt_during_the_write(
     assert dump_store(db_path) == loaded
 
 
+def test_interrupt_after_the_commit_says_the_store_was_updated(
+    runner: CliRunner,
+    db_path: Path,
+    loaded: dict[str, list[tuple[object, ...]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C while the summary is printed: the ingest is complete and the message says so."""
+    from govern.formats import ingest as ingest_format
+
+    def interrupted(*args: object, **kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_format, "render_table", interrupted)
+    path = EXPORT_IMPORT / "oss_mlflow/single/models/basic/model.json"
+    result = runner.invoke(app, ["--db", str(db_path), "ingest", str(path)])
+    assert result.exit_code == 130, result.output
+    assert "the store was updated" in result.stderr
+    assert "nothing was written" not in result.stderr
+    assert dump_store(db_path) != loaded
+    monkeypatch.undo()
+    again = runner.invoke(app, ["--db", str(db_path), "ingest", str(path)])
+    assert again.exit_code == 0 and "0 loaded" in again.stdout
+
+
 @pytest.mark.slow
 def test_real_sigint_at_any_moment_of_a_large_ingest(
     tmp_path: Path, db_path: Path, runner: CliRunner, loaded: dict[str, list[tuple[object, ...]]]
 ) -> None:
-    """SIGINT to a real process at several moments: 130 and nothing written, or it finished."""
+    """SIGINT to a real process at several moments: 130 and nothing written, 130 after the
+    commit with the whole log in the store (and a message saying so), or it finished."""
     import duckdb
 
     log = tmp_path / "big.csv"
@@ -82,10 +108,18 @@ def test_real_sigint_at_any_moment_of_a_large_ingest(
         _, stderr = process.communicate(timeout=120)
         codes.append(process.returncode)
         assert "unexpectedly" not in stderr and "Traceback" not in stderr, stderr
-        if process.returncode == 130:
-            assert "interrupted; nothing was written" in stderr
+        if process.returncode == 130 and "nothing was written" in stderr:
             assert dump_store(db_path) == before
+        elif process.returncode == 130:  # after the commit: the log is in, whole
+            assert "the store was updated" in stderr, stderr
+            with Store.open(db_path, read_only=True) as store:
+                assert logs(store, model="m")[0].rows == 3_000_000
+            break
         else:
-            assert process.returncode == 0, stderr
+            # finished; -2: the signal came while Python was already shutting down (its handler
+            # is gone then), after the command had closed the store: the log is in, whole
+            assert process.returncode in (0, -signal.SIGINT), stderr
+            with Store.open(db_path, read_only=True) as store:
+                assert logs(store, model="m")[0].rows == 3_000_000
             break
     assert 130 in codes, codes

@@ -82,6 +82,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         verbose = _verbose(args, kwargs)
+        started = _writes()
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -92,11 +93,11 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[bold red]error:[/] {escape(exc.diagnostics())}", markup=True)
             raise typer.Exit(EXIT_INPUT) from None
         except KeyboardInterrupt:
-            report_interrupt()
+            report_interrupt(since=started)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if _interrupted_query(exc):
-                report_interrupt()
+                report_interrupt(since=started)
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             if _io_failure(exc):
                 if verbose:
@@ -124,8 +125,17 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 _interrupt_reported = False
 
 
-def report_interrupt(*, once: bool = False) -> None:
-    """Say that Ctrl-C stopped the command (every write is one transaction, rolled back).
+def _writes() -> tuple[int, int]:
+    """(committed, uncertain) store transactions of this process (0, 0 before any)."""
+    store = sys.modules.get("govern.store.store")
+    return store.writes() if store is not None else (0, 0)
+
+
+def report_interrupt(*, once: bool = False, since: tuple[int, int] = (0, 0)) -> None:
+    """Say that Ctrl-C stopped the command, and whether the store was written.
+
+    Every write is one transaction: one cut short is rolled back, one committed is complete.
+    ``since`` is the count of transactions when the command started.
 
     With ``once``, say nothing if it was said already (the entry point's fallback for an
     interrupt outside a command, which Typer turns into exit 130 silently).
@@ -134,7 +144,20 @@ def report_interrupt(*, once: bool = False) -> None:
     if once and _interrupt_reported:
         return
     _interrupt_reported = True
-    err_console.print("interrupted; nothing was written.")
+    now = _writes()
+    committed, uncertain = now[0] - since[0], now[1] - since[1]
+    if uncertain:
+        err_console.print(
+            "interrupted while the store was committing: the change may or may not be in it. "
+            "Run the command again (loading the same bytes twice changes nothing)."
+        )
+    elif committed:
+        err_console.print(
+            "interrupted after the store was updated: what was written is complete and kept; "
+            "only what came after it (the summary) was cut short."
+        )
+    else:
+        err_console.print("interrupted; nothing was written.")
 
 
 def _interrupted_query(exc: Exception) -> bool:

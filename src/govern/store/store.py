@@ -29,6 +29,16 @@ ENV_DB = "GOVERN_DB"
 DEFAULT_DB = Path(".govern") / "govern.duckdb"
 
 
+#: Transactions this process committed to a store, and commits cut short by an interrupt: an
+#: interrupted command can then say truthfully whether anything was written.
+_WRITES = {"committed": 0, "uncertain": 0}
+
+
+def writes() -> tuple[int, int]:
+    """(committed, uncertain) store transactions of this process so far."""
+    return _WRITES["committed"], _WRITES["uncertain"]
+
+
 def default_db_path() -> Path:
     """Return the store path: ``$GOVERN_DB`` if set, else ``.govern/govern.duckdb``."""
     env = os.environ.get(ENV_DB)
@@ -468,6 +478,11 @@ class Store:
         except duckdb.Error as exc:
             self._rollback()
             raise self._write_error(exc) from exc
+        except BaseException:
+            # Ctrl-C during the commit itself: DuckDB may or may not have made it durable
+            _WRITES["uncertain"] += 1
+            raise
+        _WRITES["committed"] += 1
 
     def _rollback(self) -> None:
         import duckdb
