@@ -114,6 +114,8 @@ class LogRow:
     role: str
     path: str
     version: str | None
+    #: the column that names each row's version, when the log holds several versions
+    version_column: str | None
     rows: int
     first: str | None
     last: str | None
@@ -381,13 +383,21 @@ def _stamp(moment: datetime | None) -> str | None:
 
 def _logs(store: Store, v: VersionLineage) -> tuple[LogRow, ...]:
     return tuple(
-        LogRow(log.role, log.path, log.version, log.rows, _stamp(log.ts_min), _stamp(log.ts_max))
+        LogRow(
+            log.role,
+            log.path,
+            log.version,
+            None if log.version else log.mapping.get("model_version"),
+            log.rows,
+            _stamp(log.ts_min),
+            _stamp(log.ts_max),
+        )
         for log in predictions.logs(store, model=v.model)
         if log.role == "reference" or log.version in (None, v.version)
     )
 
 
-def _window(logs: Sequence[LogRow]) -> str:
+def _window(logs: Sequence[LogRow], version: str) -> str:
     current = [log for log in logs if log.role == "current"]
     if not current:
         return "no current prediction logs: production evidence not available"
@@ -395,7 +405,16 @@ def _window(logs: Sequence[LogRow]) -> str:
     lasts = sorted(log.last for log in current if log.last)
     rows = sum(log.rows for log in current)
     span = f"{firsts[0]} to {lasts[-1]} UTC" if firsts and lasts else "time span unknown"
-    return f"current prediction logs {span} ({rows:,} rows in {len(current)} log(s))"
+    text = f"current prediction logs {span} ({rows:,} rows in {len(current)} log(s))"
+    columns = sorted({log.version_column for log in current if log.version_column})
+    if columns:
+        text += (
+            f"; the logs hold several versions, and the checks use the rows whose "
+            f"{', '.join(columns)} is {version}"
+        )
+    elif any(log.version is None for log in current):
+        text += "; the logs name no version and are taken as this version's"
+    return text
 
 
 def _gates(store: Store, v: VersionLineage) -> tuple[tuple[GateRow, ...], str | None]:
@@ -644,7 +663,7 @@ def build_context(
     findings = list(result.findings)
     as_of = now.strftime("%Y-%m-%d")
     logs = _logs(store, lineage)
-    window = _window(logs)
+    window = _window(logs, version)
     sections = build_sections(findings, lineage)
     gates, head = _gates(store, lineage)
     used = {f.policy for f in findings}
