@@ -280,3 +280,55 @@ def test_wheel_ships_templates(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(site)},
     )  # fmt: skip
     assert probe.stdout.strip().startswith(str(site))
+
+
+# --- sections of other check kinds -------------------------------------------------------------
+
+EXTRA_POLICY = """\
+apiVersion: govern/v1
+kind: Policy
+metadata: {id: extra, version: 1}
+scope: {models: ["credit-*"]}
+rules:
+  - id: monitoring.tests
+    check: monitoring
+    severity: warn
+    require: no_failed_tests
+  - id: ll144.table
+    check: fairness
+    severity: info
+    metric: impact_ratio
+    sensitive: [sex, race]
+    min: 0.8
+    ll144: {sex: sex, race: race}
+"""
+
+
+def test_monitoring_and_ll144_sections(stores: dict[str, Path], tmp_path: Path) -> None:
+    from govern.ingest.pipeline import ingest
+    from tests.conftest import FIXTURES
+
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(stores["demo"], db)
+    with Store.open(db) as store:
+        ingest(
+            store,
+            [FIXTURES / "evidently" / "0.7.23" / "report.json"],
+            now=INGESTED,
+            options={"model": "credit-risk", "version": "2"},
+        )
+    policy = tmp_path / "extra.yaml"
+    policy.write_text(EXTRA_POLICY, encoding="utf-8")
+    with Store.open(db, read_only=True) as store:
+        ctx = build_context(
+            store, load([policy]), model="credit-risk", version="2", now=NOW, store_path="x"
+        )
+    keys = [s.key for s in ctx.sections]
+    assert keys == ["lineage", "fairness", "monitoring"]
+    html = render_html(ctx)
+    assert "Value Drift for column x1" in html
+    assert "LL144 bias-audit table" in html
+    fairness = next(s for s in ctx.sections if s.key == "fairness")
+    dimensions = [b.dimension for b in fairness.data.ll144]  # type: ignore[union-attr]
+    assert dimensions == ["sex", "race", "sex × race"]
+    assert "monitoring report" in {u for s in ctx.sources for u in s.used_for}
