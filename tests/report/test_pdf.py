@@ -14,12 +14,16 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from govern.cli.main import app
+from govern.demo import demo_inputs, demo_policies
 from govern.errors import UsageError
 from govern.report.pdf import DEFAULT_PDF_VARIANT, PdfAttachment, render_pdf
 
@@ -325,3 +329,80 @@ def test_pages_render_to_png(rendered: dict[str, Path]) -> None:
     pngs = sorted(ACTUAL.glob("page-*.png"))
     assert len(pngs) == pages(rendered["ua"])
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+
+
+def test_created_sets_the_dates_without_source_date_epoch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    when = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    attachment = [PdfAttachment("evidence.json", EVIDENCE)]
+    html = "<html lang=en><title>t</title><p>x</p></html>"
+    first = render_pdf(html, variant="pdf/a-3b", attachments=attachment, created=when)
+    assert first == render_pdf(html, variant="pdf/a-3b", attachments=attachment, created=when)
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(first)
+    assert re.search(
+        r"^CreationDate:\s+2026-12-03T12:00:00", run("pdfinfo", "-isodates", pdf), re.M
+    )
+
+
+# --- govern report --format pdf ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def registry_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the demo's registry exports (no prediction logs: about a second)."""
+    from govern.ingest.pipeline import ingest
+    from govern.store.store import Store
+
+    db = tmp_path_factory.mktemp("pdf-store") / "govern.duckdb"
+    with Store.open(db) as store:
+        ingest(store, demo_inputs(), now=datetime(2026, 12, 1, tzinfo=UTC))
+    return db
+
+
+def _report(db: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app,
+        ["--db", str(db), "report", "--policy", str(demo_policies()), "-m", "credit-risk",
+         "--version", "2", "--as-of", "2026-12-03", *args],
+    )  # fmt: skip
+    return result.exit_code, result.output
+
+
+def test_cli_writes_a_tagged_pdf(registry_store: Path, tmp_path: Path) -> None:
+    code, output = _report(registry_store, "--format", "html,pdf", "--out", str(tmp_path))
+    assert code == 0, output
+    pdf = tmp_path / "credit-risk-v2-2026-12-03.pdf"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "credit-risk-v2-2026-12-03.html",
+        pdf.name,
+    ]
+    assert f"wrote {pdf}" in output.replace("\n", "")
+    assert re.search(r"^Tagged:\s+yes$", run("pdfinfo", pdf), re.M)
+    text = run("pdftotext", pdf, "-")
+    assert "credit-risk" in text
+    assert "Decision" in text
+
+
+def test_cli_pdfa_embeds_the_json_it_writes(registry_store: Path, tmp_path: Path) -> None:
+    args = ("--format", "json,pdf", "--pdf-variant", "pdf/a-3b")
+    for name in ("a", "b"):
+        code, output = _report(registry_store, *args, "--out", str(tmp_path / name))
+        assert code == 0, output
+    pdf = tmp_path / "a" / "credit-risk-v2-2026-12-03.pdf"
+    assert pdf.read_bytes() == (tmp_path / "b" / pdf.name).read_bytes()
+    assert "credit-risk-v2-2026-12-03.json" in run("pdfdetach", "-list", pdf)
+    run("pdfdetach", "-save", "1", "-o", tmp_path / "embedded.json", pdf)
+    written = tmp_path / "a" / "credit-risk-v2-2026-12-03.json"
+    assert (tmp_path / "embedded.json").read_bytes() == written.read_bytes()
+
+
+def test_cli_unknown_pdf_variant(registry_store: Path, tmp_path: Path) -> None:
+    code, output = _report(
+        registry_store, "-f", "pdf", "--pdf-variant", "pdf/x-4", "--out", str(tmp_path / "o")
+    )
+    assert code == 2, output
+    assert "pdf/ua-1, pdf/a-3b" in output
+    assert not (tmp_path / "o").exists()

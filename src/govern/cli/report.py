@@ -1,12 +1,13 @@
-"""``govern report``: the audit report of one model version, as HTML and JSON files."""
+"""``govern report``: the audit report of one model version, as HTML, JSON and PDF files."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,8 +16,11 @@ from govern.cli.check import PolicyOption, WaiverOption, _policies
 from govern.cli.common import err_console, handle_errors, settings
 from govern.errors import UsageError
 
+if TYPE_CHECKING:
+    from govern.report.context import ReportContext
+
 #: The formats ``--format`` accepts, in the order files are written.
-REPORT_FORMATS = ("html", "json")
+REPORT_FORMATS = ("html", "json", "pdf")
 
 REPORT_HELP = (
     "Write the audit report of one model version: cover, executive summary, scope, framework "
@@ -78,7 +82,7 @@ def report_command(
     policy: PolicyOption = None,
     waivers: WaiverOption = None,
     formats: Annotated[
-        str, typer.Option("--format", "-f", help="Comma-separated: html, json.")
+        str, typer.Option("--format", "-f", help="Comma-separated: html, json, pdf.")
     ] = "html,json",
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the report files (created if missing).")
@@ -91,12 +95,28 @@ def report_command(
             "SOURCE_DATE_EPOCH, else now.",
         ),
     ] = None,
+    pdf_variant: Annotated[
+        str,
+        typer.Option(
+            "--pdf-variant",
+            help="pdf/ua-1: tagged, accessible PDF (default); pdf/a-3b: archival PDF/A-3b "
+            "with the evidence JSON embedded.",
+        ),
+    ] = "pdf/ua-1",
 ) -> None:
     """Write the audit report of one model version."""
     from govern.report.context import build_context, report_stem
     from govern.store.store import Store
 
     chosen = parse_formats(formats)
+    if "pdf" in chosen:
+        from govern.report.pdf import PDF_VARIANTS
+
+        if pdf_variant not in PDF_VARIANTS:
+            raise UsageError(
+                f"--pdf-variant {pdf_variant!r} is not one govern makes.",
+                hint="Choose from " + ", ".join(PDF_VARIANTS) + ".",
+            )
     now = report_clock(as_of)
     policies = _policies(policy, waivers)
     db = settings(ctx).db
@@ -111,8 +131,12 @@ def report_command(
             waiver_paths=[str(w) for w in waivers or []],
         )
     texts: dict[str, str] = {}
+    binaries: dict[str, bytes] = {}
+    stem = report_stem(context.model, context.version, context.as_of)
     for fmt in chosen:
-        if fmt == "html":
+        if fmt == "pdf":
+            binaries[fmt] = _render_pdf(context, texts.get("html"), stem, pdf_variant, now)
+        elif fmt == "html":
             from govern.report.html import render_html
 
             texts[fmt] = render_html(context)
@@ -120,28 +144,90 @@ def report_command(
             from govern.report.json import render_json
 
             texts[fmt] = render_json(context)
-    stem = report_stem(context.model, context.version, context.as_of)
-    _write_all({out / f"{stem}.{fmt}": text for fmt, text in texts.items()})
+    _write_all(
+        {out / f"{stem}.{fmt}": text for fmt, text in texts.items()},
+        {out / f"{stem}.{fmt}": data for fmt, data in binaries.items()},
+    )
     err_console.print(
         f"report {context.model} v{context.version} as of {context.as_of}: decision "
         f"{context.decision.upper()}"
     )
 
 
-def _write_all(files: dict[Path, str]) -> None:
-    """Write every file or none: stage all (temporary files), then rename each into place."""
+def _render_pdf(
+    context: ReportContext, html: str | None, stem: str, variant: str, now: datetime
+) -> bytes:
+    """The PDF of the report (its HTML through WeasyPrint); PDF/A-3b carries the evidence JSON.
+
+    The embedded JSON is byte for byte the ``.json`` file govern writes (same final newline).
+    """
+    from govern.report.html import render_html, templates_dir
+    from govern.report.json import render_json
+    from govern.report.pdf import PdfAttachment, render_pdf
+
+    attachments = []
+    if variant == "pdf/a-3b":
+        text = render_json(context)
+        evidence = (text if text.endswith("\n") else text + "\n").encode("utf-8")
+        attachments.append(PdfAttachment(f"{stem}.json", evidence, "the report's evidence JSON"))
+    return render_pdf(
+        html if html is not None else render_html(context),
+        variant=variant,
+        attachments=attachments,
+        base_url=templates_dir(),
+        created=now,
+    )
+
+
+def _write_all(files: dict[Path, str], binaries: dict[Path, bytes] | None = None) -> None:
+    """Write every file or none: stage all (temporary files), then rename each into place.
+
+    Binary files (the PDF) are renamed last, so a failure before leaves them untouched and
+    takes the text files back.
+    """
     staged: list[output_module.Staged] = []
+    temps: list[tuple[Path, Path]] = []
     try:
         for path, text in files.items():
             staged.append(output_module.stage(text, path, retractable=True))
+        for path, data in (binaries or {}).items():
+            temps.append((_stage_bytes(data, path), path))
         for item in staged:
             item.publish()
+        for temp, path in temps:
+            try:
+                os.replace(temp, path)
+            except OSError as exc:
+                raise output_module._error(path, exc) from exc
     except BaseException:
         for item in staged:
             item.retract()
             item.discard()
+        for temp, _ in temps:
+            temp.unlink(missing_ok=True)
         raise
     for item in staged:
         item.settle()
         digest = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
         err_console.print(f"wrote {item.where()} (sha256 {digest})")
+    for (_, path), data in zip(temps, (binaries or {}).values(), strict=True):
+        digest = hashlib.sha256(data).hexdigest()
+        err_console.print(f"wrote {os.path.realpath(path)} (sha256 {digest})")
+
+
+def _stage_bytes(data: bytes, target: Path) -> Path:
+    """Write ``data`` to a new temporary file beside ``target`` (flushed); return its path."""
+    name: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(name, 0o666 & ~output_module._umask())
+    except OSError as exc:
+        if name is not None:
+            Path(name).unlink(missing_ok=True)
+        raise output_module._error(target, exc) from exc
+    return Path(name)

@@ -6,11 +6,12 @@ the PDF as bytes; it neither reads the store nor writes a file (the command line
 - **Variants.** ``pdf/ua-1`` (the default) is a tagged, accessible PDF (PDF/UA-1: structure
   tree, language, title). ``pdf/a-3b`` is an archival PDF/A-3b that may carry files, e.g. the
   evidence JSON, embedded with an ``AFRelationship``; it is tagged too.
-- **Deterministic.** With ``SOURCE_DATE_EPOCH`` set, two renders of the same HTML give the same
-  bytes: the document dates (when the HTML has no ``<meta name="dcterms.created">`` /
-  ``dcterms.modified``) and the attachments' dates come from it, never from the clock; the
-  file identifier is a digest of the content (WeasyPrint writes no random identifier for
-  these variants). Without it, attachments are dated now.
+- **Deterministic.** Given the clock (``created``, else ``SOURCE_DATE_EPOCH``), two renders of
+  the same HTML give the same bytes, whatever the hash seed: the document dates (when the HTML
+  has no ``<meta name="dcterms.created">`` / ``dcterms.modified``) and the attachments' dates
+  come from it, never from the system clock; the file identifier is a digest of the content
+  (WeasyPrint writes no random identifier for these variants). Without either, attachments
+  are dated now.
 - **Offline.** WeasyPrint fetches nothing from the network: its URL fetcher accepts only
   ``data:`` URIs and regular files under ``base_url`` (the templates folder), after resolving
   symbolic links. Anything else (``http:``, ``https:``, ``ftp:``, other files) is refused and
@@ -79,6 +80,7 @@ def render_pdf(
     variant: str | None = None,
     attachments: Sequence[PdfAttachment] = (),
     base_url: Path | None = None,
+    created: datetime | None = None,
 ) -> bytes:
     """Render the report's HTML to PDF bytes.
 
@@ -89,6 +91,10 @@ def render_pdf(
         attachments: files to embed in the PDF, in this order.
         base_url: the folder relative URLs resolve against (the templates folder). Files under
             it are the only files the renderer may read; None allows ``data:`` URIs only.
+        created: the report's clock: the document's dates (where the HTML's
+            ``dcterms.created`` / ``dcterms.modified`` meta are missing) and the attachments'.
+            None: ``SOURCE_DATE_EPOCH`` when set (then the dates come from it), else now for
+            the attachments and no document date.
 
     Raises:
         UsageError: an unknown variant, or a bad ``SOURCE_DATE_EPOCH``.
@@ -100,7 +106,7 @@ def render_pdf(
             f"Unknown PDF variant {chosen!r}.",
             hint=f"Choose one of: {', '.join(PDF_VARIANTS)}.",
         )
-    when = source_date()
+    when = created.astimezone(UTC) if created is not None else source_date()
     weasyprint = _import_weasyprint()
     root = base_url.resolve() if base_url is not None else None
     fetcher = _local_fetcher(weasyprint, root)
