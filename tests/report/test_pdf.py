@@ -406,3 +406,16 @@ def test_cli_unknown_pdf_variant(registry_store: Path, tmp_path: Path) -> None:
     assert code == 2, output
     assert "pdf/ua-1, pdf/a-3b" in output
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_pdf_that_cannot_be_written_leaves_nothing(
+    registry_store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "credit-risk-v2-2026-12-03.pdf").mkdir()  # a folder where the PDF must go
+    code, output = _report(registry_store, "-f", "html,json,pdf", "--out", str(out))
+    assert code == 2, output
+    assert "cannot write" in output
+    assert sorted(p.name for p in out.iterdir()) == ["credit-risk-v2-2026-12-03.pdf"]
+    assert list((out / "credit-risk-v2-2026-12-03.pdf").iterdir()) == []
