@@ -120,7 +120,8 @@ def report_command(
     now = report_clock(as_of)
     policies = _policies(policy, waivers)
     db = settings(ctx).db
-    with Store.open(db, read_only=True) as store:
+    # a spinner on stderr while the report is built (shown only on a terminal)
+    with err_console.status("building the report..."), Store.open(db, read_only=True) as store:
         context = build_context(
             store,
             policies,
