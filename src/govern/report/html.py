@@ -10,6 +10,7 @@ HTML needs no network, no font download and no JavaScript. Charts are inline SVG
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,20 @@ def _environment() -> Any:
     env.filters["pct"] = _pct
     env.filters["status_label"] = _status_label
     env.filters["group_label"] = _group_label
+    env.filters["docstring"] = _docstring
     return env
+
+
+def _docstring(text: str) -> Any:
+    """A rule's description as HTML: escaped, with its ``literals`` set as code."""
+    import markupsafe
+
+    escaped = str(markupsafe.escape(text))
+    return markupsafe.Markup(_LITERAL.sub(r"<code>\1</code>", escaped))
+
+
+#: reStructuredText inline literals in rule descriptions: ``psi``
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
 
 
 def _num(value: float | None, digits: int = 3) -> str:
