@@ -42,7 +42,7 @@ class _Mode(Enum):
 class Staged:
     """An output ready to be published: a temporary file, or text waiting for its target."""
 
-    text: str
+    text: str | bytes
     mode: _Mode
     target: Path | None = None
     temp: Path | None = None
@@ -55,14 +55,19 @@ class Staged:
 
     def publish(self) -> None:
         """Make the output visible (rename, write through, or print)."""
+        data = self.text.encode("utf-8") if isinstance(self.text, str) else self.text
         if self.mode is _Mode.STDOUT:
-            sys.stdout.write(self.text)
+            if isinstance(self.text, str):
+                sys.stdout.write(self.text)
+            else:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(self.text)
             sys.stdout.flush()
         elif self.mode is _Mode.THROUGH:
             assert self.target is not None
             try:
-                with open(self.target, "w", encoding="utf-8") as handle:
-                    handle.write(self.text)
+                with open(self.target, "wb") as handle:
+                    handle.write(data)
             except OSError as exc:
                 raise _error(self.target, exc) from exc
         else:
@@ -110,14 +115,14 @@ class Staged:
         return "stdout" if self.target is None else str(self.target)
 
 
-def stage(text: str, output: Path | None, *, retractable: bool = False) -> Staged:
+def stage(text: str | bytes, output: Path | None, *, retractable: bool = False) -> Staged:
     """Prepare ``text`` for ``output`` (``None`` or ``-``: stdout); a regular file is written now.
 
     Raises :class:`OutputError` when the target cannot be written (a folder, no permission, a
     full disk); nothing is changed then. With ``retractable``, a published file can be taken
     back (:meth:`Staged.retract`) until :meth:`Staged.settle`.
     """
-    if not text.endswith("\n"):
+    if isinstance(text, str) and not text.endswith("\n"):
         text += "\n"
     if output is None or str(output) == "-":
         return Staged(text, _Mode.STDOUT)
@@ -129,7 +134,8 @@ def stage(text: str, output: Path | None, *, retractable: bool = False) -> Stage
         raise _error(output, exc) from exc
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(
-            f"{output} is a folder.", hint="Name a file for --output (or - for stdout)."
+            f"cannot write {output}: it is a folder.",
+            hint="Name a file instead (or - for stdout), or move the folder away.",
         )
     real = Path(os.path.realpath(output))
     if (info is not None and not stat.S_ISREG(info.st_mode)) or _special(real):
@@ -145,7 +151,7 @@ def stage(text: str, output: Path | None, *, retractable: bool = False) -> Stage
     )
 
 
-def _write_temp(text: str, target: Path) -> Path:
+def _write_temp(text: str | bytes, target: Path) -> Path:
     """Write ``text`` to a new temporary file beside ``target``, flushed to disk."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -154,8 +160,8 @@ def _write_temp(text: str, target: Path) -> Path:
         raise _error(target, exc) from exc
     temp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
@@ -183,6 +189,28 @@ def _error(path: Path, exc: OSError) -> OutputError:
         f"cannot write {path}: {reason}.",
         hint="Free some space or choose another --output; nothing was recorded.",
     )
+
+
+def write_all(files: dict[Path, str | bytes]) -> list[Staged]:
+    """Write every file or none: stage each (a flushed temporary file), then publish them all.
+
+    If any file cannot be staged or published, the ones already published are taken back
+    (the files they replaced are put back) and nothing else is left behind.
+    """
+    staged: list[Staged] = []
+    try:
+        for path, content in files.items():
+            staged.append(stage(content, path, retractable=True))
+        for item in staged:
+            item.publish()
+    except BaseException:
+        for item in staged:
+            item.retract()
+            item.discard()
+        raise
+    for item in staged:
+        item.settle()
+    return staged
 
 
 def write_output(text: str, output: Path | None) -> Staged:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,7 +16,7 @@ from govern.cli.common import err_console, handle_errors, settings
 from govern.errors import UsageError
 
 if TYPE_CHECKING:
-    from govern.report.context import ReportContext
+    pass
 
 #: The formats ``--format`` accepts, in the order files are written.
 REPORT_FORMATS = ("html", "json", "pdf")
@@ -106,6 +105,7 @@ def report_command(
 ) -> None:
     """Write the audit report of one model version."""
     from govern.report.context import build_context, report_stem
+    from govern.report.render import render_formats
     from govern.store.store import Store
 
     chosen = parse_formats(formats)
@@ -131,104 +131,16 @@ def report_command(
             store_path=str(db),
             waiver_paths=[str(w) for w in waivers or []],
         )
-    texts: dict[str, str] = {}
-    binaries: dict[str, bytes] = {}
     stem = report_stem(context.model, context.version, context.as_of)
-    for fmt in chosen:
-        if fmt == "pdf":
-            binaries[fmt] = _render_pdf(context, texts.get("html"), stem, pdf_variant, now)
-        elif fmt == "html":
-            from govern.report.html import render_html
-
-            texts[fmt] = render_html(context)
-        else:
-            from govern.report.json import render_json
-
-            texts[fmt] = render_json(context)
-    _write_all(
-        {out / f"{stem}.{fmt}": text for fmt, text in texts.items()},
-        {out / f"{stem}.{fmt}": data for fmt, data in binaries.items()},
+    rendered = render_formats(context, chosen, stem=stem, now=now, pdf_variant=pdf_variant)
+    # the PDF last: a failure before it takes the text files back
+    written = output_module.write_all(
+        {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
     )
+    for item in written:
+        data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
+        err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")
     err_console.print(
         f"report {context.model} v{context.version} as of {context.as_of}: decision "
         f"{context.decision.upper()}"
     )
-
-
-def _render_pdf(
-    context: ReportContext, html: str | None, stem: str, variant: str, now: datetime
-) -> bytes:
-    """The PDF of the report (its HTML through WeasyPrint); PDF/A-3b carries the evidence JSON.
-
-    The embedded JSON is byte for byte the ``.json`` file govern writes (same final newline).
-    """
-    from govern.report.html import render_html, templates_dir
-    from govern.report.json import render_json
-    from govern.report.pdf import PdfAttachment, render_pdf
-
-    attachments = []
-    if variant == "pdf/a-3b":
-        text = render_json(context)
-        evidence = (text if text.endswith("\n") else text + "\n").encode("utf-8")
-        attachments.append(PdfAttachment(f"{stem}.json", evidence, "the report's evidence JSON"))
-    return render_pdf(
-        html if html is not None else render_html(context),
-        variant=variant,
-        attachments=attachments,
-        base_url=templates_dir(),
-        created=now,
-    )
-
-
-def _write_all(files: dict[Path, str], binaries: dict[Path, bytes] | None = None) -> None:
-    """Write every file or none: stage all (temporary files), then rename each into place.
-
-    Binary files (the PDF) are renamed last, so a failure before leaves them untouched and
-    takes the text files back.
-    """
-    staged: list[output_module.Staged] = []
-    temps: list[tuple[Path, Path]] = []
-    try:
-        for path, text in files.items():
-            staged.append(output_module.stage(text, path, retractable=True))
-        for path, data in (binaries or {}).items():
-            temps.append((_stage_bytes(data, path), path))
-        for item in staged:
-            item.publish()
-        for temp, path in temps:
-            try:
-                os.replace(temp, path)
-            except OSError as exc:
-                raise output_module._error(path, exc) from exc
-    except BaseException:
-        for item in staged:
-            item.retract()
-            item.discard()
-        for temp, _ in temps:
-            temp.unlink(missing_ok=True)
-        raise
-    for item in staged:
-        item.settle()
-        digest = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
-        err_console.print(f"wrote {item.where()} (sha256 {digest})")
-    for (_, path), data in zip(temps, (binaries or {}).values(), strict=True):
-        digest = hashlib.sha256(data).hexdigest()
-        err_console.print(f"wrote {os.path.realpath(path)} (sha256 {digest})")
-
-
-def _stage_bytes(data: bytes, target: Path) -> Path:
-    """Write ``data`` to a new temporary file beside ``target`` (flushed); return its path."""
-    name: str | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(name, 0o666 & ~output_module._umask())
-    except OSError as exc:
-        if name is not None:
-            Path(name).unlink(missing_ok=True)
-        raise output_module._error(target, exc) from exc
-    return Path(name)
