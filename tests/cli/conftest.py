@@ -18,7 +18,8 @@ DATABRICKS = EXPORT_IMPORT / "databricks/single"
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     """The demo store and the CLI result of one `govern demo` run."""
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = CliRunner().invoke(app, ["demo", "--demo-db", str(db)])
+    out = db.parent / "reports"
+    result = CliRunner().invoke(app, ["demo", "--demo-db", str(db), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return db, result
 

@@ -81,11 +81,33 @@ def test_demo_runs_end_to_end(demo: tuple[Path, Any]) -> None:
         assert ledger.verify(store) == entries[-1]
 
 
+def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
+    """HTML, JSON and a tagged PDF of credit-risk v2 in --out, their paths printed."""
+    import json
+    import subprocess
+
+    db, result = demo
+    out = db.parent / "reports"
+    written = sorted(p.name for p in out.iterdir())
+    assert [Path(n).suffix for n in written] == [".html", ".json", ".pdf"], written
+    assert all(n.startswith("credit-risk-v2-") for n in written)
+    for name in written:
+        assert str(out / name) in result.stderr
+    data = json.loads(next(out.glob("*.json")).read_text())
+    assert data["schema"] == "govern.report/v1" and data["decision"] == "pass"
+    pdf = next(out.glob("*.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    assert "credit-risk" in text.stdout and "PASS" in text.stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "Tagged:          yes" in info.stdout
+
+
 def test_demo_starts_from_a_fresh_store(tmp_path: Path, runner: CliRunner) -> None:
     db = tmp_path / "demo.duckdb"
     Store.open(db).close()  # an earlier demo store is replaced (a file not govern's is refused)
     (tmp_path / "demo.duckdb.wal").write_bytes(b"stale")
-    result = runner.invoke(app, ["demo", "--demo-db", str(db)])
+    out = tmp_path / "reports"
+    result = runner.invoke(app, ["demo", "--demo-db", str(db), "--out", str(out)])
     assert result.exit_code == 0, result.output
     with Store.open(db, read_only=True) as store:
         assert len(ledger.entries(store)) == len(DEMO_GATES)

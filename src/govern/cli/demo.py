@@ -34,6 +34,10 @@ def demo_command(
             help="Store for the demo (default .govern/demo.duckdb; recreated on every run).",
         ),
     ] = None,
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for the demo's audit report (HTML, JSON, PDF)."),
+    ] = Path("reports"),
 ) -> None:
     """Run govern end to end on bundled real exports and prediction logs (offline).
 
@@ -44,7 +48,8 @@ def demo_command(
     shift from September are simulated) and shows drift per feature with the month it began
     and fairness per group. Finally gates three versions of credit-risk with the bundled
     example policies: version 2 passes with monitoring warnings, versions 1 and 3 are blocked,
-    and the reasons are printed. Exits 0 when the demo ran.
+    and the reasons are printed, and writes the audit report of credit-risk version 2 (HTML,
+    JSON and PDF) to --out. Exits 0 when the demo ran.
     """
     from govern.demo import (
         DEMO_GATES,
@@ -148,10 +153,37 @@ def demo_command(
                         style="yellow",
                         markup=False,
                     )
+        _step(
+            f"{len(DEMO_GATES) + 6}. audit report of {model} v{version} (govern report --model "
+            f"{model} --version {version} --policy policies/ --format html,json,pdf)"
+        )
+        _write_report(store, path, policies, model, version, now, out)
         head = ledger.verify(store)
     count, digest = (head.seq, head.hash[:16]) if head else (0, "-")
     _step(f"ledger verified: {count} entries, head {digest}")
     err_console.print(f"Explore the demo store: govern --db {path} models", style="bold")
+
+
+def _write_report(
+    store: Any, path: Path, policies: Any, model: str, version: str, now: datetime, out: Path
+) -> None:
+    """The model report of the monitored version, as `govern report` writes it."""
+    from govern.cli.output import write_all
+    from govern.report.context import build_context, report_stem
+    from govern.report.render import render_formats
+
+    context = build_context(
+        store, policies, model=model, version=version, now=now, store_path=str(path)
+    )
+    stem = report_stem(context.model, context.version, context.as_of)
+    rendered = render_formats(context, ("html", "json", "pdf"), stem=stem, now=now)
+    for item in write_all({out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}):
+        err_console.print(f"wrote {item.where()}")
+    err_console.print(
+        f"decision {context.decision.upper()}; open the HTML in a browser, or hand the PDF to "
+        "an auditor (tagged PDF/UA; pdfinfo, pdftotext to check it).",
+        style="bold",
+    )
 
 
 def _monthly_review(
