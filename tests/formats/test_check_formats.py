@@ -8,9 +8,7 @@ git diff). The schemas in ``tests/fixtures/schemas/`` are the official ones (see
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -34,10 +32,9 @@ from govern.formats import findings, junit, markdown, sarif
 from govern.formats.render import to_json
 from govern.metrics.fairness import GroupCounts
 from govern.models import CheckResult, Finding, PolicyRef, Severity, Status
+from tests.golden import assert_golden
 
 HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-ACTUAL = HERE / "actual"
 SCHEMAS = HERE.parent / "fixtures" / "schemas"
 TOOL_VERSION = "0.0.0-test"
 
@@ -270,37 +267,6 @@ def render_all(result: CheckResult) -> dict[str, str]:
     }
 
 
-def assert_golden(name: str, actual: str) -> None:
-    """Compare with ``golden/<name>``; save mismatches to ``actual/``; rewrite on request."""
-    golden = GOLDEN / name
-    if os.environ.get("GOVERN_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(actual.encode("utf-8"))
-        return
-    expected = golden.read_bytes().decode("utf-8") if golden.exists() else None
-    if expected == actual:
-        return
-    ACTUAL.mkdir(parents=True, exist_ok=True)
-    (ACTUAL / name).write_bytes(actual.encode("utf-8"))
-    if expected is None:
-        pytest.fail(
-            f"no golden file {golden}; the output is in {ACTUAL / name}. "
-            "Run with GOVERN_UPDATE_GOLDEN=1 to create it."
-        )
-    diff = "".join(
-        difflib.unified_diff(
-            expected.splitlines(keepends=True),
-            actual.splitlines(keepends=True),
-            fromfile=f"golden/{name}",
-            tofile=f"actual/{name}",
-        )
-    )
-    pytest.fail(
-        f"{name} differs from its golden file (actual output saved to {ACTUAL / name}; "
-        f"GOVERN_UPDATE_GOLDEN=1 rewrites the golden):\n{diff}"
-    )
-
-
 def sarif_validator() -> jsonschema.protocols.Validator:
     schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
@@ -318,7 +284,7 @@ def junit_schema() -> xmlschema.XMLSchema:
 
 @pytest.mark.parametrize("name", list(render_all(make_result())))
 def test_golden(name: str) -> None:
-    assert_golden(name, render_all(make_result())[name])
+    assert_golden(HERE, name, render_all(make_result())[name])
 
 
 def test_outputs_are_byte_identical_across_renders_and_input_order() -> None:

@@ -8,7 +8,6 @@ machines: the repository's path, the store's path and the installed library vers
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import shutil
@@ -32,10 +31,9 @@ from govern.report.html import render_html, templates_dir
 from govern.report.json import json_sha256, render_json
 from govern.store import ledger
 from govern.store.store import Store
+from tests.golden import assert_golden
 
 HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-ACTUAL = HERE / "actual"
 ROOT = HERE.parent.parent
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 INGESTED = datetime(2026, 12, 1, tzinfo=UTC)
@@ -95,33 +93,6 @@ def scrub(text: str) -> str:
     return text.replace(str(ROOT.resolve()), "<root>")
 
 
-def assert_golden(name: str, actual: str) -> None:
-    """Compare with ``golden/<name>``; save mismatches to ``actual/``; rewrite on request."""
-    golden = GOLDEN / name
-    if os.environ.get("GOVERN_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(actual.encode("utf-8"))
-        return
-    expected = golden.read_bytes().decode("utf-8") if golden.exists() else None
-    if expected == actual:
-        return
-    ACTUAL.mkdir(parents=True, exist_ok=True)
-    (ACTUAL / name).write_bytes(actual.encode("utf-8"))
-    if expected is None:
-        pytest.fail(f"no golden file {golden}; the output is in {ACTUAL / name}.")
-    diff = "".join(
-        list(
-            difflib.unified_diff(
-                expected.splitlines(keepends=True),
-                actual.splitlines(keepends=True),
-                fromfile=f"golden/{name}",
-                tofile=f"actual/{name}",
-            )
-        )[:80]
-    )
-    pytest.fail(f"{name} differs from its golden file (GOVERN_UPDATE_GOLDEN=1 rewrites):\n{diff}")
-
-
 # --- golden files ----------------------------------------------------------------------------
 
 
@@ -131,11 +102,11 @@ def test_golden_html(stores: dict[str, Path]) -> None:
     # golden holds a placeholder (the JSON itself is compared scrubbed, below)
     digest = json_sha256(ctx)
     html = render_html(ctx).replace(digest, "<json-sha256>").replace(digest[:16], "<json>")
-    assert_golden("credit-risk-v2.html", scrub(html))
+    assert_golden(HERE, "credit-risk-v2.html", scrub(html))
 
 
 def test_golden_json(stores: dict[str, Path]) -> None:
-    assert_golden("credit-risk-v2.json", scrub(render_json(context(stores["demo"]))))
+    assert_golden(HERE, "credit-risk-v2.json", scrub(render_json(context(stores["demo"]))))
 
 
 def test_report_content(stores: dict[str, Path]) -> None:

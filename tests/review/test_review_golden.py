@@ -8,9 +8,7 @@ rounded to 10 significant digits (DuckDB may sum scores in any order).
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +18,10 @@ import pytest
 from govern.formats.review import render_json, render_table
 from govern.review import Review, ReviewOptions, review
 from govern.store import Store
+from tests.golden import assert_golden
 from tests.review.logs import MODEL, ingest_frame, monthly_frame
 
 HERE = Path(__file__).parent
-GOLDEN = HERE / "golden"
-ACTUAL = HERE / "actual"
 
 
 def scrub(value: Any) -> Any:
@@ -35,27 +32,6 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
-
-
-def check_golden(name: str, actual: str) -> None:
-    golden = GOLDEN / name
-    if os.environ.get("GOVERN_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual, encoding="utf-8")
-        return
-    expected = golden.read_text(encoding="utf-8") if golden.exists() else None
-    if expected == actual:
-        return
-    ACTUAL.mkdir(parents=True, exist_ok=True)
-    (ACTUAL / name).write_text(actual, encoding="utf-8")
-    if expected is None:
-        pytest.fail(f"no golden file {golden}; run with GOVERN_UPDATE_GOLDEN=1 to create it.")
-    diff = "".join(
-        difflib.unified_diff(
-            expected.splitlines(True), actual.splitlines(True), str(golden), str(ACTUAL / name)
-        )
-    )
-    pytest.fail(f"{name} differs from its golden file:\n{diff}")
 
 
 @pytest.fixture
@@ -72,9 +48,9 @@ def run(store: Store, **options: Any) -> Review:
 
 
 def test_table_golden(loaded: Store) -> None:
-    check_golden("review.txt", render_table(run(loaded), width=150))
+    assert_golden(HERE, "review.txt", render_table(run(loaded), width=150))
 
 
 def test_json_golden(loaded: Store) -> None:
     parsed = json.loads(render_json(run(loaded, sensitive=("sex",), start=datetime(2026, 2, 1))))
-    check_golden("review.json", json.dumps(scrub(parsed), indent=2, sort_keys=True) + "\n")
+    assert_golden(HERE, "review.json", json.dumps(scrub(parsed), indent=2, sort_keys=True) + "\n")
