@@ -39,6 +39,7 @@ import os
 import shutil
 import signal
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,9 @@ import yaml
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.demo import DEMO_DIR, demo_inputs, demo_logs, demo_policies, log_options
-from govern.store.store import Store
+from govern.demo import DEMO_DIR, demo_policies
 from tests.conftest import FIXTURES, dump_store
+from tests.stores import demo_store, registry_store
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -64,33 +65,17 @@ def _cases() -> list[dict[str, Any]]:
 
 CASES = _cases()
 TIME_LIMIT = 60
+#: when the base stores were loaded
+BUILT = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
 def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Template stores, built once: ``registry`` and ``demo``."""
-    from datetime import UTC, datetime
-
-    from govern.ingest.pipeline import ingest
-    from govern.policy.loader import load
-
     folder = tmp_path_factory.mktemp("hostile-bases")
-    now = datetime(2026, 12, 1, tzinfo=UTC)
-    out: dict[str, Path] = {}
-    registry = folder / "registry.duckdb"
-    with Store.open(registry) as store:
-        ingest(store, demo_inputs(), now=now)
-    out["registry"] = registry
-    demo = folder / "demo.duckdb"
-    shutil.copyfile(registry, demo)
-    policies = load([demo_policies()])
-    mapping = next(p.data for p in policies.policies if p.data)
-    with Store.open(demo) as store:
-        for role, path in demo_logs().items():
-            options = log_options(mapping, model="credit-risk", role=role)
-            ingest(store, [path], now=now, options=options)
-    out["demo"] = demo
-    return out
+    registry = registry_store(folder / "registry.duckdb", now=BUILT)
+    demo = demo_store(folder / "demo.duckdb", now=BUILT, registry=registry)
+    return {"registry": registry, "demo": demo}
 
 
 def _make(root: Path, rel: str, spec: Any, subs: dict[str, str]) -> None:

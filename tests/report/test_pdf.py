@@ -23,9 +23,10 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.demo import demo_inputs, demo_policies
+from govern.demo import demo_policies
 from govern.errors import UsageError
 from govern.report.pdf import DEFAULT_PDF_VARIANT, PdfAttachment, render_pdf
+from tests.stores import registry_store as build_registry_store
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 ACTUAL = Path(__file__).parent / "actual" / "pdf"
@@ -353,13 +354,8 @@ def test_created_sets_the_dates_without_source_date_epoch(
 @pytest.fixture(scope="module")
 def registry_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding the demo's registry exports (no prediction logs: about a second)."""
-    from govern.ingest.pipeline import ingest
-    from govern.store.store import Store
-
     db = tmp_path_factory.mktemp("pdf-store") / "govern.duckdb"
-    with Store.open(db) as store:
-        ingest(store, demo_inputs(), now=datetime(2026, 12, 1, tzinfo=UTC))
-    return db
+    return build_registry_store(db, now=datetime(2026, 12, 1, tzinfo=UTC))
 
 
 def _report(db: Path, *args: str) -> tuple[int, str]:

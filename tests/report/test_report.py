@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.demo import demo_inputs, demo_logs, demo_policies, log_options
+from govern.demo import demo_policies
 from govern.policy.engine import evaluate
 from govern.policy.gate import GATE, payload
 from govern.policy.loader import load
@@ -32,6 +32,7 @@ from govern.report.json import json_sha256, render_json
 from govern.store import ledger
 from govern.store.store import Store
 from tests.golden import assert_golden
+from tests.stores import demo_store, registry_store
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -42,20 +43,11 @@ INGESTED = datetime(2026, 12, 1, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``registry`` (the demo's exports) and ``demo`` (plus its logs and two gate entries)."""
-    from govern.ingest.pipeline import ingest
-
     folder = tmp_path_factory.mktemp("report-stores")
-    registry = folder / "registry.duckdb"
-    with Store.open(registry) as store:
-        ingest(store, demo_inputs(), now=INGESTED)
-    demo = folder / "demo.duckdb"
-    shutil.copyfile(registry, demo)
+    registry = registry_store(folder / "registry.duckdb", now=INGESTED)
+    demo = demo_store(folder / "demo.duckdb", now=INGESTED, registry=registry)
     policies = load([demo_policies()])
-    mapping = next(p.data for p in policies.policies if p.data)
     with Store.open(demo) as store:
-        for role, path in demo_logs().items():
-            options = log_options(mapping, model="credit-risk", role=role)
-            ingest(store, [path], now=INGESTED, options=options)
         for day, version in ((2, "2"), (3, "2")):
             result = evaluate(
                 store, policies, now=NOW, model="credit-risk", version=version, gate=True
