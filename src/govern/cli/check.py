@@ -98,7 +98,8 @@ GATE_HELP = (
 )
 
 
-def _now(as_of: str | None) -> datetime:
+def as_of_time(as_of: str | None) -> datetime:
+    """``--as-of YYYY-MM-DD`` as noon UTC of that day; now without it."""
     if as_of is None:
         return datetime.now(UTC)
     try:
@@ -108,7 +109,8 @@ def _now(as_of: str | None) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
-def _policies(policy: list[Path] | None, waivers: list[Path] | None) -> PolicySet:
+def load_policies(policy: list[Path] | None, waivers: list[Path] | None) -> PolicySet:
+    """The ``--policy`` files or folders (default ``./policies``) and ``--waivers``."""
     from govern.policy.loader import load  # imported here: `govern --help` stays fast
 
     paths = policy or [Path("policies")]
@@ -197,12 +199,12 @@ def check_command(
 
     if version is not None and model is None:
         raise UsageError("--version needs --model.")
-    policies = _policies(policy, waivers)
+    policies = load_policies(policy, waivers)
     with Store.open(settings(ctx).db, read_only=True) as store:
         result = evaluate(
             store,
             policies,
-            now=_now(as_of),
+            now=as_of_time(as_of),
             model=model,
             version=version,
             fail_on=fail_on,
@@ -230,8 +232,8 @@ def gate_command(
     from govern.policy.gate import gate
     from govern.store.store import Store
 
-    policies = _policies(policy, waivers)
-    now = _now(as_of)
+    policies = load_policies(policy, waivers)
+    now = as_of_time(as_of)
     staged: list[output_module.Staged] = []
 
     def publish(result: CheckResult) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from govern.cli import output as output_module
-from govern.cli.check import PolicyOption, WaiverOption, _policies
+from govern.cli.check import PolicyOption, WaiverOption, as_of_time, load_policies
 from govern.cli.common import err_console, handle_errors, settings
 from govern.errors import UsageError
 
@@ -43,22 +42,11 @@ def register(app: typer.Typer) -> None:
 
 def report_clock(as_of: str | None) -> datetime:
     """The report's clock: ``--as-of`` (noon UTC), else ``SOURCE_DATE_EPOCH``, else now."""
+    from govern.report.clock import source_date
+
     if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError as exc:
-            raise UsageError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD).") from exc
-        return datetime.combine(day, time(12, 0), tzinfo=UTC)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=UTC)
-        except (ValueError, OverflowError, OSError):
-            raise UsageError(
-                f"SOURCE_DATE_EPOCH={epoch!r} is not a time.",
-                hint="Set it to whole seconds since 1970-01-01 UTC, or pass --as-of DATE.",
-            ) from None
-    return datetime.now(UTC)
+        return as_of_time(as_of)
+    return source_date() or datetime.now(UTC)
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
@@ -118,7 +106,7 @@ def report_command(
                 hint="Choose from " + ", ".join(PDF_VARIANTS) + ".",
             )
     now = report_clock(as_of)
-    policies = _policies(policy, waivers)
+    policies = load_policies(policy, waivers)
     db = settings(ctx).db
     # a spinner on stderr while the report is built (shown only on a terminal)
     with err_console.status("building the report..."), Store.open(db, read_only=True) as store:

@@ -23,7 +23,6 @@ the PDF as bytes; it neither reads the store nor writes a file (the command line
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from govern.errors import OutputError, UsageError
+from govern.report.clock import source_date
 
 #: The variants :func:`render_pdf` makes, the default first.
 PDF_VARIANTS: Final = ("pdf/ua-1", "pdf/a-3b")
@@ -54,24 +54,6 @@ class PdfAttachment:
     content: bytes
     description: str | None = None
     relationship: str = "Data"
-
-
-def source_date() -> datetime | None:
-    """Return ``SOURCE_DATE_EPOCH`` as a UTC datetime, or None when it is not set.
-
-    Raises:
-        UsageError: the variable is set but is not a whole number of seconds.
-    """
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not value:
-        return None
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH={value!r} is not a time.",
-            hint="Set it to whole seconds since 1970-01-01 UTC, e.g. $(git log -1 --format=%ct).",
-        ) from None
 
 
 def render_pdf(
