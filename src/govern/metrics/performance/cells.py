@@ -1,0 +1,230 @@
+"""The labelled rows of a relation as cells: one per distinct (score, label, decision).
+
+One ``GROUP BY`` in DuckDB turns any number of labelled rows into the few thousand cells the
+metrics need (:class:`Cells`); every metric is then arithmetic over those cells in numpy, with
+each cell weighted by its count. No row reaches Python. Values (the positive label, the
+threshold) are bound as parameters; only the standard column names are written into the SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from govern.errors import GovernError
+from govern.sql import quote
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
+    from numpy.typing import NDArray
+
+__all__ = [
+    "Cells",
+    "PerformanceInputError",
+    "classification_cells",
+    "present_sql",
+    "regression_cells",
+]
+
+
+class PerformanceInputError(GovernError, ValueError):
+    """The labelled rows cannot give the metric asked for (the message says why).
+
+    Labels that are not binary for a classification metric, class labels for a regression
+    metric, scores outside [0, 1] for a probability metric, records without a score or no
+    labelled record. A ``ValueError`` and a :class:`~govern.errors.GovernError`.
+    """
+
+
+@dataclass(frozen=True, eq=False)
+class Cells:
+    """Labelled rows aggregated by distinct (score, label, decision), with their counts.
+
+    Classification: ``label`` is 1 for the positive class and 0 otherwise, ``decision`` the
+    predicted class (1/0; NaN when no decision was asked for) and ``score`` the score (NaN
+    without a score column). Regression: ``label`` is the target, ``decision`` the predicted
+    value and ``score`` unused (NaN). Sorted by score, then label, then decision.
+    """
+
+    score: NDArray[np.float64]
+    label: NDArray[np.float64]
+    decision: NDArray[np.float64]
+    count: NDArray[np.int64]
+
+    @property
+    def n(self) -> int:
+        """Rows behind the cells."""
+        return int(self.count.sum())
+
+    def with_counts(self, count: NDArray[np.int64]) -> Cells:
+        """The same cells with other counts (a bootstrap resample)."""
+        return Cells(self.score, self.label, self.decision, count)
+
+
+def present_sql(column: str) -> str:
+    """SQL: ``column`` has a value (NULL and NaN mean "not known yet", e.g. a pending label)."""
+    c = quote(column)
+    return f"({c} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({c} AS DOUBLE)), false))"
+
+
+_NUMERIC = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL",
+)  # fmt: skip
+
+
+def _types(con: DuckDBPyConnection, relation: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE {quote(relation)}").fetchall()
+    return {str(r[0]): str(r[1]).upper() for r in rows}
+
+
+def _numeric(sql_type: str) -> bool:
+    return sql_type.startswith(_NUMERIC)
+
+
+def _distinct(con: DuckDBPyConnection, relation: str, column: str, where: str) -> list[Any]:
+    """Up to three distinct values of ``column`` among the rows ``where`` holds."""
+    c = quote(column)
+    sql = f"SELECT DISTINCT {c} FROM {quote(relation)} WHERE {where} ORDER BY 1 LIMIT 3"
+    return [r[0] for r in con.execute(sql).fetchall()]
+
+
+def _positive(values: list[Any], pos_label: Any, what: str) -> Any:
+    """The value of a binary column meaning positive (``None``: the column has none)."""
+    if len(values) > 2:
+        raise PerformanceInputError(
+            f"the {what} are not binary: they hold more than two distinct values "
+            f"(e.g. {values!r}); a classification metric needs two classes",
+            hint="use a regression metric, or map the outcome to two values (e.g. 0/1)",
+        )
+    match = [v for v in values if v == pos_label]
+    if len(values) == 2 and not match:
+        raise PerformanceInputError(
+            f"pos_label {pos_label!r} is not one of the values {values!r} of the {what}",
+            hint="set the rule's pos_label to the value that means the positive class",
+        )
+    return match[0] if match else None
+
+
+def _unscored(con: DuckDBPyConnection, relation: str, score: str, where: str) -> int:
+    sql = f"SELECT count(*) FROM {quote(relation)} WHERE {where} AND NOT {present_sql(score)}"
+    (missing,) = con.execute(sql).fetchall()[0]
+    return int(missing)
+
+
+def _fetch(con: DuckDBPyConnection, sql: str, params: list[Any]) -> Cells:
+    got = con.execute(sql, params).fetchnumpy()
+    return Cells(
+        score=np.asarray(got["s"], dtype=np.float64),
+        label=np.asarray(got["y"], dtype=np.float64),
+        decision=np.asarray(got["d"], dtype=np.float64),
+        count=np.asarray(got["n"], dtype=np.int64),
+    )
+
+
+def classification_cells(
+    con: DuckDBPyConnection,
+    relation: str,
+    *,
+    label: str = "__label",
+    score: str | None = "__score",
+    prediction: str | None = None,
+    threshold: float | None = None,
+    pos_label: Any = 1,
+) -> Cells:
+    """The labelled rows of ``relation`` as classification cells.
+
+    The label must hold at most two distinct values; ``pos_label`` (default 1, which also
+    matches ``True``) is the positive one. The decision is the ``prediction`` column (its
+    value equal to ``pos_label`` is positive) when given, else ``score >= threshold`` when a
+    threshold is given, else absent. A labelled row without a score (NULL or NaN) is refused
+    when a score column is given. Raises :class:`PerformanceInputError`.
+    """
+    types = _types(con, relation)
+    where = present_sql(label)
+    rel = quote(relation)
+    (labelled,) = con.execute(f"SELECT count(*) FROM {rel} WHERE {where}").fetchall()[0]
+    if not labelled:
+        raise PerformanceInputError("no record has a label", hint="ingest ground truth first")
+    positive = _positive(_distinct(con, relation, label, where), pos_label, "labels")
+    params: list[Any] = []
+    y = "0" if positive is None else f"CAST({quote(label)} = ? AS INTEGER)"
+    if positive is not None:
+        params.append(positive)
+    if score is not None:
+        if not _numeric(types.get(score, "")):
+            raise PerformanceInputError(f"the score has type {types.get(score)}, not a number")
+        missing = _unscored(con, relation, score, where)
+        if missing:
+            raise PerformanceInputError(
+                f"{missing} of {labelled} labelled records have no score (NULL or NaN)",
+                hint="score every record, or leave the unscored ones out of the log",
+            )
+        s = f"CAST({quote(score)} AS DOUBLE)"
+    else:
+        s = "CAST('NaN' AS DOUBLE)"
+    if prediction is not None:
+        decided = _distinct(con, relation, prediction, where)
+        if any(v is None for v in decided):
+            raise PerformanceInputError("some labelled records have no prediction (NULL)")
+        hit = _positive(decided, pos_label, "predictions")
+        d = "0.0" if hit is None else f"CAST({quote(prediction)} = ? AS DOUBLE)"
+        if hit is not None:
+            params.append(hit)
+    elif threshold is not None and score is not None:
+        d = f"CAST({s} >= ? AS DOUBLE)"
+        params.append(float(threshold))
+    else:
+        d = "CAST('NaN' AS DOUBLE)"
+    sql = (
+        f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n "
+        f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY s, y, d"
+    )
+    return _fetch(con, sql, params)
+
+
+def regression_cells(
+    con: DuckDBPyConnection,
+    relation: str,
+    *,
+    label: str = "__label",
+    prediction: str = "__prediction",
+) -> Cells:
+    """The labelled rows of ``relation`` as regression cells (target, predicted value).
+
+    Both columns must be numbers; a label holding only the classes 0 and 1 (or booleans) is
+    refused as class labels, and a labelled row without a prediction too. Raises
+    :class:`PerformanceInputError`.
+    """
+    types = _types(con, relation)
+    where = present_sql(label)
+    rel = quote(relation)
+    (labelled,) = con.execute(f"SELECT count(*) FROM {rel} WHERE {where}").fetchall()[0]
+    if not labelled:
+        raise PerformanceInputError("no record has a label", hint="ingest ground truth first")
+    label_type = types.get(label, "")
+    values = _distinct(con, relation, label, where)
+    if not _numeric(label_type) or all(v in (0, 1) for v in values):
+        shown = values if len(values) < 3 else [*values[:2], "..."]
+        raise PerformanceInputError(
+            f"the labels are class labels ({label_type}, values {shown!r}), not numeric "
+            "targets; a regression metric needs numbers",
+            hint="use a classification metric (accuracy, roc_auc, ...) for a classifier",
+        )
+    if not _numeric(types.get(prediction, "")):
+        raise PerformanceInputError(
+            f"the predicted value has type {types.get(prediction)}, not a number"
+        )
+    missing = _unscored(con, relation, prediction, where)
+    if missing:
+        raise PerformanceInputError(
+            f"{missing} of {labelled} labelled records have no predicted value (NULL or NaN)"
+        )
+    sql = (
+        f"SELECT CAST('NaN' AS DOUBLE) AS s, CAST({quote(label)} AS DOUBLE) AS y, "
+        f"CAST({quote(prediction)} AS DOUBLE) AS d, count(*) AS n "
+        f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY y, d"
+    )
+    return _fetch(con, sql, [])

@@ -1,0 +1,205 @@
+"""Classification metrics over :class:`~govern.metrics.performance.cells.Cells`, as scikit-learn.
+
+Each function weights every cell by its count, so a value over the cells equals
+scikit-learn's over the rows (to 1e-9; the tests pin it). Ranking metrics group the cells by
+distinct score: for each score, highest first, the positives and negatives at that score are
+added at once, which is scikit-learn's handling of ties.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from govern.metrics.performance.cells import Cells, PerformanceInputError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = [
+    "DEFAULT_BINS",
+    "accuracy",
+    "average_precision",
+    "balanced_accuracy",
+    "brier_score",
+    "calibration_bins",
+    "expected_calibration_error",
+    "f1",
+    "log_loss",
+    "precision",
+    "recall",
+    "roc_auc",
+]
+
+#: Equal-width bins of the expected calibration error over [0, 1].
+DEFAULT_BINS = 10
+_NAN = math.nan
+
+
+def _scored(c: Cells, name: str) -> None:
+    if c.n == 0:
+        raise PerformanceInputError(f"{name} needs labelled records; there are none")
+    if np.isnan(c.score).any():
+        raise PerformanceInputError(
+            f"{name} needs a score column", hint="map the model's score at ingest (--score)"
+        )
+
+
+def _probabilities(c: Cells, name: str) -> None:
+    _scored(c, name)
+    low, high = float(c.score.min()), float(c.score.max())
+    if low < 0 or high > 1:
+        raise PerformanceInputError(
+            f"{name} needs probabilities, but the scores lie in [{low:.6g}, {high:.6g}], "
+            "outside [0, 1]",
+            hint="map the predicted probability of the positive class as the score",
+        )
+
+
+def _by_score(c: Cells) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Positives and negatives per distinct score, highest score first."""
+    _, inverse = np.unique(c.score, return_inverse=True)
+    weights = c.count.astype(np.float64)
+    pos = np.asarray(np.bincount(inverse, weights=weights * c.label), dtype=np.float64)
+    neg = np.asarray(np.bincount(inverse, weights=weights * (1.0 - c.label)), dtype=np.float64)
+    return pos[::-1], neg[::-1]
+
+
+def roc_auc(c: Cells) -> float:
+    """Area under the ROC curve (``sklearn.metrics.roc_auc_score``, binary).
+
+    The curve has one point per distinct score (ties form one step, a diagonal segment) and
+    the area is the trapezoidal rule. NaN when the labels hold one class only (scikit-learn
+    1.9 warns and returns NaN too).
+    """
+    _scored(c, "roc_auc")
+    pos, neg = _by_score(c)
+    p, n = pos.sum(), neg.sum()
+    if p == 0 or n == 0:
+        return _NAN
+    tpr = np.concatenate(([0.0], np.cumsum(pos) / p))
+    fpr = np.concatenate(([0.0], np.cumsum(neg) / n))
+    return float(np.trapezoid(tpr, fpr))
+
+
+def average_precision(c: Cells) -> float:
+    """Average precision (``sklearn.metrics.average_precision_score``), not interpolated.
+
+    ``sum_k (R_k - R_{k-1}) P_k`` over the distinct scores, highest first, with the precision
+    and recall of ``score >= threshold``; 0 without positives, as scikit-learn.
+    """
+    _scored(c, "average_precision")
+    pos, neg = _by_score(c)
+    tps, fps = np.cumsum(pos), np.cumsum(neg)
+    if tps[-1] == 0:
+        return 0.0
+    prec = tps / (tps + fps)
+    rec = tps / tps[-1]
+    return float(max(0.0, np.sum(np.diff(np.concatenate(([0.0], rec))) * prec)))
+
+
+def _confusion(c: Cells, name: str) -> tuple[float, float, float, float]:
+    """(tp, fp, tn, fn) of the decisions."""
+    if c.n == 0:
+        raise PerformanceInputError(f"{name} needs labelled records; there are none")
+    if np.isnan(c.decision).any():
+        raise PerformanceInputError(
+            f"{name} needs a decision: a prediction column or a score and a threshold"
+        )
+    w = c.count.astype(np.float64)
+    y, d = c.label, c.decision
+    tp = float(np.sum(w * y * d))
+    fp = float(np.sum(w * (1 - y) * d))
+    tn = float(np.sum(w * (1 - y) * (1 - d)))
+    fn = float(np.sum(w * y * (1 - d)))
+    return tp, fp, tn, fn
+
+
+def _ratio0(a: float, b: float) -> float:
+    """``a / b``, 0 when ``b`` is 0 (scikit-learn's ``zero_division`` default value)."""
+    return a / b if b else 0.0
+
+
+def accuracy(c: Cells) -> float:
+    """Share of correct decisions (``accuracy_score``)."""
+    tp, fp, tn, fn = _confusion(c, "accuracy")
+    return (tp + tn) / (tp + fp + tn + fn)
+
+
+def balanced_accuracy(c: Cells) -> float:
+    """Mean recall of the classes present in the labels (``balanced_accuracy_score``)."""
+    tp, fp, tn, fn = _confusion(c, "balanced_accuracy")
+    recalls = [tp / (tp + fn)] if tp + fn else []
+    if tn + fp:
+        recalls.append(tn / (tn + fp))
+    return sum(recalls) / len(recalls)
+
+
+def precision(c: Cells) -> float:
+    """TP / (TP + FP), 0 without positive decisions (``precision_score``)."""
+    tp, fp, _, _ = _confusion(c, "precision")
+    return _ratio0(tp, tp + fp)
+
+
+def recall(c: Cells) -> float:
+    """TP / (TP + FN), 0 without positive labels (``recall_score``)."""
+    tp, _, _, fn = _confusion(c, "recall")
+    return _ratio0(tp, tp + fn)
+
+
+def f1(c: Cells) -> float:
+    """2 TP / (2 TP + FP + FN), 0 when that is 0/0 (``f1_score``)."""
+    tp, fp, _, fn = _confusion(c, "f1")
+    return _ratio0(2 * tp, 2 * tp + fp + fn)
+
+
+def log_loss(c: Cells) -> float:
+    """Mean negative log-likelihood (``sklearn.metrics.log_loss``, natural log).
+
+    As scikit-learn 1.9, the probabilities of each class, ``p`` and ``1 - p``, are clipped to
+    ``[eps, 1 - eps]`` with ``eps`` the float64 machine epsilon (``numpy.finfo``). Unlike
+    scikit-learn it is also defined when the labels hold one class only.
+    """
+    _probabilities(c, "log_loss")
+    eps = float(np.finfo(np.float64).eps)
+    p1 = np.clip(c.score, eps, 1 - eps)
+    p0 = np.clip(1 - c.score, eps, 1 - eps)
+    loss = -(c.label * np.log(p1) + (1 - c.label) * np.log(p0))
+    return float(np.sum(c.count * loss) / c.n)
+
+
+def brier_score(c: Cells) -> float:
+    """Mean squared difference of probability and label (``brier_score_loss``)."""
+    _probabilities(c, "brier_score")
+    return float(np.sum(c.count * (c.label - c.score) ** 2) / c.n)
+
+
+def calibration_bins(
+    c: Cells, bins: int = DEFAULT_BINS
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per equal-width bin of the score: records, sum of labels, sum of scores.
+
+    Bin ``b`` of ``bins`` holds the scores ``p`` with ``min(floor(p * bins), bins - 1) == b``:
+    ``[0, 0.1), [0.1, 0.2), ..., [0.9, 1.0]`` for 10 bins (the last bin is closed).
+    """
+    _probabilities(c, "expected_calibration_error")
+    if bins < 1:
+        raise PerformanceInputError(f"bins must be at least 1, got {bins}")
+    index = np.minimum(np.floor(c.score * bins), bins - 1).astype(np.int64)
+    w = c.count.astype(np.float64)
+    n = np.bincount(index, weights=w, minlength=bins).astype(np.int64)
+    labels = np.asarray(np.bincount(index, weights=w * c.label, minlength=bins), np.float64)
+    scores = np.asarray(np.bincount(index, weights=w * c.score, minlength=bins), np.float64)
+    return n, labels, scores
+
+
+def expected_calibration_error(c: Cells, bins: int = DEFAULT_BINS) -> float:
+    """Expected calibration error over equal-width bins (:func:`calibration_bins`).
+
+    ``sum_b (n_b / n) |mean label_b - mean score_b|``, empty bins contributing nothing.
+    scikit-learn has no ECE; the tests pin it against a direct numpy computation.
+    """
+    _, labels, scores = calibration_bins(c, bins)
+    return float(np.sum(np.abs(labels - scores)) / c.n)
