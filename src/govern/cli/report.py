@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,7 +15,8 @@ from govern.cli.common import err_console, handle_errors, settings
 from govern.errors import UsageError
 
 if TYPE_CHECKING:
-    pass
+    from govern.report.context import ReportContext
+    from govern.store import ledger
 
 #: The formats ``--format`` accepts, in the order files are written.
 REPORT_FORMATS = ("html", "json", "pdf")
@@ -31,7 +32,12 @@ REPORT_HELP = (
     "Examples:\n\n"
     "  govern report --model credit-risk --version 2\n\n"
     "  govern report -m credit-risk --version 2 --policy policies/ --as-of 2026-12-03\n\n"
-    "  govern report -m credit-risk --version 2 --format json --out audit/"
+    "  govern report -m credit-risk --version 2 --format json --out audit/\n\n"
+    "With --from/--to instead of --version: the periodic fairness review report of the "
+    "model over calendar windows (--period month or quarter), named "
+    "MODEL-review-FROM-TO.EXT: per-window metrics, trend charts, regressions against the "
+    "previous window and the last stored review (the review is not stored).\n\n"
+    "  govern report -m credit-risk --from 2026-06 --to 2026-11 --policy policies/"
 )
 
 
@@ -65,7 +71,12 @@ def parse_formats(value: str) -> tuple[str, ...]:
 def report_command(
     ctx: typer.Context,
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model name.")],
-    version: Annotated[str, typer.Option("--version", help="Model version to report on.")],
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Model version to report on (a review report: only its rows)."
+        ),
+    ] = None,
     policy: PolicyOption = None,
     waivers: WaiverOption = None,
     formats: Annotated[
@@ -90,8 +101,43 @@ def report_command(
             "with the evidence JSON embedded.",
         ),
     ] = "pdf/ua-1",
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="A periodic review report from this month or day (YYYY-MM or YYYY-MM-DD).",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="A periodic review report up to this month or day, inclusive."),
+    ] = None,
+    period: Annotated[
+        str, typer.Option("--period", help="Windows of a review report: month or quarter.")
+    ] = "month",
 ) -> None:
-    """Write the audit report of one model version."""
+    """Write the audit report of one model version, or the review report of a model."""
+    if start is not None or end is not None:
+        write_review_report(
+            ctx,
+            model=model,
+            version=version,
+            start=start,
+            end=end,
+            period=period,
+            policy=policy,
+            formats=formats,
+            out=out,
+            as_of=as_of,
+        )
+        return
+    if version is None:
+        raise UsageError(
+            "govern report needs --version (a model version's report) or --from/--to "
+            "(a periodic review report).",
+            hint=f"e.g. govern report --model {model} --version 2, or "
+            f"govern report --model {model} --from 2026-06 --to 2026-11.",
+        )
     from govern.report.context import build_context, report_stem
     from govern.report.render import render_formats
     from govern.store.store import Store
@@ -121,7 +167,96 @@ def report_command(
         )
     stem = report_stem(context.model, context.version, context.as_of)
     rendered = render_formats(context, chosen, stem=stem, now=now, pdf_variant=pdf_variant)
-    # the PDF last: a failure before it takes the text files back
+    written, entry = write_and_record(
+        db, context, {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
+    )
+    for item in written:
+        data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
+        err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")
+    err_console.print(
+        f"report {context.model} v{context.version} as of {context.as_of}: decision "
+        f"{context.decision.upper()}; ledger entry {entry.seq} {entry.hash[:12]}"
+    )
+
+
+def write_and_record(
+    db: Path, context: ReportContext, files: dict[Path, str | bytes]
+) -> tuple[list[output_module.Staged], ledger.Entry]:
+    """Write the report files, then append their ``report`` ledger entry; both or neither.
+
+    The store is opened for writing only for the entry, after the files are written: if it
+    cannot be (a broken ledger, a locked or read-only store), the files are taken back (the
+    ones they replaced are put back). The PDF comes last in ``files``: a failure before it
+    takes the text files back.
+    """
+    from govern.report.record import record_report
+    from govern.store.store import Store
+
+    entries: list[ledger.Entry] = []
+
+    def record(staged: list[output_module.Staged]) -> None:
+        outputs = {(s.target or Path(s.where())).name: s.text for s in staged}
+        with Store.open(db, create=False) as store:
+            entries.append(record_report(store, context, outputs, now=datetime.now(UTC)))
+
+    written = output_module.write_all(files, then=record)
+    return written, entries[0]
+
+
+def write_review_report(
+    ctx: typer.Context,
+    *,
+    model: str,
+    version: str | None,
+    start: str | None,
+    end: str | None,
+    period: str,
+    policy: list[Path] | None,
+    formats: str,
+    out: Path,
+    as_of: str | None,
+) -> None:
+    """``govern report --model M --from --to``: review the model and write the review report."""
+    from govern.policy.loader import load
+    from govern.report.review_report import (
+        build_review_report,
+        check_model,
+    )
+    from govern.review import ReviewOptions, review
+    from govern.store.store import Store
+    from govern.windows import PERIODS, parse_bound
+
+    chosen = parse_formats(formats)
+    if period not in PERIODS:
+        raise UsageError(
+            f"--period {period!r} is not a review period.", hint="Choose month or quarter."
+        )
+    now = report_clock(as_of)
+    options = ReviewOptions(
+        model=model,
+        version=version,
+        period="quarter" if period == "quarter" else "month",
+        start=parse_bound(start, end=False) if start else None,
+        end=parse_bound(end, end=True) if end else None,
+        policies=load(policy) if policy else None,
+    )
+    db = settings(ctx).db
+    with (
+        err_console.status("building the review report..."),
+        Store.open(db, read_only=True) as store,
+    ):
+        check_model(store, model)
+        result = review(store, options, now=now)
+        report = build_review_report(store, result, now=now, store_path=str(db))
+    write_review_files(report, chosen, out=out, now=now)
+
+
+def write_review_files(report: Any, formats: tuple[str, ...], *, out: Path, now: datetime) -> None:
+    """Render a review report in ``formats`` and write the files atomically to ``out``."""
+    from govern.report.review_report import render_review_formats, review_report_stem
+
+    stem = review_report_stem(report)
+    rendered = render_review_formats(report, formats, now=now)
     written = output_module.write_all(
         {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
     )
@@ -129,6 +264,6 @@ def report_command(
         data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
         err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")
     err_console.print(
-        f"report {context.model} v{context.version} as of {context.as_of}: decision "
-        f"{context.decision.upper()}"
+        f"review report {report.model} {report.span} as of {report.as_of}: decision "
+        f"{'REGRESSION' if report.decision == 'regression' else 'no regression'}"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, assert_never
+from typing import Annotated, Any, Literal, assert_never
 
 import typer
 
@@ -42,7 +42,8 @@ HELP = (
     "  govern review credit-risk --version 2 --sensitive sex --sensitive age_band "
     "--policy policies/credit.yaml\n\n"
     "  govern review credit-risk --confidence 0.95 --format json -o review.json\n\n"
-    "  govern review credit-risk --tolerance 0.1 --no-store"
+    "  govern review credit-risk --tolerance 0.1 --no-store\n\n"
+    "  govern review credit-risk --from 2026-06 --to 2026-11 --report --report-out reports/"
 )
 
 
@@ -168,6 +169,17 @@ def review_command(
         bool,
         typer.Option("--no-store", help="Do not keep the result in the store for the next review."),
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also write the review report (HTML, JSON, tagged PDF) to --report-out, named "
+            "MODEL-review-FROM-TO; dated SOURCE_DATE_EPOCH, else now.",
+        ),
+    ] = False,
+    report_out: Annotated[
+        Path, typer.Option("--report-out", help="Folder of the review report (with --report).")
+    ] = Path("reports"),
 ) -> None:
     """Review a model's fairness over calendar windows."""
     from govern.formats import review as fmt
@@ -192,11 +204,12 @@ def review_command(
         ll144_race=ll144_race,
         missing=_missing(missing),
     )
-    now = datetime.now(UTC)
+    now = _report_clock() if report else datetime.now(UTC)
     db = settings(ctx).db
     # a missing store is an error (read-only open says so), never a new empty file
     with Store.open(db, read_only=not db.exists()) as store:
         result = review(store, options, now=now)
+        built = _review_report(store, result, now=now, db=db) if report else None
         stored = None if no_store else store_review(store, result, now=now)
     if output_format is OutputFormat.json:
         text = fmt.render_json(result)
@@ -208,6 +221,10 @@ def review_command(
         err_console.print(f"warning: {warning}", style="yellow")
     if stored is not None:
         err_console.print(f"stored as review #{stored.id} ({stored.result_sha256[:12]})")
+    if built is not None:
+        from govern.cli.report import write_review_files
+
+        write_review_files(built, ("html", "json", "pdf"), out=report_out, now=now)
     err_console.print(
         f"govern review {model}: {len(regressions)} regression(s)"
         if regressions
@@ -215,3 +232,17 @@ def review_command(
         style="bold red" if regressions else "bold green",
     )
     raise typer.Exit(EXIT_POLICY if regressions else EXIT_OK)
+
+
+def _report_clock() -> datetime:
+    """The clock of a review with ``--report``: ``SOURCE_DATE_EPOCH``, else now."""
+    from govern.report.clock import source_date
+
+    return source_date() or datetime.now(UTC)
+
+
+def _review_report(store: Any, result: Any, *, now: datetime, db: Path) -> Any:
+    """The review report of ``result`` (``--report``), built while the store is open."""
+    from govern.report.review_report import build_review_report
+
+    return build_review_report(store, result, now=now, store_path=str(db))

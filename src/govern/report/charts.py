@@ -308,3 +308,228 @@ def drift_columns(rows: Sequence[DriftRow], chart_id: str) -> BarChart | None:
             for r in rows
         ),
     )
+
+
+# -- metric trends over windows: a line chart ----------------------------------------------------
+
+LINE_X0 = 64
+LINE_X1 = 540
+LINE_TOP = 24
+LINE_PLOT_H = 190
+LINE_LEGEND_X = 556
+
+#: Per series, in order: a dash pattern and a marker, so series differ without colour.
+LINE_STYLES: tuple[tuple[str, str], ...] = (
+    ("", "circle"),
+    ("7 3", "square"),
+    ("2 2", "triangle"),
+    ("9 3 2 3", "diamond"),
+    ("4 4", "cross"),
+)
+
+
+@dataclass(frozen=True)
+class TrendInput:
+    """One series of a trend chart: a name, a value per window (None: no value) and flags.
+
+    A flagged point (a regression, a bound not met) is drawn filled; the others hollow.
+    """
+
+    name: str
+    values: tuple[float | None, ...]
+    flagged: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A marker of a series: centre, outline path, value, whether it is flagged, its window."""
+
+    x: float
+    y: float
+    d: str
+    value: str
+    flagged: bool
+    window: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """A drawn series: the line's path, its dash pattern, its markers and its legend entry."""
+
+    name: str
+    path: str
+    dash: str
+    marker: str
+    points: tuple[Point, ...]
+    legend_y: float
+    legend_marker: str
+
+
+@dataclass(frozen=True)
+class HLine:
+    """A dashed horizontal reference line (a policy bound) with its label."""
+
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class YTick:
+    """A tick of the value axis, with its grid line."""
+
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """A line chart over windows, ready to draw, with title, description and data table."""
+
+    id: str
+    title: str
+    desc: str
+    axis: str
+    width: int
+    height: int
+    x0: int
+    x1: int
+    y0: float
+    y1: float
+    legend_x: int
+    series: tuple[Series, ...]
+    xticks: tuple[Tick, ...]
+    yticks: tuple[YTick, ...]
+    lines: tuple[HLine, ...]
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+def _marker(kind: str, x: float, y: float) -> str:
+    """The outline of a marker centred on (x, y) as an SVG path (every marker is a path)."""
+    s = 4.0
+
+    def p(dx: float, dy: float) -> str:
+        return f"{_r(x + dx)},{_r(y + dy)}"
+
+    if kind == "square":
+        return f"M{p(-s + 0.6, -s + 0.6)} L{p(s - 0.6, -s + 0.6)} L{p(s - 0.6, s - 0.6)} " \
+               f"L{p(-s + 0.6, s - 0.6)} Z"  # fmt: skip
+    if kind == "triangle":
+        return f"M{p(0, -s - 0.5)} L{p(s, s - 0.5)} L{p(-s, s - 0.5)} Z"
+    if kind == "diamond":
+        return f"M{p(0, -s - 0.5)} L{p(s + 0.5, 0)} L{p(0, s + 0.5)} L{p(-s - 0.5, 0)} Z"
+    if kind == "cross":
+        return f"M{p(-s, -s)} L{p(s, s)} M{p(-s, s)} L{p(s, -s)}"
+    # a circle as two arcs
+    return f"M{p(-s, 0)} A{s},{s} 0 1,0 {p(s, 0)} A{s},{s} 0 1,0 {p(-s, 0)} Z"
+
+
+def trend_lines(
+    chart_id: str,
+    *,
+    title: str,
+    subject: str,
+    axis: str,
+    windows: Sequence[str],
+    series: Sequence[TrendInput],
+    bounds: Sequence[tuple[float, str]] = (),
+    digits: int = 3,
+) -> LineChart | None:
+    """A line per series across the windows, with the policy bounds as dashed lines.
+
+    A window without a value breaks the line (no point is invented). Returns None when no
+    series has a value. Styles come from :data:`LINE_STYLES` in order (at most five series).
+    """
+    if not windows or not series or len(series) > len(LINE_STYLES):
+        return None
+    known = [v for s in series for v in s.values if v is not None]
+    if not known:
+        return None
+    top = _nice_top(max([*known, *(b for b, _ in bounds), 0.0]) * 1.05)
+    y0 = float(LINE_TOP)
+    y1 = float(LINE_TOP + LINE_PLOT_H)
+
+    def y_of(value: float) -> float:
+        value = min(max(value, 0.0), top)
+        return _r(y1 - value / top * (y1 - y0))
+
+    step = (LINE_X1 - LINE_X0) / len(windows)
+    xs = [_r(LINE_X0 + step * (i + 0.5)) for i in range(len(windows))]
+    drawn: list[Series] = []
+    for k, s in enumerate(series):
+        dash, marker = LINE_STYLES[k]
+        parts: list[str] = []
+        points: list[Point] = []
+        pen_down = False
+        for i, value in enumerate(s.values):
+            if value is None:
+                pen_down = False
+                continue
+            x, y = xs[i], y_of(value)
+            parts.append(f"{'L' if pen_down else 'M'}{x},{y}")
+            pen_down = True
+            flagged = i < len(s.flagged) and s.flagged[i]
+            points.append(
+                Point(x, y, _marker(marker, x, y), fmt(value, digits), flagged, windows[i])
+            )
+        legend_y = _r(y0 + 8 + k * 20)
+        drawn.append(
+            Series(
+                name=s.name,
+                path=" ".join(parts),
+                dash=dash,
+                marker=marker,
+                points=tuple(points),
+                legend_y=legend_y,
+                legend_marker=_marker(marker, LINE_LEGEND_X + 14, legend_y),
+            )
+        )
+    yticks = tuple(
+        YTick(y_of(top * i / 4), f"{top * i / 4:.{2 if top <= 2 else 1}f}") for i in range(5)
+    )
+    lines = tuple(HLine(y_of(value), label) for value, label in bounds if 0 <= value <= top)
+    styles = ", ".join(
+        f"{s.name} ({LINE_STYLES[k][1]} markers, {'solid' if not LINE_STYLES[k][0] else 'dashed'}"
+        " line)"
+        for k, s in enumerate(series)
+    )
+    bound_text = (
+        " Dashed horizontal lines mark the policy bounds: "
+        + "; ".join(label for _, label in bounds)
+        + "."
+        if bounds
+        else ""
+    )
+    return LineChart(
+        id=chart_id,
+        title=title,
+        desc=f"Line chart of {subject} per window from {windows[0]} to {windows[-1]}: "
+        f"{styles}. Filled markers are regressions or values outside a policy bound; hollow "
+        f"markers are not. A gap in a line is a window without a value.{bound_text}",
+        axis=axis,
+        width=WIDTH,
+        height=int(y1) + 46,
+        x0=LINE_X0,
+        x1=LINE_X1,
+        y0=y0,
+        y1=y1,
+        legend_x=LINE_LEGEND_X,
+        series=tuple(drawn),
+        xticks=tuple(Tick(x, w) for x, w in zip(xs, windows, strict=True)),
+        yticks=yticks,
+        lines=lines,
+        columns=("window", *(s.name for s in series)),
+        rows=tuple(
+            Row(
+                (
+                    w,
+                    *(
+                        fmt(s.values[i], digits)
+                        + (" (flagged)" if i < len(s.flagged) and s.flagged[i] else "")
+                        for s in series
+                    ),
+                )
+            )
+            for i, w in enumerate(windows)
+        ),
+    )
