@@ -167,8 +167,9 @@ def report_command(
         )
     stem = report_stem(context.model, context.version, context.as_of)
     rendered = render_formats(context, chosen, stem=stem, now=now, pdf_variant=pdf_variant)
+    files = {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
     written, entry = write_and_record(
-        db, context, {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
+        db, context, with_ll144_summary(context, files, chosen, out=out, now=now)
     )
     for item in written:
         data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
@@ -201,6 +202,32 @@ def write_and_record(
 
     written = output_module.write_all(files, then=record)
     return written, entries[0]
+
+
+def with_ll144_summary(
+    context: ReportContext,
+    files: dict[Path, str | bytes],
+    formats: tuple[str, ...],
+    *,
+    out: Path,
+    now: datetime,
+) -> dict[Path, str | bytes]:
+    """The report's files and, when a rule has ``ll144:``, the one-page LL144 summary's.
+
+    Named ``MODEL-vVERSION-ll144-DATE.EXT`` in the same formats; PDFs stay last.
+    """
+    from govern.report.ll144 import build_ll144_summary, ll144_stem, render_ll144_formats
+
+    summary = build_ll144_summary(context)
+    if summary is None:
+        return files
+    stem = ll144_stem(summary)
+    extra = {
+        out / f"{stem}.{fmt}": content
+        for fmt, content in render_ll144_formats(summary, formats, now=now).items()
+    }
+    both = {**files, **extra}
+    return dict(sorted(both.items(), key=lambda item: item[0].suffix == ".pdf"))
 
 
 def write_review_report(
