@@ -7,6 +7,7 @@ from govern.checks.drift import Drift
 from govern.checks.fairness import Fairness
 from govern.checks.metric import LoggedMetric
 from govern.checks.monitoring import Monitoring
+from govern.checks.performance import Performance
 from govern.checks.reproducibility import Reproducibility
 
 #: Every check kind by the value of ``check:`` in a rule.
@@ -18,5 +19,6 @@ CHECK_KINDS: dict[str, CheckKind] = {
         Drift(),
         Fairness(),
         Monitoring(),
+        Performance(),
     )
 }

@@ -1,0 +1,701 @@
+"""``check: performance``: predictive performance on the labelled production records.
+
+The metric (scikit-learn's definitions, :mod:`govern.metrics.performance`) is computed over the
+labelled records of the rule's window of the current prediction logs, and bounded absolutely
+(``min``/``max``) or against a baseline (``max_drop``). Labels arrive late: a window is judged
+only when at least ``min_labelled`` of its records have one. The evidence
+(:class:`PerformanceEvidence`) holds the value, its interval, the baseline, the labelled share
+and, with ``trend``, the value per calendar window; its ``to_json`` is the one place its JSON is
+made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from govern.checks.base import PredictionData, Rule, Subject, finding
+from govern.checks.fairness_evidence import Interval
+from govern.errors import GovernError, UsageError
+from govern.models import Finding, Status
+from govern.sql import quote
+from govern.store.predictions import LogInfo, Window
+from govern.windows import WINDOW_SCHEMA, parse_window, periods
+
+if TYPE_CHECKING:
+    from govern.metrics.performance import Cells, PerformanceMetric
+
+__all__ = [
+    "DEFAULT_MIN_LABELLED",
+    "BaselineSource",
+    "Performance",
+    "PerformanceBaseline",
+    "PerformanceEvidence",
+    "PerformanceWindow",
+]
+
+#: The share of a window's records that must carry a label before it is judged.
+DEFAULT_MIN_LABELLED = 0.8
+#: Where a baseline value comes from (the key of the rule's ``baseline``, or ``reference``).
+BaselineSource = Literal["reference", "registry_metric", "alias", "version", "stage"]
+_SELECTORS: tuple[BaselineSource, ...] = ("alias", "version", "stage")
+_VIEW = "__govern_perf"
+
+
+@dataclass(frozen=True)
+class PerformanceWindow:
+    """The metric in one calendar window of the current log (``trend:`` in a rule).
+
+    ``value`` is computed over the window's labelled records whenever it can be (also below
+    ``min_labelled``, to show what is known); ``met`` is ``None`` when the window was not
+    judged (too few labels, or the metric undefined there).
+    """
+
+    #: the window's label, e.g. ``[2026-10-01, 2026-11-01)``
+    window: str
+    start: date | None
+    rows: int
+    labelled: int
+    value: float | None
+    met: bool | None
+
+    @property
+    def labelled_share(self) -> float:
+        """Labelled records over all records of the window."""
+        return self.labelled / self.rows if self.rows else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The point as JSON (``start`` as an ISO date)."""
+        return {
+            "window": self.window,
+            "start": self.start.isoformat() if self.start else None,
+            "rows": self.rows,
+            "labelled": self.labelled,
+            "labelled_share": self.labelled_share,
+            "value": self.value,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class PerformanceBaseline:
+    """The value the candidate was compared with, where it came from and what it had to reach."""
+
+    source: BaselineSource
+    #: ``reference``, the registry metric's key, or the selector's value (``champion``, 3)
+    name: str
+    value: float
+    #: the value the candidate had to reach: ``value - max_drop`` (``+`` for a loss)
+    required: float
+    max_drop: float
+    #: the baseline version (alias, version, stage), else None
+    version: str | None = None
+    #: labelled records behind the value (reference log, baseline version's window)
+    n: int | None = None
+
+    def describe(self) -> str:
+        """``the reference log 0.7650, max_drop 0.02`` and the like, for messages."""
+        if self.source == "reference":
+            what = "the reference log"
+        elif self.source == "registry_metric":
+            what = f"run metric {self.name}"
+        else:
+            what = f"version {self.version} ({self.source} {self.name})"
+        return f"{what} {self.value:.4f}, max_drop {self.max_drop:g}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The baseline as JSON."""
+        return {
+            "source": self.source,
+            "name": self.name,
+            "version": self.version,
+            "value": self.value,
+            "n": self.n,
+            "max_drop": self.max_drop,
+            "required": self.required,
+        }
+
+
+@dataclass(frozen=True)
+class PerformanceEvidence:
+    """The evidence of a performance finding: value, interval, baseline, labels and trend.
+
+    ``value`` is ``None`` when the window was not judged (the finding is then
+    ``not_evaluated`` and its message says why); ``n`` is the labelled records the value rests
+    on, ``rows`` every record of the window.
+    """
+
+    metric: str
+    task: Literal["classification", "regression"]
+    greater_is_better: bool
+    #: the rule's window (``all`` for the whole log)
+    window: str
+    rows: int
+    n: int
+    min_labelled: float
+    value: float | None = None
+    interval: Interval | None = None
+    decided_on: Literal["ci", "point"] = "point"
+    baseline: PerformanceBaseline | None = None
+    #: the decision of threshold metrics: ``prediction`` (the log's column) or ``score >= t``
+    decision: str | None = None
+    #: equal-width bins of the expected calibration error
+    bins: int | None = None
+    trend: tuple[PerformanceWindow, ...] | None = None
+
+    @property
+    def labelled_share(self) -> float:
+        """Labelled records over all records of the window."""
+        return self.n / self.rows if self.rows else 0.0
+
+    @property
+    def below_since(self) -> date | None:
+        """The start of the run of trend windows failing the bound that reaches the latest one.
+
+        Windows not judged (label delay) neither start nor break the run.
+        """
+        began: date | None = None
+        for point in self.trend or ():
+            if point.met is None:
+                continue
+            began = (began or point.start) if not point.met else None
+        return began
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``evidence`` of the finding (``ci`` is lifted to the finding when set)."""
+        out: dict[str, Any] = {
+            "task": self.task,
+            "greater_is_better": self.greater_is_better,
+            "window": self.window,
+            "rows": self.rows,
+            "labelled": self.n,
+            "labelled_share": self.labelled_share,
+            "min_labelled": self.min_labelled,
+            "ci": self.interval.to_json() if self.interval else None,
+            "fail_when": self.decided_on,
+            "baseline": self.baseline.to_json() if self.baseline else None,
+        }
+        if self.decision is not None:
+            out["decision"] = self.decision
+        if self.bins is not None:
+            out["bins"] = self.bins
+        if self.trend is not None:
+            out["trend"] = [point.to_json() for point in self.trend]
+        return out
+
+
+_BASELINE_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"const": "reference"},
+        {
+            "type": "object",
+            "properties": {
+                "registry_metric": {"type": "string", "minLength": 1},
+                "alias": {"type": "string", "minLength": 1},
+                "version": {"type": ["string", "integer"]},
+                "stage": {"type": "string", "minLength": 1},
+            },
+            "additionalProperties": False,
+            "minProperties": 1,
+            "maxProperties": 1,
+        },
+    ],
+    "description": "What max_drop is measured from: reference (the reference log), "
+    "{registry_metric: KEY} (a metric this version's run logged), or a version of the model "
+    "({alias: champion}, {version: 3}, {stage: Production}) on the same production window.",
+}
+
+
+class Performance:
+    """Predictive performance on the labelled production records is within bounds.
+
+    Triggers: the metric (``roc_auc``, ``average_precision``, ``accuracy``,
+    ``balanced_accuracy``, ``precision``, ``recall``, ``f1``, ``log_loss``, ``brier_score``,
+    ``expected_calibration_error``; for regression ``mae``, ``rmse``, ``r2``, ``mape``; values
+    as scikit-learn's) over the labelled records of the rule's ``window`` is past ``min`` or
+    ``max``, or worse than the ``baseline`` by more than ``max_drop`` (the reference log, a
+    metric logged by this version's run, or another version such as the champion on the same
+    window) -- with ``confidence`` set, only when the whole seeded bootstrap interval lies past
+    the bound (``fail_when: ci``, the default then) or whenever the point does (``point``).
+    Labels arrive late: a window where fewer than ``min_labelled`` (default 0.8) of the records
+    carry a label gives ``not_evaluated`` with the share; so do a window without labels,
+    labels that are not binary for a classification metric, class labels for a regression
+    metric and scores outside [0, 1] for a probability metric (log_loss, brier_score, ECE).
+
+    Fix: find out what changed (the drift findings, the trend's first failing window); retrain
+    on recent labelled data or recalibrate; if the bound is wrong, change the policy through
+    review; a justified exception is a waiver with an expiry date.
+    """
+
+    name = "performance"
+    summary = "predictive performance on labelled production records (scikit-learn's metrics)"
+    required: tuple[str, ...] = ("metric",)
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        """Rule parameters (metric names come from the performance metrics module)."""
+        from govern.metrics.performance import METRIC_NAMES
+
+        return {
+            "metric": {"enum": list(METRIC_NAMES), "description": "Metric to bound."},
+            "min": {"type": "number", "description": "Lowest acceptable value."},
+            "max": {"type": "number", "description": "Highest acceptable value."},
+            "baseline": _BASELINE_SCHEMA,
+            "max_drop": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Largest acceptable worsening against the baseline (default 0).",
+            },
+            "threshold": {
+                "type": "number",
+                "description": "Decision of accuracy, precision, ...: score >= threshold "
+                "(default: the log's prediction column, else 0.5).",
+            },
+            "pos_label": {
+                "type": ["string", "number", "boolean"],
+                "description": "Label value of the positive class (default 1).",
+            },
+            "bins": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 1000,
+                "description": "Equal-width bins of expected_calibration_error (default 10).",
+            },
+            "min_labelled": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "Share of a window's records that must be labelled (default 0.8).",
+            },
+            "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "fail_when": {"enum": ["ci", "point"]},
+            "n_boot": {"type": "integer", "minimum": 100, "maximum": 100000},
+            "seed": {"type": "integer"},
+            "window": WINDOW_SCHEMA,
+            "trend": {
+                "enum": ["day", "week", "month"],
+                "description": "Also compute the metric per calendar window.",
+            },
+        }
+
+    def lint(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """What the rule alone shows to be wrong, as (key, message) pairs for policy lint."""
+        out: list[tuple[str, str]] = []
+        low, high = params.get("min"), params.get("max")
+        numbers = all(isinstance(b, int | float) and math.isfinite(b) for b in (low, high))
+        if low is not None and high is not None and numbers and low > high:
+            out.append(("min", f"min {low} is above max {high}, so no value can pass"))
+        if "max_drop" in params and "baseline" not in params:
+            out.append(("max_drop", "max_drop needs a baseline (reference, registry_metric, ...)"))
+        if not {"min", "max", "baseline"} & set(params):
+            out.append(("metric", "a performance rule needs min, max or a baseline"))
+        metric = params.get("metric")
+        if "bins" in params and metric != "expected_calibration_error":
+            out.append(("bins", "bins applies only to expected_calibration_error"))
+        return out
+
+    def evaluate(self, rule: Rule, subject: Subject) -> Finding:
+        """One finding: the metric over the rule's window, judged against its bounds."""
+        return _Evaluation(rule, subject, self.__doc__ or "").run()
+
+
+class _NotJudged(Exception):
+    """The rule cannot be judged; ``reason`` says why (becomes a not_evaluated finding)."""
+
+    def __init__(self, reason: str, evidence: PerformanceEvidence | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.evidence = evidence
+
+
+class _Evaluation:
+    """One performance rule evaluated for one model version."""
+
+    data: PredictionData
+    spans: list[LogInfo]
+    versioned: bool
+
+    def __init__(self, rule: Rule, subject: Subject, help_text: str) -> None:
+        from govern.metrics.performance import metric_named
+
+        self.rule = rule
+        self.subject = subject
+        self.help = help_text
+        self.p = rule.params
+        self.metric: PerformanceMetric = metric_named(str(self.p["metric"]))
+        self.min_labelled = float(self.p.get("min_labelled", DEFAULT_MIN_LABELLED))
+
+    # -- the finding ----------------------------------------------------------------------
+
+    def run(self) -> Finding:
+        try:
+            return self._judge()
+        except _NotJudged as stop:
+            return self._finding(Status.not_evaluated, stop.reason, evidence=stop.evidence)
+
+    def _finding(
+        self,
+        status: Status,
+        message: str,
+        *,
+        value: float | None = None,
+        threshold: dict[str, Any] | None = None,
+        evidence: PerformanceEvidence | None = None,
+    ) -> Finding:
+        return finding(
+            self.rule, self.subject, status, message, help_text=self.help,
+            metric=self.metric.name, value=value, threshold=threshold, evidence=evidence,
+        )  # fmt: skip
+
+    def _judge(self) -> Finding:
+        from govern.metrics.fairness import bound_met
+        from govern.metrics.performance import bootstrap_interval
+
+        v = self.subject.version
+        data = self.subject.data
+        if data is None:
+            raise _NotJudged("no prediction logs are available to this evaluation")
+        spans = data.logs(model=v.model, role="current")
+        if not spans:
+            raise _NotJudged(f"no current prediction log of model {v.model} is in the store")
+        self.data, self.spans = data, spans
+        latest = max((log.ts_max for log in spans if log.ts_max), default=None)
+        window = parse_window(self.p.get("window"), latest)
+        self.versioned = any(log.version or "model_version" in log.mapping for log in spans)
+        mine = v.version if self.versioned else None
+        where = f" in {window.label()}" if window else ""
+        rows, labelled = self._view(_VIEW, mine, window)
+        which = f"version {v.version} of {v.model}" if self.versioned else v.model
+        if not rows:
+            raise _NotJudged(
+                f"no current prediction log rows of {which}{where}: ingest its logs "
+                "(--version, or a --version-column) or choose another window"
+            )
+        raw = self._trend(mine) if self.p.get("trend") else None
+        trend = _judged(raw, *self._bounds(None), self.min_labelled)
+        evidence = PerformanceEvidence(
+            metric=self.metric.name, task=self.metric.task,
+            greater_is_better=self.metric.greater_is_better,
+            window=window.label() if window else "all", rows=rows, n=labelled,
+            min_labelled=self.min_labelled, decision=self._decision_text(),
+            bins=self._bins(), trend=trend,
+        )  # fmt: skip
+        if not labelled:
+            raise _NotJudged(
+                f"no record of {which}{where} has a label yet ({rows} records): ingest the "
+                "ground truth (joined by event id) or map a label column (--label)",
+                evidence,
+            )
+        share = labelled / rows
+        if share < self.min_labelled:
+            raise _NotJudged(
+                f"labels are incomplete{where}: {labelled} of {rows} records "
+                f"({share:.1%}) are labelled, below min_labelled {self.min_labelled:g}; the "
+                "window is judged once enough ground truth has arrived" + _last_judged(trend),
+                evidence,
+            )
+        cells = self._cells(_VIEW, evidence)
+        value = self._value(cells, evidence, where)
+        evidence = _replace(evidence, value=value)
+        baseline = self._baseline(window, evidence) if "baseline" in self.p else None
+        low, high = self._bounds(baseline)
+        threshold = self._threshold(baseline)
+        interval: Interval | None = None
+        if "confidence" in self.p:
+            confidence = float(self.p["confidence"])
+            lo, hi = bootstrap_interval(
+                cells, self._statistic, n_boot=int(self.p.get("n_boot", 1000)),
+                confidence=confidence, seed=int(self.p.get("seed", 0)),
+            )  # fmt: skip
+            interval = Interval(lo, hi, confidence)
+        fail_when: Literal["ci", "point"] = (
+            "point" if self.p.get("fail_when", "ci" if interval else "point") == "point" else "ci"
+        )
+        use_ci = interval is not None and fail_when == "ci" and not math.isnan(interval.low)
+        estimate = (interval.low, interval.high) if (interval and use_ci) else value
+        met = bound_met(estimate, low=low, high=high)
+        evidence = _replace(
+            evidence, interval=interval, decided_on=fail_when, baseline=baseline,
+            trend=_judged(raw, low, high, self.min_labelled),
+        )  # fmt: skip
+        name = self.metric.name
+        ci_text = (
+            f", {interval.confidence:.0%} CI [{interval.low:.4f}, {interval.high:.4f}]"
+            if interval
+            else ""
+        )
+        base_text = f"; baseline: {baseline.describe()}" if baseline is not None else ""
+        message = (
+            f"{name} {value:.4f}{ci_text} ({_bound_text(low, high)}; decided on the {fail_when})"
+            f" over {labelled} labelled of {rows} records ({share:.1%}){where}{base_text}"
+        )
+        since = evidence.below_since
+        if since is not None:
+            message += f"; outside the bound since {since.isoformat()}"
+        status = Status.passed if met else Status.failed
+        return self._finding(status, message, value=value, threshold=threshold, evidence=evidence)
+
+    # -- data -----------------------------------------------------------------------------
+
+    def _view(self, name: str, version: str | None, window: Window | None) -> tuple[int, int]:
+        """Create the view of a version's current records; (records, labelled records)."""
+        from govern.metrics.performance import present_sql
+
+        try:
+            self.data.view(name, model=self.subject.version.model, role="current",
+                           version=version, window=window)  # fmt: skip
+        except UsageError as exc:
+            raise _NotJudged(exc.message) from None
+        row = self.data.connection.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {present_sql('__label')}) FROM {quote(name)}"
+        ).fetchall()[0]
+        return int(row[0]), int(row[1])
+
+    def _mapped(self, role: str, spans: Sequence[LogInfo] | None = None) -> bool:
+        return any(role in log.mapping for log in (spans if spans is not None else self.spans))
+
+    def _decision_text(self) -> str | None:
+        if self.metric.needs != "decision":
+            return None
+        if "threshold" not in self.p and self._mapped("prediction"):
+            return "prediction"
+        return f"score >= {float(self.p.get('threshold', 0.5)):g}"
+
+    def _bins(self) -> int | None:
+        from govern.metrics.performance import DEFAULT_BINS
+
+        if self.metric.name != "expected_calibration_error":
+            return None
+        return int(self.p.get("bins", DEFAULT_BINS))
+
+    def _cells(
+        self,
+        view: str,
+        evidence: PerformanceEvidence | None,
+        spans: Sequence[LogInfo] | None = None,
+    ) -> Cells:
+        """The labelled records of ``view`` as cells; not judged with the reason if they fail."""
+        from govern.metrics.performance import (
+            PerformanceInputError,
+            classification_cells,
+            regression_cells,
+        )
+
+        m = self.metric
+        try:
+            if m.task == "regression":
+                value = "__prediction" if self._mapped("prediction", spans) else "__score"
+                return regression_cells(self.data.connection, view, prediction=value)
+            if m.needs in ("score", "probability") and not self._mapped("score", spans):
+                raise PerformanceInputError(
+                    "needs a score column: map the model's score at ingest (--score)"
+                )
+            decision = self._decision_text()
+            return classification_cells(
+                self.data.connection, view,
+                score="__score" if self._mapped("score", spans) else None,
+                prediction="__prediction" if decision == "prediction" else None,
+                threshold=float(self.p.get("threshold", 0.5)) if decision else None,
+                pos_label=self.p.get("pos_label", 1),
+            )  # fmt: skip
+        except (PerformanceInputError, GovernError) as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            raise _NotJudged(f"{m.name}: {exc.message}{hint}", evidence) from None
+
+    def _statistic(self, cells: Cells) -> float:
+        from govern.metrics.performance import classification as cls
+
+        if self.metric.name == "expected_calibration_error":
+            return cls.expected_calibration_error(cells, self._bins() or cls.DEFAULT_BINS)
+        return self.metric.compute(cells)
+
+    def _value(self, cells: Cells, evidence: PerformanceEvidence | None, where: str) -> float:
+        from govern.metrics.performance import PerformanceInputError
+
+        try:
+            value = self._statistic(cells)
+        except PerformanceInputError as exc:
+            raise _NotJudged(f"{self.metric.name}: {exc.message}", evidence) from None
+        if math.isnan(value):
+            raise _NotJudged(
+                f"{self.metric.name} is undefined over the {cells.n} labelled records{where}: "
+                "the labels hold one class only" if self.metric.task == "classification"
+                else f"{self.metric.name} is undefined over {cells.n} labelled record{where}",
+                evidence,
+            )  # fmt: skip
+        return value
+
+    # -- bounds and baselines -------------------------------------------------------------
+
+    def _baseline(
+        self, window: Window | None, evidence: PerformanceEvidence
+    ) -> PerformanceBaseline:
+        spec = self.p["baseline"]
+        drop = float(self.p.get("max_drop", 0.0))
+        greater = self.metric.greater_is_better
+
+        def made(
+            source: BaselineSource,
+            name: str,
+            value: float,
+            version: str | None = None,
+            n: int | None = None,
+        ) -> PerformanceBaseline:
+            required = value - drop if greater else value + drop
+            return PerformanceBaseline(source, name, value, required, drop, version, n)
+
+        v = self.subject.version
+        if spec == "reference":
+            view = "__govern_perf_ref"
+            try:
+                spans = self.data.view(view, model=v.model, role="reference")
+            except UsageError as exc:
+                raise _NotJudged(f"baseline reference: {exc.message}", evidence) from None
+            cells = self._cells(view, evidence, spans)
+            value = self._baseline_value(cells, "the reference log", evidence)
+            return made("reference", "reference", value, n=cells.n)
+        if "registry_metric" in spec:
+            key = str(spec["registry_metric"])
+            logged = v.metrics.get(key)
+            if logged is None or math.isnan(logged):
+                where = f"run {v.run_id}" if v.run_id else "the version (it has no run)"
+                raise _NotJudged(f"baseline metric {key} is not logged for {where}", evidence)
+            return made("registry_metric", key, float(logged))
+        by = next(k for k in _SELECTORS if k in spec)
+        label = f"{by} {spec[by]}"
+        base = self.subject.baseline(v.model, spec)
+        if base is None:
+            raise _NotJudged(f"no baseline version of {v.model} with {label}", evidence)
+        if base.version == v.version:
+            raise _NotJudged(
+                f"the candidate is the baseline ({label}); nothing to compare", evidence
+            )
+        if not self.versioned:
+            raise _NotJudged(
+                f"the current logs of {v.model} do not say which version made each record "
+                "(--version or a --version-column), so the baseline's records cannot be told "
+                "apart",
+                evidence,
+            )
+        where = f" in {window.label()}" if window else ""
+        view = "__govern_perf_base"
+        rows, labelled = self._view(view, base.version, window)
+        if not rows or labelled / rows < self.min_labelled:
+            raise _NotJudged(
+                f"baseline version {base.version} ({label}) has {labelled} labelled of {rows} "
+                f"records{where}, below min_labelled {self.min_labelled:g}",
+                evidence,
+            )
+        cells = self._cells(view, evidence)
+        value = self._baseline_value(cells, f"version {base.version}{where}", evidence)
+        return made(by, str(spec[by]), value, version=base.version, n=cells.n)
+
+    def _baseline_value(self, cells: Cells, what: str, evidence: PerformanceEvidence) -> float:
+        from govern.metrics.performance import PerformanceInputError
+
+        try:
+            value = self._statistic(cells)
+        except PerformanceInputError as exc:
+            raise _NotJudged(f"baseline {what}: {exc.message}", evidence) from None
+        if math.isnan(value):
+            raise _NotJudged(f"baseline {what}: {self.metric.name} is undefined", evidence)
+        return value
+
+    def _bounds(self, baseline: PerformanceBaseline | None) -> tuple[float | None, float | None]:
+        """The effective ``[low, high]``: the rule's min/max, tightened by the baseline."""
+        low = float(self.p["min"]) if "min" in self.p else None
+        high = float(self.p["max"]) if "max" in self.p else None
+        if baseline is not None:
+            if self.metric.greater_is_better:
+                low = baseline.required if low is None else max(low, baseline.required)
+            else:
+                high = baseline.required if high is None else min(high, baseline.required)
+        return low, high
+
+    def _threshold(self, baseline: PerformanceBaseline | None) -> dict[str, Any] | None:
+        out: dict[str, Any] = {k: self.p[k] for k in ("min", "max") if k in self.p}
+        if baseline is not None:
+            out["max_drop"] = baseline.max_drop
+            out["required"] = baseline.required
+        return out or None
+
+    # -- trend ----------------------------------------------------------------------------
+
+    def _trend(self, version: str | None) -> tuple[PerformanceWindow, ...]:
+        """The metric per calendar window of the log (not yet judged: ``met`` is None)."""
+        first = min((log.ts_min for log in self.spans if log.ts_min), default=None)
+        last = max((log.ts_max for log in self.spans if log.ts_max), default=None)
+        if first is None or last is None:
+            return ()
+        out: list[PerformanceWindow] = []
+        for period in periods(first, last, str(self.p["trend"])):
+            rows, labelled = self._view("__govern_perf_trend", version, period)
+            if not rows:
+                continue
+            value: float | None = None
+            if labelled:
+                try:
+                    value = self._value(self._cells("__govern_perf_trend", None), None, "")
+                except _NotJudged:
+                    value = None  # e.g. one class only this window: shown as unknown
+            out.append(
+                PerformanceWindow(
+                    window=period.label(),
+                    start=period.start.date() if period.start else None,
+                    rows=rows,
+                    labelled=labelled,
+                    value=value,
+                    met=None,
+                )
+            )
+        return tuple(out)
+
+
+def _judged(
+    points: tuple[PerformanceWindow, ...] | None,
+    low: float | None,
+    high: float | None,
+    min_labelled: float,
+) -> tuple[PerformanceWindow, ...] | None:
+    """Trend points with ``met`` set where the window can be judged (enough labels, a value)."""
+    import dataclasses
+
+    from govern.metrics.fairness import bound_met
+
+    if points is None:
+        return None
+    return tuple(
+        dataclasses.replace(
+            point,
+            met=bound_met(point.value, low=low, high=high)
+            if point.value is not None and point.labelled_share >= min_labelled
+            else None,
+        )
+        for point in points
+    )
+
+
+def _replace(evidence: PerformanceEvidence, **changes: Any) -> PerformanceEvidence:
+    import dataclasses
+
+    return dataclasses.replace(evidence, **changes)
+
+
+def _last_judged(trend: tuple[PerformanceWindow, ...] | None) -> str:
+    """'; the latest judged window [..) had 0.7639 (met)' for a label-delay message."""
+    judged = [p for p in trend or () if p.met is not None and p.value is not None]
+    if not judged:
+        return ""
+    last = judged[-1]
+    verdict = "within the bound" if last.met else "outside the bound"
+    return f"; the latest judged window, {last.window}, had {last.value:.4f} ({verdict})"
+
+
+def _bound_text(low: float | None, high: float | None) -> str:
+    parts = ([f"min {low:.4g}"] if low is not None else []) + (
+        [f"max {high:.4g}"] if high is not None else []
+    )
+    return ", ".join(parts) if parts else "no bound"
