@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # System packages a test or the demo needs (Debian names): Pango and a font for WeasyPrint's
 # PDF, poppler-utils (pdftotext, pdfinfo, pdfdetach, pdftoppm) for the PDF tests. `system-deps`
 # installs only what is missing, with apt-get (sudo when not root), and is a no-op otherwise.
-SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils jq openssl
 
 .PHONY: test demo lint bench clean install system-deps
 

@@ -21,6 +21,14 @@ from govern.cli.common import (
     stdout_width,
     write_output,
 )
+from govern.cli.keys import (
+    CertOption,
+    ChainOption,
+    KeyOption,
+    PassphraseOption,
+    load_signer,
+    stage_gate_attestation,
+)
 from govern.errors import UsageError
 from govern.models import CheckResult, Severity
 
@@ -94,7 +102,8 @@ GATE_HELP = (
     "Examples:\n\n"
     "  govern gate credit-risk 4\n\n"
     "  govern gate credit-risk 4 --format junit --output gate.xml\n\n"
-    "  govern gate credit-risk 4 --waivers waivers.yaml --format markdown -o comment.md"
+    "  govern gate credit-risk 4 --waivers waivers.yaml --format markdown -o comment.md\n\n"
+    "  govern gate credit-risk 4 --attest gate.sigstore.json   # signed SLSA verification summary"
 )
 
 
@@ -227,6 +236,18 @@ def gate_command(
     fail_on: FailOnOption = Severity.block,
     strict: StrictOption = False,
     as_of: AsOfOption = None,
+    attest: Annotated[
+        Path | None,
+        typer.Option(
+            "--attest",
+            help="Also write the decision as a signed in-toto statement (SLSA verification "
+            "summary) in a Sigstore bundle to this file, with the ledger entry.",
+        ),
+    ] = None,
+    key: KeyOption = None,
+    cert: CertOption = None,
+    chain: ChainOption = None,
+    passphrase_env: PassphraseOption = None,
 ) -> None:
     """Gate one model version (CI)."""
     from govern.policy.gate import gate
@@ -234,6 +255,7 @@ def gate_command(
 
     policies = load_policies(policy, waivers)
     now = as_of_time(as_of)
+    signer = load_signer(key, cert, chain, passphrase_env) if attest is not None else None
     staged: list[output_module.Staged] = []
 
     def publish(result: CheckResult) -> None:
@@ -242,6 +264,13 @@ def gate_command(
             output_module.stage(render(result, output_format, policies), output, retractable=True)
         )
         staged[0].publish()
+        if attest is not None and signer is not None:
+            staged.append(
+                stage_gate_attestation(
+                    store, result, signer, model=model, version=version, target=attest
+                )
+            )
+            staged[-1].publish()
 
     with Store.open(settings(ctx).db, create=False) as store:
         try:
