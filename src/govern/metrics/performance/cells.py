@@ -211,7 +211,7 @@ def regression_cells(
         raise PerformanceInputError(
             f"the labels are class labels ({label_type}, values {shown!r}), not numeric "
             "targets; a regression metric needs numbers",
-            hint="use a classification metric (accuracy, roc_auc, ...) for a classifier",
+            hint="use a classification metric such as accuracy or roc_auc for a classifier",
         )
     if not _numeric(types.get(prediction, "")):
         raise PerformanceInputError(
