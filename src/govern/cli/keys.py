@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
     from govern.cli.output import Staged
     from govern.models import CheckResult
-    from govern.signing.attest import LedgerHead, ReportFacts
+    from govern.signing.attest import ReportFacts
     from govern.signing.keys import Signer
+    from govern.store.ledger import Entry
     from govern.store.store import Store
 
 DEFAULT_KEYS_DIR = Path(".govern/keys")
@@ -186,24 +187,58 @@ def load_signer(
     )
 
 
+SignOption = Annotated[
+    bool,
+    typer.Option(
+        "--sign",
+        help="Sign the report: write STEM.sigstore.json beside it, a signed in-toto statement "
+        "of every file's SHA-256, the policies, inputs and ledger head (see --key).",
+    ),
+]
+
+
+def report_signer(
+    sign: bool,
+    key: Path | None,
+    cert: Path | None,
+    chain: list[Path] | None,
+    passphrase_env: str | None,
+    *,
+    model_version: bool,
+) -> Signer | None:
+    """The signer of ``govern report --sign`` (None without it), loaded before any writing."""
+    from govern.errors import UsageError
+
+    if not sign:
+        if key is not None or cert is not None or chain:
+            raise UsageError("--key, --cert and --chain sign a report: add --sign.")
+        return None
+    if not model_version:
+        raise UsageError(
+            "--sign signs the report of one model version (--model with --version).",
+        )
+    return load_signer(key, cert, chain, passphrase_env)
+
+
 def write_report_attestation(
     signer: Signer,
     facts: ReportFacts,
     written: Sequence[Path],
-    head: LedgerHead | None,
+    head: Entry | None,
     *,
     target: Path,
 ) -> Path:
     """Sign the report set's statement and write ``target`` (``STEM.sigstore.json``).
 
     Runs last, after every file is written (and the PDF signed): each subject's digest is of
-    the bytes on disk.
+    the bytes on disk. ``head`` is the report's own ledger entry.
     """
     from govern.cli import output as output_module
-    from govern.signing.attest import report_statement, sign_statement
+    from govern.signing.attest import LedgerHead, report_statement, sign_statement
 
     outputs = {path.name: _read_written(path) for path in written}
-    bundle = sign_statement(report_statement(outputs, facts, head), signer)
+    recorded = LedgerHead(head.seq, head.hash) if head is not None else None
+    bundle = sign_statement(report_statement(outputs, facts, recorded), signer)
     output_module.write_all({target: bundle.dumps()})
     err_console.print(
         f"wrote {target} (signed attestation of {len(outputs)} file(s), key id "

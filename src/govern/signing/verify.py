@@ -230,7 +230,7 @@ def _check_subject(
     file = _subject_path(subject.name, base, where)
     digest = _sha256_file(file, where)
     if digest == subject.sha256:
-        return Check(subject.name, True, f"{file}: SHA-256 matches ({digest[:16]}...)")
+        return Check(subject.name, True, f"the SHA-256 of {file} matches ({digest[:16]}...)")
     return Check(
         subject.name,
         False,
