@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # installs only what is missing, with apt-get (sudo when not root), and is a no-op otherwise.
 SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils jq openssl
 
-.PHONY: test demo lint bench clean install system-deps
+.PHONY: test demo lint bench clean install system-deps js-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,15 @@ system-deps:
 	         && $$sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $$missing; }; \
 	fi
 
-test: $(STAMP) system-deps
+# Sigstore's JavaScript verifier, for the test that checks govern's bundles with it (pinned in
+# tests/signing/sigstore-js/package-lock.json; the machine's Node.js and npm).
+SIGSTORE_JS := tests/signing/sigstore-js
+$(SIGSTORE_JS)/node_modules/.package-lock.json: $(SIGSTORE_JS)/package-lock.json
+	npm ci --prefix $(SIGSTORE_JS) --no-audit --no-fund --loglevel=error
+
+js-deps: $(SIGSTORE_JS)/node_modules/.package-lock.json
+
+test: $(STAMP) system-deps js-deps
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP) system-deps
