@@ -365,3 +365,18 @@ def test_demo_october_equals_sklearn(demo: Store) -> None:
     expected = skm.roc_auc_score(rows["lender_approved"], rows["score"])
     assert found.value == pytest.approx(expected, abs=TOL)
     assert not math.isnan(expected)
+
+
+def test_label_delay_trend_is_judged_against_a_fixed_baseline(
+    logged: tuple[pd.DataFrame, StoreData],
+) -> None:
+    """A run metric is known before the labels are counted: the trend is judged against it."""
+    _, data = logged
+    params = {"metric": "roc_auc", "baseline": {"registry_metric": "roc_auc"}, "max_drop": 0.01,
+              "window": "month", "trend": "month"}  # fmt: skip
+    found = _evaluate(params, data)
+    assert found.status is Status.not_evaluated and "labels are incomplete" in found.message
+    assert isinstance(found.evidence, PerformanceEvidence) and found.evidence.trend
+    assert found.evidence.baseline is not None and found.evidence.baseline.value == 0.95
+    assert [p.met for p in found.evidence.trend] == [False, False, None]
+    assert "(outside the bound)" in found.message

@@ -375,14 +375,21 @@ class _Evaluation:
                 "(--version, or a --version-column) or choose another window"
             )
         raw = self._trend(mine) if self.p.get("trend") else None
-        trend = _judged(raw, *self._bounds(None), self.min_labelled)
         evidence = PerformanceEvidence(
             metric=self.metric.name, task=self.metric.task,
             greater_is_better=self.metric.greater_is_better,
             window=window.label() if window else "all", rows=rows, n=labelled,
             min_labelled=self.min_labelled, decision=self._decision_text(),
-            bins=self._bins(), trend=trend,
+            bins=self._bins(), trend=_judged(raw, *self._bounds(None), self.min_labelled),
         )  # fmt: skip
+        # a baseline that does not depend on the window (the reference log, a run metric) is
+        # known before the labels are counted, so the trend is judged against it even then
+        spec = self.p.get("baseline")
+        fixed = spec == "reference" or (isinstance(spec, Mapping) and "registry_metric" in spec)
+        baseline = self._baseline(window, evidence) if fixed else None
+        if baseline is not None:
+            trend = _judged(raw, *self._bounds(baseline), self.min_labelled)
+            evidence = _replace(evidence, baseline=baseline, trend=trend)
         if not labelled:
             raise _NotJudged(
                 f"no record of {which}{where} has a label yet ({rows} records): ingest the "
@@ -394,13 +401,15 @@ class _Evaluation:
             raise _NotJudged(
                 f"labels are incomplete{where}: {labelled} of {rows} records "
                 f"({share:.1%}) are labelled, below min_labelled {self.min_labelled:g}; the "
-                "window is judged once enough ground truth has arrived" + _last_judged(trend),
+                "window is judged once enough ground truth has arrived"
+                + _last_judged(evidence.trend),
                 evidence,
             )
         cells = self._cells(_VIEW, evidence)
         value = self._value(cells, evidence, where)
         evidence = _replace(evidence, value=value)
-        baseline = self._baseline(window, evidence) if "baseline" in self.p else None
+        if spec is not None and baseline is None:
+            baseline = self._baseline(window, evidence)
         low, high = self._bounds(baseline)
         threshold = self._threshold(baseline)
         interval: Interval | None = None
