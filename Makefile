@@ -7,7 +7,10 @@ STAMP  := $(VENV)/.installed
 # System packages a test or the demo needs (Debian names): Pango and a font for WeasyPrint's
 # PDF, poppler-utils (pdftotext, pdfinfo, pdfdetach, pdftoppm) for the PDF tests. `system-deps`
 # installs only what is missing, with apt-get (sudo when not root), and is a no-op otherwise.
-SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils jq openssl
+# chromium: the browser test opens every report's HTML in it (driven by Playwright's Python
+# package with executable_path; Playwright's own browser download is never used).
+SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils jq openssl \
+	chromium
 
 .PHONY: test demo lint bench clean install system-deps js-deps
 
@@ -30,6 +33,7 @@ system-deps:
 	  for c in pdftotext pdfinfo pdfdetach pdftoppm; do \
 	    command -v $$c >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	  done; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fi; \
 	if [ -n "$$missing" ]; then \
 	  if ! command -v apt-get >/dev/null 2>&1; then \

@@ -318,14 +318,16 @@ LINE_TOP = 24
 LINE_PLOT_H = 190
 LINE_LEGEND_X = 556
 
-#: Per series, in order: a dash pattern and a marker, so series differ without colour.
-LINE_STYLES: tuple[tuple[str, str], ...] = (
-    ("", "circle"),
-    ("7 3", "square"),
-    ("2 2", "triangle"),
-    ("9 3 2 3", "diamond"),
-    ("4 4", "cross"),
+#: Per series, in order: a dash pattern, a marker and the pattern's name, so series differ
+#: without colour. Bounds are drawn grey with :data:`BOUND_DASH`, unlike any series.
+LINE_STYLES: tuple[tuple[str, str, str], ...] = (
+    ("", "circle", "solid"),
+    ("7 3", "square", "dashed"),
+    ("2 2", "triangle", "dotted"),
+    ("9 3 2 3", "diamond", "dash-dot"),
+    ("4 4", "cross", "short-dashed"),
 )
+BOUND_DASH = "14 4"
 
 
 @dataclass(frozen=True)
@@ -367,10 +369,15 @@ class Series:
 
 @dataclass(frozen=True)
 class HLine:
-    """A dashed horizontal reference line (a policy bound) with its label."""
+    """A long-dashed grey horizontal line (a policy bound), its label and the rule's id.
+
+    The label and rule are written in the legend (at ``legend_y``), not on the plot.
+    """
 
     y: float
     label: str
+    rule: str
+    legend_y: float
 
 
 @dataclass(frozen=True)
@@ -403,6 +410,11 @@ class LineChart:
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
 
+    @property
+    def bound_dash(self) -> str:
+        """The dash pattern of the bound lines."""
+        return BOUND_DASH
+
 
 def _marker(kind: str, x: float, y: float) -> str:
     """The outline of a marker centred on (x, y) as an SVG path (every marker is a path)."""
@@ -432,10 +444,13 @@ def trend_lines(
     axis: str,
     windows: Sequence[str],
     series: Sequence[TrendInput],
-    bounds: Sequence[tuple[float, str]] = (),
+    bounds: Sequence[tuple[float, str, str]] = (),
     digits: int = 3,
 ) -> LineChart | None:
-    """A line per series across the windows, with the policy bounds as dashed lines.
+    """A line per series across the windows, with the policy bounds as long-dashed lines.
+
+    ``bounds`` are ``(value, label, rule)``, e.g. ``(0.8, "impact ratio min 0.8",
+    "fairness.four-fifths")``.
 
     A window without a value breaks the line (no point is invented). Returns None when no
     series has a value. Styles come from :data:`LINE_STYLES` in order (at most five series).
@@ -445,7 +460,7 @@ def trend_lines(
     known = [v for s in series for v in s.values if v is not None]
     if not known:
         return None
-    top = _nice_top(max([*known, *(b for b, _ in bounds), 0.0]) * 1.05)
+    top = _nice_top(max([*known, *(b for b, _, _ in bounds), 0.0]) * 1.05)
     y0 = float(LINE_TOP)
     y1 = float(LINE_TOP + LINE_PLOT_H)
 
@@ -457,7 +472,7 @@ def trend_lines(
     xs = [_r(LINE_X0 + step * (i + 0.5)) for i in range(len(windows))]
     drawn: list[Series] = []
     for k, s in enumerate(series):
-        dash, marker = LINE_STYLES[k]
+        dash, marker, _ = LINE_STYLES[k]
         parts: list[str] = []
         points: list[Point] = []
         pen_down = False
@@ -484,20 +499,26 @@ def trend_lines(
                 legend_marker=_marker(marker, LINE_LEGEND_X + 14, legend_y),
             )
         )
+    # five steps when that gives round numbers (0.25 -> 0.05), else four (1.0 -> 0.25)
+    steps = 5 if round(top / 5, 6) in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) else 4
     yticks = tuple(
-        YTick(y_of(top * i / 4), f"{top * i / 4:.{2 if top <= 2 else 1}f}") for i in range(5)
+        YTick(y_of(top * i / steps), f"{top * i / steps:.3f}".rstrip("0").rstrip("."))
+        for i in range(steps + 1)
     )
-    lines = tuple(HLine(y_of(value), label) for value, label in bounds if 0 <= value <= top)
+    shown = [(value, label, rule) for value, label, rule in bounds if 0 <= value <= top]
+    lines = tuple(
+        HLine(y_of(value), label, rule, _r(y0 + 8 + (len(series) + 0.5) * 20 + k * 28))
+        for k, (value, label, rule) in enumerate(shown)
+    )
     styles = ", ".join(
-        f"{s.name} ({LINE_STYLES[k][1]} markers, {'solid' if not LINE_STYLES[k][0] else 'dashed'}"
-        " line)"
+        f"{s.name} ({LINE_STYLES[k][1]} markers, {LINE_STYLES[k][2]} line)"
         for k, s in enumerate(series)
     )
     bound_text = (
-        " Dashed horizontal lines mark the policy bounds: "
-        + "; ".join(label for _, label in bounds)
+        " Grey long-dashed horizontal lines mark the policy bounds: "
+        + "; ".join(f"{label} ({rule})" for _, label, rule in shown)
         + "."
-        if bounds
+        if shown
         else ""
     )
     return LineChart(

@@ -443,7 +443,13 @@ def _summary(review: Review, scope: str, span: str) -> tuple[str, ...]:
         + f", {review.span.records:,} records in the logs.",
     ]
     if review.regressions:
-        worst = sorted({f"{r.metric} of {r.feature} in {r.window}" for r in review.regressions})
+        labels = {d.name: d.label for d in review.disparities}
+        worst = sorted(
+            {
+                f"{labels.get(r.metric, r.metric)} of {r.feature} in {r.window}"
+                for r in review.regressions
+            }
+        )
         lines.append(
             f"Decision: REGRESSION. {_plural(len(review.regressions), 'regression')} "
             f"{'was' if len(review.regressions) == 1 else 'were'} flagged: a disparity moved "
@@ -752,7 +758,7 @@ def trend_charts(report: ReviewReport) -> dict[str, list[charts.LineChart]]:
             if not heads:
                 continue
             series = []
-            bounds: dict[tuple[float, str], None] = {}
+            bounds: dict[tuple[float, str, str], None] = {}
             for j, m in heads[: len(charts.LINE_STYLES)]:
                 cells = [row.cells[j] for row in f.rows]
                 series.append(
@@ -762,7 +768,7 @@ def trend_charts(report: ReviewReport) -> dict[str, list[charts.LineChart]]:
                         tuple(c.regression or c.out_of_bounds for c in cells),
                     )
                 )
-                for bound in _bounds(report.review, f.feature, m.name):
+                for bound in _bounds(report.review, f.feature, m.name, m.label):
                     bounds[bound] = None
             made.append(
                 charts.trend_lines(
@@ -779,20 +785,18 @@ def trend_charts(report: ReviewReport) -> dict[str, list[charts.LineChart]]:
     return out
 
 
-def _bounds(review: Review, feature: str, metric: str) -> list[tuple[float, str]]:
+def _bounds(review: Review, feature: str, metric: str, label: str) -> list[tuple[float, str, str]]:
     """The policy bounds on a feature's disparity, as the review recorded them."""
-    out: list[tuple[float, str]] = []
+    out: list[tuple[float, str, str]] = []
     for w in review.windows:
         for f in w.features:
             d = f.disparity(metric) if f.feature == feature else None
             for b in d.bounds if d is not None else ():
                 for value, word in ((b.low, "min"), (b.high, "max")):
-                    item = (
-                        (value, f"{b.rule}: {metric} {word} {value:g}")
-                        if value is not None
-                        else None
-                    )
-                    if item is not None and item not in out:
+                    if value is None:
+                        continue
+                    item = (value, f"{label} {word} {value:g}", b.rule)
+                    if item not in out:
                         out.append(item)
     return out
 
