@@ -1,0 +1,806 @@
+"""The portfolio report: every model version in scope of the policies, with its decision.
+
+:func:`build_portfolio` asks the library and recomputes nothing: one
+:func:`govern.policy.engine.evaluate` over the store (``gate=True``: a version is judged by
+every policy whose ``scope.models`` names its model, as ``govern gate`` and the model report
+judge it), the lineage from :mod:`govern.inventory`, the production logs' time spans from
+:mod:`govern.store.predictions`. The store is opened once by the caller, the policies loaded
+once, and the evaluation, the inventory and the log look-ups are shared by every version.
+:func:`model_reports` writes each version's own model report (:mod:`govern.report.context`), so
+the portfolio's links lead somewhere; :func:`render_portfolio` gives the HTML, the
+``govern.portfolio/v1`` JSON and the tagged PDF.
+
+**Decisions.** Each version gets exactly one, the first that holds:
+
+1. ``fail``: the gate fails (a finding at or above ``fail_on`` failed) for a reason other than
+   stale evidence;
+2. ``stale``: the evidence is out of date (see below), and nothing else fails the gate;
+3. ``not_evaluated``: a finding at or above ``fail_on`` could not be evaluated (evidence
+   missing), so the pass rests on missing evidence;
+4. ``waived``: a finding at or above ``fail_on`` failed and is covered by an active waiver;
+5. ``pass``: every finding at or above ``fail_on`` passed.
+
+**Stale evidence** is what the checks report about the age of the evidence:
+
+- a ``check: monitoring`` rule with ``max_age`` found the latest monitoring report older than
+  that (the check fails it as stale; the finding's evidence holds the report's age);
+- the newest production evidence of the version (the newest row of its current prediction
+  logs, or the newest monitoring report a check judged) is older than ``stale_after`` (default
+  90 days, ``--stale-after``) at the evaluation time. A version without production evidence
+  is not stale: its checks say what is missing (``not_evaluated``).
+
+Versions of models no policy names are listed apart (``out_of_scope``): no rule judged them.
+
+Determinism: the clock is passed in, every list is sorted, and nothing reads the wall clock,
+the host or the environment except the library versions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from govern.checks.monitoring_evidence import MonitoringEvidence
+from govern.controls import coverage, load_catalogs, lookup
+from govern.errors import UsageError
+from govern.inventory import VersionLineage, inventory
+from govern.models import CheckResult, Finding, Severity, Status
+from govern.policy.engine import evaluate
+from govern.policy.loader import PolicySet
+from govern.report.context import (
+    SIGNOFF_ROLES,
+    PolicyRow,
+    ReportContext,
+    Tool,
+    build_context,
+    report_stem,
+    tool_versions,
+)
+from govern.sql import quote
+from govern.store import predictions
+from govern.store.store import Store
+from govern.windows import parse_duration
+
+__all__ = [
+    "DECISIONS",
+    "DEFAULT_STALE_AFTER",
+    "PORTFOLIO_SCHEMA",
+    "PortfolioContext",
+    "VersionRow",
+    "build_portfolio",
+    "decide",
+    "model_reports",
+    "portfolio_stem",
+    "render_portfolio",
+]
+
+PORTFOLIO_SCHEMA = "govern.portfolio/v1"
+
+#: The decisions of a version, in precedence order (the first that holds is the decision).
+DECISIONS = ("fail", "stale", "not_evaluated", "waived", "pass")
+#: How each decision reads in the report.
+DECISION_LABELS = {
+    "fail": "failed",
+    "stale": "stale evidence",
+    "not_evaluated": "not evaluated",
+    "waived": "waived",
+    "pass": "passed",
+}
+#: Production evidence older than this at the evaluation time is stale (``--stale-after``).
+DEFAULT_STALE_AFTER = "90d"
+#: How many names a sentence of the executive summary lists before "and N more".
+_LISTED = 8
+
+#: Called after each model version: (what was done, steps done, steps in all).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One model version of the portfolio and its decision."""
+
+    model: str
+    version: str
+    registry: str
+    stage: str | None
+    aliases: tuple[str, ...]
+    #: the portfolio decision (one of :data:`DECISIONS`)
+    decision: str
+    #: the gate's decision (``pass`` / ``fail``), as ``govern gate`` would print it
+    gate: str
+    #: findings per status: ``pass``, ``fail``, ``waived``, ``not_evaluated``
+    counts: tuple[tuple[str, int], ...]
+    #: one plain sentence: why this decision
+    reason: str
+    #: findings at or above ``fail_on`` that failed (labels)
+    blocking: tuple[str, ...]
+    #: findings below ``fail_on`` that failed (labels): for review, never blocking
+    below: tuple[str, ...]
+    waived: tuple[str, ...]
+    not_evaluated: tuple[str, ...]
+    #: why the evidence is stale (empty when it is not)
+    stale: tuple[str, ...]
+    #: the newest production evidence (``YYYY-MM-DD HH:MM`` UTC), if any
+    newest_evidence: str | None
+    gaps: tuple[str, ...]
+    policies: tuple[str, ...]
+    #: the file name of the version's own model report (HTML), in the same folder
+    report: str
+
+    def count(self, status: str) -> int:
+        """How many findings of the version have this status."""
+        return dict(self.counts).get(status, 0)
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One model: how many of its versions have each decision."""
+
+    model: str
+    versions: int
+    decisions: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class OutOfScopeRow:
+    """A version of a model that no policy's ``scope.models`` names."""
+
+    model: str
+    version: str
+    registry: str
+    stage: str | None
+
+
+@dataclass(frozen=True)
+class ControlRow:
+    """A control with mapped evidence: how many versions pass, fail, ... on it."""
+
+    id: str
+    title: str
+    #: versions per coverage group: evaluated-pass, evaluated-fail, waived, not-evaluated
+    counts: tuple[tuple[str, int], ...]
+    #: the versions that fail the control (``model vVERSION``)
+    failing: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FrameworkRow:
+    """One framework across the portfolio."""
+
+    id: str
+    title: str
+    version: str
+    controls: int
+    #: controls some rule maps evidence to, and how many of them fail in at least one version
+    mapped: int
+    failing: int
+    not_covered: int
+    rows: tuple[ControlRow, ...]
+
+
+@dataclass(frozen=True)
+class PortfolioContext:
+    """Everything a portfolio report shows (``govern.portfolio/v1``)."""
+
+    schema: str
+    kind: str
+    generated_at: str
+    as_of: str
+    fail_on: str
+    stale_after: str
+    #: the ``--model`` filter, if any
+    model: str | None
+    decisions: tuple[tuple[str, int], ...]
+    executive_summary: tuple[str, ...]
+    versions: tuple[VersionRow, ...]
+    models: tuple[ModelRow, ...]
+    out_of_scope: tuple[OutOfScopeRow, ...]
+    coverage: tuple[FrameworkRow, ...]
+    policies: tuple[PolicyRow, ...]
+    warnings: tuple[str, ...]
+    limitations: tuple[str, ...]
+    signoff_roles: tuple[str, ...]
+    tools: tuple[Tool, ...]
+    commands: tuple[str, ...]
+    store: str
+
+    def count(self, decision: str) -> int:
+        """How many versions have this decision."""
+        return dict(self.decisions).get(decision, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        """The context as JSON-ready data (``govern.portfolio/v1``; keys sorted when dumped)."""
+        out = dataclasses.asdict(self)
+        out["decisions"] = dict(self.decisions)
+        for row in out["versions"]:
+            row["counts"] = dict(row["counts"])
+        for row in out["models"]:
+            row["decisions"] = dict(row["decisions"])
+        for fw in out["coverage"]:
+            for row in fw["rows"]:
+                row["counts"] = dict(row["counts"])
+        return out
+
+
+def portfolio_stem(as_of: str) -> str:
+    """The output file name without extension: ``portfolio-2026-12-03``."""
+    return f"portfolio-{as_of}"
+
+
+# -- deciding ----------------------------------------------------------------------------------
+
+
+def _stale_findings(findings: Sequence[Finding]) -> dict[int, str]:
+    """Findings whose monitoring report is older than the rule's ``max_age``: id -> reason."""
+    out: dict[int, str] = {}
+    for f in findings:
+        evidence = f.evidence
+        limit = (f.threshold or {}).get("max_age")
+        if not isinstance(evidence, MonitoringEvidence) or limit is None:
+            continue
+        if evidence.age_seconds > parse_duration(str(limit)).total_seconds():
+            days = evidence.age_seconds / 86400
+            out[id(f)] = (
+                f"{f.label}: the latest monitoring report is {days:.0f} days old (max_age {limit})"
+            )
+    return out
+
+
+def _newest_report(findings: Sequence[Finding]) -> datetime | None:
+    """The newest monitoring report a check judged for the version (naive UTC)."""
+    times = [f.evidence.report.time for f in findings if isinstance(f.evidence, MonitoringEvidence)]
+    return max(times) if times else None
+
+
+def decide(
+    findings: Sequence[Finding],
+    *,
+    fail_on: Severity,
+    newest_evidence: datetime | None,
+    now: datetime,
+    stale_after: timedelta,
+) -> tuple[str, str, tuple[str, ...]]:
+    """The version's decision (see the module), a sentence saying why, and the stale reasons.
+
+    ``newest_evidence`` is the newest production evidence (naive UTC or aware), None when the
+    version has none.
+    """
+    result = CheckResult(findings=tuple(findings), fail_on=fail_on)
+    stale_by_id = _stale_findings(findings)
+    stale = list(stale_by_id.values())
+    if newest_evidence is not None:
+        moment = (
+            newest_evidence
+            if newest_evidence.tzinfo
+            else newest_evidence.replace(tzinfo=now.tzinfo)
+        )
+        age = now - moment
+        if age > stale_after:
+            stale.append(
+                f"the newest production evidence ({moment:%Y-%m-%d}) is {age.days} days old "
+                f"(stale after {stale_after.days} days)"
+            )
+    failing = result.failing()
+    other = sorted({f.label for f in failing if id(f) not in stale_by_id})
+    at_bar = [f for f in findings if f.severity.at_least(fail_on)]
+    missing = sorted({f.label for f in at_bar if f.status is Status.not_evaluated})
+    waived = sorted({f.label for f in at_bar if f.status is Status.waived})
+    reasons = tuple(sorted(stale))
+    if other:
+        return "fail", f"{_plural(len(other), 'finding')} failed: {_listed(other)}.", reasons
+    if reasons:
+        return "stale", "Evidence is stale: " + "; ".join(reasons) + ".", reasons
+    if missing:
+        return (
+            "not_evaluated",
+            f"{_plural(len(missing), 'finding')} at severity {fail_on.value} or above could "
+            f"not be evaluated: {_listed(missing)}.",
+            reasons,
+        )
+    if waived:
+        return "waived", f"Passes only under a waiver: {_listed(waived)}.", reasons
+    return "pass", f"No finding at severity {fail_on.value} or above failed.", reasons
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _listed(names: Sequence[str], limit: int = _LISTED) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+# -- store look-ups ----------------------------------------------------------------------------
+
+
+def _newest_rows(store: Store, model: str | None) -> dict[tuple[str, str | None], datetime]:
+    """The newest current prediction-log row per (model, version); version None: any version.
+
+    A log that names its version (ingested with ``--version``) counts for that version; one with
+    a version column, per value of the column (one query per log); one with neither, for every
+    version of its model (key ``(model, None)``), as the model report takes it.
+    """
+    out: dict[tuple[str, str | None], datetime] = {}
+
+    def keep(key: tuple[str, str | None], moment: datetime | None) -> None:
+        if moment is not None and (key not in out or moment > out[key]):
+            out[key] = moment
+
+    for log in predictions.logs(store, model=model, role="current"):
+        column = log.mapping.get("model_version")
+        if log.version is not None or column is None:
+            keep((log.model, log.version), log.ts_max)
+            continue
+        rows = store.query(
+            f"SELECT CAST({quote(column)} AS VARCHAR) AS v, max(__govern_ts) AS last "
+            f"FROM {quote(log.table)} GROUP BY 1"
+        )
+        for r in rows:
+            keep((log.model, r["v"]), r["last"])
+    return out
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+def _check_model(everything: Sequence[VersionLineage], model: str) -> None:
+    models = sorted({v.model for v in everything})
+    if model in models:
+        return
+    close = difflib.get_close_matches(model, models, n=3)
+    raise UsageError(
+        f"model {model!r} is not in the store.",
+        hint=(f"Did you mean {', '.join(close)}? " if close else "")
+        + ("Known models: " + ", ".join(models) if models else "The store is empty."),
+    )
+
+
+def _version_number(version: str) -> tuple[int, str]:
+    return (int(version), version) if version.isdigit() else (-1, version)
+
+
+def _coverage(by_version: Mapping[tuple[str, str], Sequence[Finding]]) -> tuple[FrameworkRow, ...]:
+    """Per control with mapped evidence, how many versions are in each coverage group."""
+    groups: dict[str, dict[str, int]] = {}
+    failing: dict[str, list[str]] = {}
+    rules: dict[str, set[str]] = {}
+    for (model, version), findings in sorted(
+        by_version.items(), key=lambda kv: (kv[0][0], _version_number(kv[0][1]))
+    ):
+        statuses: dict[str, list[str]] = {}
+        for f in findings:
+            for control in f.controls:
+                if lookup(control) is not None:
+                    statuses.setdefault(control, []).append(f.status.value)
+                    rules.setdefault(control, set()).add(f.rule)
+        for prefix, by_group in coverage(statuses).items():
+            del prefix
+            for group, ids in by_group.items():
+                if group == "not-covered":
+                    continue
+                for cid in ids:
+                    groups.setdefault(cid, {}).setdefault(group, 0)
+                    groups[cid][group] += 1
+                    if group == "evaluated-fail":
+                        failing.setdefault(cid, []).append(f"{model} v{version}")
+    shown = ("evaluated-pass", "evaluated-fail", "waived", "not-evaluated")
+    out = []
+    for prefix, framework in load_catalogs().items():
+        rows = tuple(
+            ControlRow(
+                id=c.id,
+                title=c.title,
+                counts=tuple((g, groups[c.id].get(g, 0)) for g in shown),
+                failing=tuple(failing.get(c.id, ())),
+                rules=tuple(sorted(rules[c.id])),
+            )
+            for c in framework.controls
+            if c.id in groups
+        )
+        out.append(
+            FrameworkRow(
+                id=prefix,
+                title=framework.title,
+                version=framework.version,
+                controls=len(framework.controls),
+                mapped=len(rows),
+                failing=sum(1 for r in rows if dict(r.counts)["evaluated-fail"]),
+                not_covered=len(framework.controls) - len(rows),
+                rows=rows,
+            )
+        )
+    return tuple(out)
+
+
+def _executive(
+    rows: Sequence[VersionRow],
+    out_of_scope: Sequence[OutOfScopeRow],
+    decisions: Mapping[str, int],
+    as_of: str,
+    fail_on: str,
+    policies: int,
+) -> tuple[str, ...]:
+    models = len({r.model for r in rows})
+    lines = [
+        f"As of {as_of}, {_plural(len(rows), 'model version')} of {_plural(models, 'model')} "
+        f"{'is' if len(rows) == 1 else 'are'} judged by "
+        f"{'1 policy' if policies == 1 else f'{policies} policies'}. A version fails when a "
+        f"finding at severity {fail_on} or above fails."
+    ]
+    counted = ", ".join(
+        f"{decisions[d]} {DECISION_LABELS[d]}" for d in DECISIONS if decisions.get(d)
+    )
+    if rows:
+        lines.append(f"Decisions: {counted}.")
+
+    def names(decision: str) -> list[str]:
+        return [f"{r.model} v{r.version}" for r in rows if r.decision == decision]
+
+    failed = names("fail")
+    if failed:
+        lines.append(
+            f"{_listed(failed)} must not be promoted or stay in use until the failing "
+            "findings are fixed or waived through review."
+        )
+    stale = names("stale")
+    if stale:
+        lines.append(
+            f"The evidence of {_listed(stale)} is out of date: re-run the monitoring and "
+            "ingest the new logs or reports before relying on these versions."
+        )
+    missing = names("not_evaluated")
+    if missing:
+        lines.append(
+            f"{_listed(missing)} pass only because blocking rules could not be evaluated "
+            "(evidence missing); such findings are never counted as passed."
+        )
+    waived = names("waived")
+    if waived:
+        lines.append(f"{_listed(waived)} pass under active waivers (see their model reports).")
+    below = [r for r in rows if r.decision in ("pass", "waived") and r.below]
+    if below:
+        lines.append(
+            f"{_plural(len(below), 'passing version')} "
+            f"{'has' if len(below) == 1 else 'have'} findings that fail below the blocking "
+            "severity and call for review: "
+            + _listed([f"{r.model} v{r.version}" for r in below])
+            + "."
+        )
+    gaps = [r for r in rows if r.gaps]
+    if gaps:
+        lines.append(
+            f"{_plural(len(gaps), 'version')} {'has' if len(gaps) == 1 else 'have'} lineage "
+            "gaps (no run, commit, data digest or environment recorded)."
+        )
+    if out_of_scope:
+        lines.append(
+            f"{_plural(len(out_of_scope), 'version')} of "
+            f"{_plural(len({r.model for r in out_of_scope}), 'model')} in the store "
+            f"{'is' if len(out_of_scope) == 1 else 'are'} in scope of no policy and were not "
+            "judged at all (listed at the end of the portfolio)."
+        )
+    return tuple(lines)
+
+
+def _limitations(stale_after: str) -> tuple[str, ...]:
+    return (
+        "Each version is judged as govern gate judges it: by every policy whose scope names "
+        "its model, whatever its stage or aliases. Each version's model report holds the "
+        "findings, evidence and waivers behind its row.",
+        f"Stale evidence is judged on dates only: monitoring reports older than a rule's "
+        f"max_age, and production evidence older than {stale_after}. Fresh evidence is not "
+        "necessarily complete evidence.",
+        "Control mappings say which evidence is mapped to a control of a framework; they are "
+        "not a statement of compliance with that framework.",
+        "Every number is taken from the store as ingested: govern does not verify that the "
+        "exports and logs reflect what ran in production.",
+        "Versions of models that no policy names are listed but not judged.",
+    )
+
+
+def _shell(text: str) -> str:
+    safe = all(c.isalnum() or c in "._-/:=@+," for c in text)
+    return text if safe and text else "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def build_portfolio(
+    store: Store,
+    policies: PolicySet,
+    *,
+    now: datetime,
+    store_path: str,
+    model: str | None = None,
+    fail_on: Severity = Severity.block,
+    stale_after: str = DEFAULT_STALE_AFTER,
+    waiver_paths: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> PortfolioContext:
+    """Evaluate every version in scope once and gather what the portfolio shows.
+
+    ``progress`` is called after each version in scope.
+
+    Raises:
+        UsageError: ``model`` is not in the store (naming the closest), or ``stale_after`` is
+            not a duration.
+    """
+    try:
+        stale_delta = parse_duration(stale_after)
+    except ValueError as exc:
+        raise UsageError(f"--stale-after {stale_after!r}: {exc}.") from None
+    everything = inventory(store)
+    if model is not None:
+        _check_model(everything, model)
+    versions = [v for v in everything if model is None or v.model == model]
+    in_scope = [
+        v for v in versions if any(p.scope.matches_model(v.model) for p in policies.policies)
+    ]
+    scoped = {(v.model, v.version) for v in in_scope}
+    by_version: dict[tuple[str, str], list[Finding]] = {key: [] for key in scoped}
+    refs = policies.refs()
+    warnings: tuple[str, ...] = ()
+    if in_scope:  # evaluate raises when no policy applies to any version
+        result = evaluate(store, policies, now=now, model=model, gate=True, fail_on=fail_on)
+        refs, warnings = result.policies, result.warnings
+        for f in result.findings:
+            by_version.setdefault((f.model, f.version), []).append(f)
+    newest_rows = _newest_rows(store, model)
+    as_of = now.strftime("%Y-%m-%d")
+    rows: list[VersionRow] = []
+    for v in sorted(in_scope, key=lambda v: (v.model, _version_number(v.version))):
+        findings = by_version[(v.model, v.version)]
+        candidates = [
+            t
+            for t in (
+                newest_rows.get((v.model, v.version)),
+                newest_rows.get((v.model, None)),
+                _newest_report(findings),
+            )
+            if t is not None
+        ]
+        newest = max(candidates) if candidates else None
+        decision, reason, stale = decide(
+            findings, fail_on=fail_on, newest_evidence=newest, now=now, stale_after=stale_delta
+        )
+        checked = CheckResult(findings=tuple(findings), fail_on=fail_on)
+        failing = checked.failing()
+        rows.append(
+            VersionRow(
+                model=v.model,
+                version=v.version,
+                registry=v.registry,
+                stage=v.stage,
+                aliases=v.aliases,
+                decision=decision,
+                gate=checked.decision.value,
+                counts=tuple(checked.summary().items()),
+                reason=reason,
+                blocking=tuple(sorted({f.label for f in failing})),
+                below=tuple(
+                    sorted(
+                        {f.label for f in findings if f.status is Status.failed}
+                        - {f.label for f in failing}
+                    )
+                ),
+                waived=tuple(sorted({f.label for f in findings if f.status is Status.waived})),
+                not_evaluated=tuple(
+                    sorted({f.label for f in findings if f.status is Status.not_evaluated})
+                ),
+                stale=stale,
+                newest_evidence=newest.strftime("%Y-%m-%d %H:%M") if newest else None,
+                gaps=tuple(g.code for g in v.gaps),
+                policies=tuple(sorted({f.policy for f in findings if f.policy})),
+                report=report_stem(v.model, v.version, as_of) + ".html",
+            )
+        )
+        if progress is not None:
+            progress(f"evaluated {v.model} v{v.version}", len(rows), len(in_scope))
+    rows.sort(key=lambda r: (DECISIONS.index(r.decision), r.model, _version_number(r.version)))
+    decisions = {d: sum(1 for r in rows if r.decision == d) for d in DECISIONS}
+    models: dict[str, list[VersionRow]] = {}
+    for r in rows:
+        models.setdefault(r.model, []).append(r)
+    out_of_scope = tuple(
+        OutOfScopeRow(v.model, v.version, v.registry, v.stage)
+        for v in sorted(versions, key=lambda v: (v.model, _version_number(v.version)))
+        if (v.model, v.version) not in scoped
+    )
+    used = {p for r in rows for p in r.policies}
+    policy_args = " ".join(f"--policy {_shell(str(p.path))}" for p in policies.policies)
+    # every waiver file that took part (also those found in a --policy folder)
+    waiver_files = sorted({ref.path for ref in policies.waiver_files} | set(waiver_paths))
+    waivers = "".join(f" --waivers {_shell(w)}" for w in waiver_files)
+    narrowed = f" --model {_shell(model)}" if model else ""
+    return PortfolioContext(
+        schema=PORTFOLIO_SCHEMA,
+        kind="portfolio",
+        generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        as_of=as_of,
+        fail_on=fail_on.value,
+        stale_after=stale_after,
+        model=model,
+        decisions=tuple(decisions.items()),
+        executive_summary=_executive(
+            rows, out_of_scope, decisions, as_of, fail_on.value, len(used)
+        ),
+        versions=tuple(rows),
+        models=tuple(
+            ModelRow(
+                name,
+                len(group),
+                tuple((d, sum(1 for r in group if r.decision == d)) for d in DECISIONS),
+            )
+            for name, group in sorted(models.items())
+        ),
+        out_of_scope=out_of_scope,
+        coverage=_coverage({key: by_version[key] for key in scoped}),
+        policies=tuple(
+            PolicyRow(p.id, p.version, p.kind, p.path, p.sha256, p.id in used or p.kind != "Policy")
+            for p in refs
+        ),
+        warnings=warnings,
+        limitations=_limitations(stale_after),
+        signoff_roles=SIGNOFF_ROLES,
+        tools=tool_versions(),
+        commands=(
+            f"govern --db {_shell(store_path)} report --portfolio{narrowed} {policy_args}"
+            f"{waivers} --as-of {as_of} --stale-after {stale_after} --format html,json",
+            "sha256sum <the policy files listed above>   # compare with the digests of this "
+            "appendix",
+        ),
+        store=store_path,
+    )
+
+
+def model_reports(
+    store: Store,
+    policies: PolicySet,
+    portfolio: PortfolioContext,
+    *,
+    now: datetime,
+    store_path: str,
+    waiver_paths: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> list[ReportContext]:
+    """The model report context of every version of the portfolio, in the portfolio's order.
+
+    Each is :func:`govern.report.context.build_context` of the version (the report its row
+    links to, file name :attr:`VersionRow.report`).
+    """
+    out: list[ReportContext] = []
+    for row in portfolio.versions:
+        out.append(
+            build_context(
+                store,
+                policies,
+                model=row.model,
+                version=row.version,
+                now=now,
+                store_path=store_path,
+                waiver_paths=waiver_paths,
+            )
+        )
+        if progress is not None:
+            progress(f"model report {row.model} v{row.version}", len(out), len(portfolio.versions))
+    return out
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def render_portfolio_json(context: PortfolioContext) -> str:
+    """The ``govern.portfolio/v1`` JSON: sorted keys, indented, one trailing newline."""
+    return json.dumps(context.to_json(), indent=2, sort_keys=True, ensure_ascii=False,
+                      allow_nan=False) + "\n"  # fmt: skip
+
+
+def render_portfolio_html(context: PortfolioContext, *, links: bool = True) -> str:
+    """The portfolio as one self-contained HTML document (same context, same bytes).
+
+    ``links``: each row links (relative ``href``) to the version's model report; the PDF's
+    HTML names the files instead (a PDF's relative link would not resolve beside it).
+    """
+    from markupsafe import Markup
+
+    from govern.report.html import STYLESHEET, RenderError, templates_dir
+
+    env = _environment()
+    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    if "</" in css:
+        raise RenderError(f"{STYLESHEET} must not contain '</' (it is inlined in <style>).")
+    return str(
+        env.get_template(PORTFOLIO_TEMPLATE).render(
+            c=context,
+            css=Markup(css),
+            links=links,
+            labels=DECISION_LABELS,
+            order=DECISIONS,
+        )
+    )
+
+
+PORTFOLIO_TEMPLATE = "portfolio.html"
+
+
+def _environment() -> Any:
+    """The Jinja2 environment of the templates folder (autoescape on, strict undefined)."""
+    import jinja2
+
+    from govern.report.html import RenderError, templates_dir
+
+    folder = templates_dir()
+    if not (folder / PORTFOLIO_TEMPLATE).is_file():
+        raise RenderError(
+            f"the portfolio templates are missing from {folder}.",
+            hint="Reinstall govern: its wheel ships them in govern/templates.",
+        )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["decision_label"] = lambda d: DECISION_LABELS.get(d, d)
+    env.filters["group_label"] = lambda g: _GROUPS.get(g, g)
+    return env
+
+
+_GROUPS = {
+    "evaluated-pass": "pass",
+    "evaluated-fail": "fail",
+    "waived": "waived",
+    "not-evaluated": "not evaluated",
+}
+
+
+def render_portfolio(
+    context: PortfolioContext,
+    formats: Sequence[str],
+    *,
+    now: datetime,
+    pdf_variant: str = "pdf/ua-1",
+) -> dict[str, str | bytes]:
+    """The portfolio in each of ``formats`` (``html``, ``json``: text; ``pdf``: bytes).
+
+    A PDF/A-3b carries the portfolio JSON, byte for byte the ``.json`` file.
+    """
+    from govern.report.html import templates_dir
+
+    out: dict[str, str | bytes] = {}
+    for fmt in ("html", "json", "pdf"):
+        if fmt not in formats:
+            continue
+        if fmt == "html":
+            out[fmt] = render_portfolio_html(context)
+        elif fmt == "json":
+            out[fmt] = render_portfolio_json(context)
+        else:
+            from govern.report.pdf import PdfAttachment, render_pdf
+
+            attachments = []
+            if pdf_variant == "pdf/a-3b":
+                evidence = render_portfolio_json(context).encode("utf-8")
+                attachments.append(
+                    PdfAttachment(
+                        f"{portfolio_stem(context.as_of)}.json", evidence, "the portfolio JSON"
+                    )
+                )
+            out[fmt] = render_pdf(
+                render_portfolio_html(context, links=False),
+                variant=pdf_variant,
+                attachments=attachments,
+                base_url=templates_dir(),
+                created=now,
+            )
+    unknown = sorted(set(formats) - set(out))
+    if unknown:
+        raise ValueError(f"unknown report format {unknown[0]!r}")
+    return out
