@@ -75,10 +75,14 @@ def test_demo_runs_end_to_end(demo: tuple[Path, Any]) -> None:
             "sagemaker-model-package",
             "prediction-log",
         }
-        entries = ledger.entries(store)
-        assert [e.subject for e in entries] == [f"{m}@{v}" for m, v in DEMO_GATES]
-        assert [e.decision for e in entries] == ["pass", "fail", "fail"]
-        assert ledger.verify(store) == entries[-1]
+        gates = ledger.entries(store, kind="gate")
+        assert [e.subject for e in gates] == [f"{m}@{v}" for m, v in DEMO_GATES]
+        assert [e.decision for e in gates] == ["pass", "fail", "fail"]
+        # the monthly review and the waiver of credit-risk v1 (RISK-2041) are recorded too
+        assert {"gate", "review", "waiver"} <= {e.kind for e in ledger.entries(store)}
+        (use,) = ledger.entries(store, kind="waiver")
+        assert use.subject == "credit-risk@1" and use.payload["waiver"]["ticket"] == "RISK-2041"
+        assert ledger.verify(store) == ledger.entries(store)[-1]
 
 
 def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
@@ -88,9 +92,8 @@ def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
 
     db, result = demo
     out = db.parent / "reports"
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.name for p in out.iterdir() if p.name.startswith("credit-risk-v2-"))
     assert [Path(n).suffix for n in written] == [".html", ".json", ".pdf"], written
-    assert all(n.startswith("credit-risk-v2-") for n in written)
     for name in written:
         assert str(out / name) in result.stderr
     data = json.loads(next(out.glob("*.json")).read_text())
@@ -98,6 +101,29 @@ def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
     pdf = next(out.glob("*.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
     assert "credit-risk" in text.stdout and "PASS" in text.stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "Tagged:          yes" in info.stdout
+
+
+def test_demo_writes_the_portfolio_report(demo: tuple[Path, Any]) -> None:
+    """The portfolio (HTML, JSON, tagged PDF) beside the model report, its links resolved."""
+    import json
+    import re
+    import subprocess
+
+    db, result = demo
+    out = db.parent / "reports"
+    written = sorted(p.name for p in out.iterdir() if p.name.startswith("portfolio-"))
+    assert [Path(n).suffix for n in written] == [".html", ".json", ".pdf"], written
+    for name in written:
+        assert str(out / name) in result.stderr
+    data = json.loads(next(out.glob("portfolio-*.json")).read_text())
+    assert data["schema"] == "govern.portfolio/v1"
+    assert data["decisions"]["fail"] == 2 and data["decisions"]["pass"] == 1
+    html = next(out.glob("portfolio-*.html")).read_text()
+    links = re.findall(r'<a href="([^"#]+)"', html)
+    assert len(links) == 3 and all((out / link).is_file() for link in links), links
+    pdf = next(out.glob("portfolio-*.pdf"))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     assert "Tagged:          yes" in info.stdout
 
@@ -110,7 +136,7 @@ def test_demo_starts_from_a_fresh_store(tmp_path: Path, runner: CliRunner) -> No
     result = runner.invoke(app, ["demo", "--demo-db", str(db), "--out", str(out)])
     assert result.exit_code == 0, result.output
     with Store.open(db, read_only=True) as store:
-        assert len(ledger.entries(store)) == len(DEMO_GATES)
+        assert len(ledger.entries(store, kind="gate")) == len(DEMO_GATES)
 
 
 def test_demo_ingests_the_logs_with_the_policy_mapping(demo: tuple[Path, Any]) -> None:

@@ -181,7 +181,7 @@ def test_gate_writes_output_then_entry(runner: CliRunner, env, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["decision"] == "pass"
     with Store.open(db, read_only=True) as store:
-        assert [e.subject for e in ledger.entries(store)] == [f"{GOOD}@15"]
+        assert [e.subject for e in ledger.entries(store, kind="gate")] == [f"{GOOD}@15"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".gate")] == []
 
 

@@ -193,7 +193,9 @@ def _run(
 
     now = datetime.now(UTC)
     if not sys.stderr.isatty() or total < 3:
-        return ingest(store, paths, now=now, skip_invalid=skip_invalid, options=options)
+        return ingest(
+            store, paths, now=now, skip_invalid=skip_invalid, options=options, record=True
+        )
     from rich.progress import BarColumn, Progress, TextColumn
 
     with Progress(
@@ -209,5 +211,11 @@ def _run(
             bar.update(task, advance=1, description=Path(path).name)
 
         return ingest(
-            store, paths, now=now, skip_invalid=skip_invalid, progress=step, options=options
+            store,
+            paths,
+            now=now,
+            skip_invalid=skip_invalid,
+            progress=step,
+            options=options,
+            record=True,
         )

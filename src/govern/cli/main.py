@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from govern import __version__
-from govern.cli import check, demo, ingest, models, policy, report, review
+from govern.cli import check, demo, ingest, ledger, models, policy, report, review
 from govern.cli.common import EXIT_INTERRUPTED, Settings, report_interrupt
 from govern.store.store import ENV_DB, default_db_path
 
@@ -68,6 +68,7 @@ check.register(app)
 policy.register(app)
 review.register(app)
 report.register(app)
+ledger.register(app)
 demo.register(app)
 
 

@@ -22,6 +22,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -191,11 +192,15 @@ def _error(path: Path, exc: OSError) -> OutputError:
     )
 
 
-def write_all(files: dict[Path, str | bytes]) -> list[Staged]:
+def write_all(
+    files: dict[Path, str | bytes], *, then: Callable[[list[Staged]], None] | None = None
+) -> list[Staged]:
     """Write every file or none: stage each (a flushed temporary file), then publish them all.
 
     If any file cannot be staged or published, the ones already published are taken back
-    (the files they replaced are put back) and nothing else is left behind.
+    (the files they replaced are put back) and nothing else is left behind. ``then`` runs
+    once every file is published (``govern report`` records the set in the ledger): if it
+    raises, the files are taken back the same way.
     """
     staged: list[Staged] = []
     try:
@@ -203,6 +208,8 @@ def write_all(files: dict[Path, str | bytes]) -> list[Staged]:
             staged.append(stage(content, path, retractable=True))
         for item in staged:
             item.publish()
+        if then is not None:
+            then(staged)
     except BaseException:
         for item in staged:
             item.retract()

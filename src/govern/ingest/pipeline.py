@@ -28,6 +28,7 @@ from govern.ingest.base import Adapter, Candidate, Kind, describe, sniff
 from govern.ingest.registry import ADAPTERS, detect
 from govern.records.monitoring import MONITORING_KEY, MonitoringRecords
 from govern.records.registry import Batch
+from govern.store import ledger
 from govern.store.store import SourceRecord, Store
 
 
@@ -291,8 +292,14 @@ def ingest(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     options: Mapping[str, Any] | None = None,
+    record: bool = False,
 ) -> IngestReport:
-    """Detect, read and load ``paths`` into ``store`` in one transaction."""
+    """Detect, read and load ``paths`` into ``store`` in one transaction.
+
+    With ``record`` (``govern ingest``), a batch that loads anything appends one ``ingest``
+    ledger entry (:func:`ingest_payload`) in the same transaction: a refused entry (a broken
+    ledger) leaves the store as it was, and a failed batch leaves no entry.
+    """
     units, skipped = discover(paths, skip_invalid=skip_invalid, options=options)
     batches = read_units(units, progress)
     report = IngestReport()
@@ -318,5 +325,39 @@ def ingest(
         to_write.append((source, batch))
         report.loaded.append(Loaded(path, unit.adapter.name, sha, batch.counts()))
     if to_write:
-        store.write(to_write, now=now)
+        with store.transaction():
+            store.write(to_write, now=now)
+            if record:
+                ledger.append(
+                    store,
+                    kind=ledger.INGEST,
+                    subject=ingest_subject(to_write),
+                    decision="loaded",
+                    payload=ingest_payload(to_write),
+                    now=now,
+                )
     return report
+
+
+def ingest_subject(units: Sequence[tuple[SourceRecord, Batch]]) -> str:
+    """The subject of an ingest entry: the loaded files' names (the first three, then a count)."""
+    names = [Path(source.path).name or source.path for source, _ in units]
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def ingest_payload(units: Sequence[tuple[SourceRecord, Batch]]) -> dict[str, Any]:
+    """What an ingest entry records: each source's SHA-256, path, format and record counts."""
+    return {
+        "sources": [
+            {
+                "sha256": source.sha256,
+                "path": source.path,
+                "format": source.format,
+                "family": source.family,
+                "files": source.files,
+                "counts": batch.counts(),
+            }
+            for source, batch in units
+        ]
+    }

@@ -1,10 +1,14 @@
 """The gate: evaluate one model version and record the decision in the ledger, in one place.
 
 ``govern gate`` and ``govern demo`` both call :func:`gate`. The decision, the outputs that
-publish it and its ledger entry succeed or fail together: ``publish`` (writing the result
+publish it and its ledger entries succeed or fail together: ``publish`` (writing the result
 where CI reads it) runs inside the ledger entry's transaction, so if it fails the entry is
 rolled back, and if the commit fails the caller knows (the exception propagates) and can take
 its output back.
+
+Besides the gate entry, every waived finding appends a ``waiver`` entry in the same
+transaction (:func:`waiver_use`): an auditor lists every use of a waiver with
+``govern ledger show --kind waiver`` instead of reading it out of gate payloads.
 """
 
 from __future__ import annotations
@@ -14,14 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from govern.models import CheckResult, Severity, Status
+from govern.models import CheckResult, Finding, Severity, Status
 from govern.policy.engine import evaluate
 from govern.policy.loader import PolicySet
 from govern.store import ledger
 from govern.store.store import Store
 
 #: The ledger entry's ``kind`` for gate decisions.
-GATE = "gate"
+GATE = ledger.GATE
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,21 @@ def payload(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def waiver_use(finding: Finding, gate_entry: ledger.Entry) -> dict[str, Any]:
+    """The payload of a ``waiver`` entry: the waived rule, the waiver, and the gate it served."""
+    use: dict[str, Any] = {
+        "rule": finding.rule,
+        "policy": finding.policy,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "waiver": finding.waiver or {},
+        "gate": {"seq": gate_entry.seq, "hash": gate_entry.hash},
+    }
+    if finding.subject is not None:
+        use["subject"] = finding.subject
+    return use
+
+
 def gate(
     store: Store,
     policies: PolicySet,
@@ -74,7 +93,8 @@ def gate(
     """Evaluate every policy whose scope names ``model`` for ``version``; record the decision.
 
     ``now`` is the evaluation time (waiver expiry, evidence age); the entry is stamped with
-    the wall clock. ``publish`` receives the result inside the entry's transaction.
+    the wall clock, and so are the ``waiver`` entries of its waived findings, which follow it.
+    ``publish`` receives the result inside the entries' transaction.
     """
     result = evaluate(
         store,
@@ -87,7 +107,19 @@ def gate(
         strict=strict,
     )
 
-    def before_commit(_entry: ledger.Entry) -> None:
+    stamp = datetime.now(UTC)
+    waived = [f for f in result.findings if f.status is Status.waived]
+
+    def before_commit(entry: ledger.Entry) -> None:
+        for finding in waived:
+            ledger.append(
+                store,
+                kind=ledger.WAIVER,
+                subject=entry.subject,
+                decision=Status.waived.value,
+                payload=waiver_use(finding, entry),
+                now=stamp,
+            )
         if publish is not None:
             publish(result)
 
@@ -97,7 +129,7 @@ def gate(
         subject=subject(model, version),
         decision=result.decision.value,
         payload=payload(result),
-        now=datetime.now(UTC),
+        now=stamp,
         before_commit=before_commit,
     )
     return GateDecision(result, entry)

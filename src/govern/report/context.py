@@ -437,7 +437,10 @@ def _gates(store: Store, v: VersionLineage) -> tuple[tuple[GateRow, ...], str | 
                 hash=e.hash,
             )
         )
-    return tuple(rows), entries[-1].hash if entries else None
+    # the head before any report entry: a report never shows its own entry (or an earlier
+    # report's), so the same inputs give the same bytes however often they are reported
+    recorded = [e for e in entries if e.kind != ledger.REPORT]
+    return tuple(rows), recorded[-1].hash if recorded else None
 
 
 # -- derived content ---------------------------------------------------------------------------

@@ -14,12 +14,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from govern.review.model import Review, ReviewParams
+from govern.store import ledger
 from govern.store import reviews as stored_reviews
 
 if TYPE_CHECKING:
     from govern.store.store import Store
 
-__all__ = ["Past", "PastWindow", "ValueKey", "past", "store_review", "stored_warnings"]
+__all__ = [
+    "Past",
+    "PastWindow",
+    "ValueKey",
+    "past",
+    "review_payload",
+    "store_review",
+    "stored_warnings",
+]
 
 #: (window label, feature, metric)
 ValueKey = tuple[str, str, str]
@@ -84,13 +93,39 @@ def stored_warnings(stored: stored_reviews.StoredReview, params: ReviewParams) -
 
 
 def store_review(store: Store, result: Review, *, now: datetime) -> stored_reviews.StoredReview:
-    """Append a review to the store (one transaction): its options and its JSON."""
-    return stored_reviews.append(
-        store,
-        model=result.model,
-        version=result.version,
-        period=result.period,
-        params=result.params.to_json(),
-        result=result.to_json(),
-        now=now,
-    )
+    """Append a review to the store and its ``review`` ledger entry, in one transaction.
+
+    The entry records the stored review's id and SHA-256 (:func:`review_payload`); a refused
+    entry (a broken ledger) stores nothing.
+    """
+    with store.transaction():
+        stored = stored_reviews.append(
+            store,
+            model=result.model,
+            version=result.version,
+            period=result.period,
+            params=result.params.to_json(),
+            result=result.to_json(),
+            now=now,
+        )
+        ledger.append(
+            store,
+            kind=ledger.REVIEW,
+            subject=result.model if result.version is None else f"{result.model}@{result.version}",
+            decision=result.decision,
+            payload=review_payload(stored, regressions=len(result.regressions)),
+            now=now,
+        )
+    return stored
+
+
+def review_payload(stored: stored_reviews.StoredReview, *, regressions: int) -> dict[str, Any]:
+    """What a review entry records: the stored review's id, SHA-256, scope and regressions."""
+    return {
+        "review_id": stored.id,
+        "sha256": stored.result_sha256,
+        "model": stored.model,
+        "version": stored.version,
+        "period": stored.period,
+        "regressions": regressions,
+    }

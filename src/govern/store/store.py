@@ -202,6 +202,8 @@ class Store:
         #: again when the ``with`` block that created it fails: a failed first ingest leaves
         #: no store behind
         self.created: tuple[Path | None, tuple[Path, ...]] | None = None
+        #: True inside :meth:`transaction` (a nested block joins the open transaction)
+        self._in_transaction = False
 
     @classmethod
     def open(
@@ -462,10 +464,17 @@ class Store:
 
         A failure to write the store itself (a full disk, a read-only file system) becomes a
         :class:`StoreError` saying that nothing was written.
+
+        A block nested in another joins it: its writes commit or roll back with the outer
+        block (an ingest and its ledger entry, a review and its ledger entry).
         """
         import duckdb
 
+        if self._in_transaction:
+            yield
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield
         except BaseException as exc:
@@ -473,6 +482,8 @@ class Store:
             if isinstance(exc, duckdb.IOException) and _is_write_failure(exc):
                 raise self._write_error(exc) from exc
             raise
+        finally:
+            self._in_transaction = False
         try:
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
