@@ -12,11 +12,19 @@ import typer
 from govern.cli import output as output_module
 from govern.cli.check import PolicyOption, WaiverOption, as_of_time, load_policies
 from govern.cli.common import err_console, handle_errors, settings
+from govern.cli.keys import (
+    CertOption,
+    ChainOption,
+    KeyOption,
+    PassphraseOption,
+    SignOption,
+    report_signer,
+    write_report_attestation,
+)
 from govern.errors import UsageError
 
 if TYPE_CHECKING:
     from govern.report.context import ReportContext
-    from govern.store import ledger
 
 #: The formats ``--format`` accepts, in the order files are written.
 REPORT_FORMATS = ("html", "json", "pdf")
@@ -70,7 +78,12 @@ def parse_formats(value: str) -> tuple[str, ...]:
 @handle_errors
 def report_command(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Registered model name (with --portfolio: only this model)."
+        ),
+    ] = None,
     version: Annotated[
         str | None,
         typer.Option(
@@ -115,8 +128,71 @@ def report_command(
     period: Annotated[
         str, typer.Option("--period", help="Windows of a review report: month or quarter.")
     ] = "month",
+    portfolio: Annotated[
+        bool,
+        typer.Option(
+            "--portfolio",
+            help="The portfolio report: every model version in scope of the policies with its "
+            "decision (all models, or --model's), named portfolio-DATE.EXT.",
+        ),
+    ] = False,
+    stale_after: Annotated[
+        str,
+        typer.Option(
+            "--stale-after",
+            help="--portfolio: production evidence older than this is stale (12h, 30d, 2w).",
+        ),
+    ] = "90d",
+    model_reports: Annotated[
+        bool,
+        typer.Option(
+            "--model-reports/--no-model-reports",
+            help="--portfolio with html: also write each version's model report (HTML), the "
+            "files the portfolio links to (default: on).",
+        ),
+    ] = True,
+    sign: SignOption = False,
+    key: KeyOption = None,
+    cert: CertOption = None,
+    chain: ChainOption = None,
+    passphrase_env: PassphraseOption = None,
 ) -> None:
     """Write the audit report of one model version, or the review report of a model."""
+    # --sign: the key is loaded first, so a bad key refuses the report before anything is written
+    signer = report_signer(
+        sign,
+        key,
+        cert,
+        chain,
+        passphrase_env,
+        model_version=not portfolio and start is None and end is None,
+    )
+    if portfolio:
+        if version is not None or start is not None or end is not None:
+            raise UsageError(
+                "--portfolio reports every version in scope: it takes no --version, --from "
+                "or --to.",
+                hint="Narrow it to one model with --model, or drop --portfolio.",
+            )
+        write_portfolio_report(
+            ctx,
+            model=model,
+            policy=policy,
+            waivers=waivers,
+            formats=formats,
+            out=out,
+            as_of=as_of,
+            pdf_variant=pdf_variant,
+            stale_after=stale_after,
+            model_reports=model_reports,
+        )
+        return
+    if model is None:
+        raise UsageError(
+            "govern report needs --model (with --version, or --from/--to), or --portfolio.",
+            hint="e.g. govern report --model credit-risk --version 2, or "
+            "govern report --portfolio.",
+        )
     if start is not None or end is not None:
         write_review_report(
             ctx,
@@ -140,7 +216,6 @@ def report_command(
         )
     from govern.report.context import build_context, report_stem
     from govern.report.render import render_formats
-    from govern.store import ledger
     from govern.store.store import Store
 
     chosen = parse_formats(formats)
@@ -157,7 +232,6 @@ def report_command(
     db = settings(ctx).db
     # a spinner on stderr while the report is built (shown only on a terminal)
     with err_console.status("building the report..."), Store.open(db, read_only=True) as store:
-        ledger.check_tail(store)  # a broken ledger refuses the report before anything is written
         context = build_context(
             store,
             policies,
@@ -180,6 +254,15 @@ def report_command(
         f"report {context.model} v{context.version} as of {context.as_of}: decision "
         f"{context.decision.upper()}; ledger entry {entry.seq} {entry.hash[:12]}"
     )
+    if signer is not None:
+        # the last step: it hashes the files as they are on disk (a signed PDF included)
+        write_report_attestation(
+            signer,
+            context,
+            [item.target for item in written if item.target is not None],
+            entry,
+            target=out / f"{stem}.sigstore.json",
+        )
 
 
 def write_and_record(
@@ -296,3 +379,146 @@ def write_review_files(report: Any, formats: tuple[str, ...], *, out: Path, now:
         f"review report {report.model} {report.span} as of {report.as_of}: decision "
         f"{'REGRESSION' if report.decision == 'regression' else 'no regression'}"
     )
+
+
+class _LateProgress:
+    """A progress bar on stderr that appears when a step comes after the first second.
+
+    Shown on a terminal only; one step per model version, in each phase (evaluating the
+    portfolio, then building the model reports).
+    """
+
+    def __init__(self) -> None:
+        import time
+
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def step(self, label: str, done: int, total: int) -> None:
+        """Step ``done`` of ``total`` finished; show the bar once a second has passed."""
+        import sys
+        import time
+
+        if self.bar is None:
+            if not sys.stderr.isatty() or time.monotonic() - self.started < 1.0:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(label, total=total)
+        self.bar.update(self.task, completed=done, total=total, description=label)
+
+    def close(self) -> None:
+        """Take the bar off the terminal."""
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def write_portfolio_report(
+    ctx: typer.Context,
+    *,
+    model: str | None,
+    policy: list[Path] | None,
+    waivers: list[Path] | None,
+    formats: str,
+    out: Path,
+    as_of: str | None,
+    pdf_variant: str,
+    stale_after: str,
+    model_reports: bool,
+) -> None:
+    """``govern report --portfolio``: the portfolio (and the model reports it links to).
+
+    With ``html`` among the formats and ``--model-reports`` (the default), each version's model
+    report is written in HTML beside the portfolio, so every link of the portfolio opens. All
+    files are written atomically together: every one or none.
+    """
+    from govern.report.portfolio import (
+        build_portfolio,
+        portfolio_stem,
+        render_portfolio,
+    )
+    from govern.report.portfolio import (
+        model_reports as version_reports,
+    )
+    from govern.report.render import render_formats
+    from govern.store.store import Store
+
+    chosen = parse_formats(formats)
+    if "pdf" in chosen:
+        from govern.report.pdf import PDF_VARIANTS
+
+        if pdf_variant not in PDF_VARIANTS:
+            raise UsageError(
+                f"--pdf-variant {pdf_variant!r} is not one govern makes.",
+                hint="Choose from " + ", ".join(PDF_VARIANTS) + ".",
+            )
+    now = report_clock(as_of)
+    policies = load_policies(policy, waivers)
+    db = settings(ctx).db
+    waiver_paths = [str(w) for w in waivers or []]
+    with_models = model_reports and "html" in chosen
+    files: dict[Path, str | bytes] = {}
+    with Store.open(db, read_only=True) as store:
+        progress = _LateProgress()
+        try:
+            context = build_portfolio(
+                store,
+                policies,
+                now=now,
+                store_path=str(db),
+                model=model,
+                stale_after=stale_after,
+                waiver_paths=waiver_paths,
+                progress=progress.step,
+            )
+            if with_models:
+                for report in version_reports(
+                    store,
+                    policies,
+                    context,
+                    now=now,
+                    store_path=str(db),
+                    waiver_paths=waiver_paths,
+                    progress=progress.step,
+                ):
+                    stem = report_stem_of(report)
+                    html = render_formats(report, ("html",), stem=stem, now=now)["html"]
+                    files[out / f"{stem}.html"] = html
+        finally:
+            progress.close()
+    stem = portfolio_stem(context.as_of)
+    rendered = render_portfolio(context, chosen, now=now, pdf_variant=pdf_variant)
+    # the portfolio's text files first, the model reports, the PDF last (the slowest to stage)
+    ordered = {out / f"{stem}.{fmt}": rendered[fmt] for fmt in chosen if fmt != "pdf"}
+    ordered.update(files)
+    if "pdf" in rendered:
+        ordered[out / f"{stem}.pdf"] = rendered["pdf"]
+    written = output_module.write_all(ordered)
+    for item in written:
+        if item.target is not None and item.target.name.startswith(stem):
+            data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
+            err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")
+    if files:
+        err_console.print(f"wrote {len(files)} model report(s) (HTML) beside it in {out}")
+    counts = ", ".join(f"{n} {d}" for d, n in context.decisions if n)
+    err_console.print(
+        f"portfolio as of {context.as_of}: {len(context.versions)} version(s) in scope"
+        + (f" ({counts})" if counts else "")
+        + (f"; {len(context.out_of_scope)} in scope of no policy" if context.out_of_scope else "")
+    )
+
+
+def report_stem_of(report: ReportContext) -> str:
+    """The file name (without extension) of a model report: ``MODEL-vVERSION-DATE``."""
+    from govern.report.context import report_stem
+
+    return report_stem(report.model, report.version, report.as_of)
