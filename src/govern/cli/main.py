@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from govern import __version__
-from govern.cli import check, demo, ingest, ledger, models, policy, report, review
+from govern.cli import (
+    check,
+    demo,
+    ingest,
+    keys,
+    ledger,
+    models,
+    policy,
+    report,
+    review,
+    verify,
+)
 from govern.cli.common import EXIT_INTERRUPTED, Settings, report_interrupt
 from govern.store.store import ENV_DB, default_db_path
 
@@ -68,6 +79,8 @@ check.register(app)
 policy.register(app)
 review.register(app)
 report.register(app)
+keys.register(app)
+verify.register(app)
 ledger.register(app)
 demo.register(app)
 
