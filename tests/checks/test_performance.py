@@ -380,3 +380,26 @@ def test_label_delay_trend_is_judged_against_a_fixed_baseline(
     assert found.evidence.baseline is not None and found.evidence.baseline.value == 0.95
     assert [p.met for p in found.evidence.trend] == [False, False, None]
     assert "(outside the bound)" in found.message
+
+
+@pytest.mark.parametrize(
+    ("params", "key", "needle"),
+    [
+        ({"metric": "roc_auc", "min": 0.9, "max": 0.8}, "min", "min 0.9 is above max 0.8"),
+        ({"metric": "roc_auc", "min": 0.5, "max_drop": 0.1}, "max_drop", "needs a baseline"),
+        ({"metric": "roc_auc"}, "metric", "needs min, max or a baseline"),
+        ({"metric": "f1", "min": 0.5, "bins": 5}, "bins", "only to expected_calibration_error"),
+    ],
+)
+def test_lint_finds_what_the_rule_alone_shows(
+    params: dict[str, Any], key: str, needle: str
+) -> None:
+    problems = Performance().lint(params)
+    assert [k for k, _ in problems] == [key]
+    assert needle in problems[0][1]
+
+
+def test_lint_accepts_a_sound_rule() -> None:
+    rule = {"metric": "expected_calibration_error", "max": 0.05, "min": 0, "bins": 5,
+            "baseline": "reference", "max_drop": 0.01}  # fmt: skip
+    assert Performance().lint(rule) == []
