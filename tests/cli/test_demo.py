@@ -96,9 +96,9 @@ def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
     assert [Path(n).suffix for n in written] == [".html", ".json", ".pdf"], written
     for name in written:
         assert str(out / name) in result.stderr
-    data = json.loads(next(out.glob("*.json")).read_text())
+    data = json.loads(next(out.glob("credit-risk-v2-*.json")).read_text())
     assert data["schema"] == "govern.report/v1" and data["decision"] == "pass"
-    pdf = next(out.glob("*.pdf"))
+    pdf = next(out.glob("credit-risk-v2-*.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
     assert "credit-risk" in text.stdout and "PASS" in text.stdout
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)

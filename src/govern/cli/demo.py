@@ -36,7 +36,10 @@ def demo_command(
     ] = None,
     out: Annotated[
         Path,
-        typer.Option("--out", help="Folder for the demo's audit report (HTML, JSON, PDF)."),
+        typer.Option(
+            "--out",
+            help="Folder for the demo's audit reports: model and portfolio (HTML, JSON, PDF).",
+        ),
     ] = Path("reports"),
 ) -> None:
     """Run govern end to end on bundled real exports and prediction logs (offline).
@@ -49,7 +52,8 @@ def demo_command(
     and fairness per group. Finally gates three versions of credit-risk with the bundled
     example policies: version 2 passes with monitoring warnings, versions 1 and 3 are blocked,
     and the reasons are printed, and writes the audit report of credit-risk version 2 (HTML,
-    JSON and PDF) to --out. Exits 0 when the demo ran.
+    JSON and PDF) and the portfolio report of every version in scope (HTML, JSON and PDF, with
+    the model reports it links to) to --out. Exits 0 when the demo ran.
     """
     from govern.demo import (
         DEMO_GATES,
@@ -157,7 +161,13 @@ def demo_command(
             f"{len(DEMO_GATES) + 6}. audit report of {model} v{version} (govern report --model "
             f"{model} --version {version} --policy policies/ --format html,json,pdf)"
         )
-        _write_report(store, path, policies, model, version, now, out)
+        written = _write_report(store, path, policies, model, version, now, out)
+        _step(
+            f"{len(DEMO_GATES) + 7}. portfolio report: every model version in scope of the "
+            "policies with its decision, each linked to its model report (govern report "
+            "--portfolio --policy policies/ --format html,json,pdf)"
+        )
+        _write_portfolio(store, path, policies, now, out, written)
         head = ledger.verify(store)
     count, digest = (head.seq, head.hash[:16]) if head else (0, "-")
     _step(f"ledger verified: {count} entries, head {digest}")
@@ -166,8 +176,8 @@ def demo_command(
 
 def _write_report(
     store: Any, path: Path, policies: Any, model: str, version: str, now: datetime, out: Path
-) -> None:
-    """The model report of the monitored version, as `govern report` writes it."""
+) -> set[str]:
+    """The model report of the monitored version, as `govern report` writes it; the names."""
     from govern.cli.output import write_all
     from govern.report.context import build_context, report_stem
     from govern.report.render import render_formats
@@ -177,11 +187,43 @@ def _write_report(
     )
     stem = report_stem(context.model, context.version, context.as_of)
     rendered = render_formats(context, ("html", "json", "pdf"), stem=stem, now=now)
-    for item in write_all({out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}):
+    files = {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
+    for item in write_all(files):
         err_console.print(f"wrote {item.where()}")
     err_console.print(
         f"decision {context.decision.upper()}; open the HTML in a browser, or hand the PDF to "
         "an auditor (tagged PDF/UA; pdfinfo, pdftotext to check it).",
+        style="bold",
+    )
+    return {target.name for target in files}
+
+
+def _write_portfolio(
+    store: Any, path: Path, policies: Any, now: datetime, out: Path, written: set[str]
+) -> None:
+    """The portfolio report, as `govern report --portfolio` writes it, and its model reports.
+
+    The model reports already in ``written`` (the monitored version's) are not written again.
+    """
+    from govern.cli.output import write_all
+    from govern.report.portfolio import portfolio_files, portfolio_stem
+
+    context, files = portfolio_files(
+        store, policies, now=now, store_path=str(path), formats=("html", "json", "pdf")
+    )
+    stem = portfolio_stem(context.as_of)
+    targets = {out / name: content for name, content in files.items() if name not in written}
+    for item in write_all(targets):
+        if item.target is not None and item.target.name.startswith(stem):
+            err_console.print(f"wrote {item.where()}")
+    others = sorted(name for name in files if not name.startswith(stem) and name not in written)
+    if others:
+        err_console.print(f"wrote the model reports it links to: {', '.join(others)}")
+    counts = ", ".join(f"{n} {d}" for d, n in context.decisions if n)
+    err_console.print(
+        f"{len(context.versions)} version(s) in scope ({counts}); "
+        f"{len(context.out_of_scope)} version(s) of other models are in scope of no policy. "
+        "Open the HTML: each version links to its own report.",
         style="bold",
     )
 

@@ -25,6 +25,7 @@ from govern.errors import UsageError
 
 if TYPE_CHECKING:
     from govern.report.context import ReportContext
+    from govern.store import ledger
 
 #: The formats ``--format`` accepts, in the order files are written.
 REPORT_FORMATS = ("html", "json", "pdf")
@@ -441,15 +442,7 @@ def write_portfolio_report(
     report is written in HTML beside the portfolio, so every link of the portfolio opens. All
     files are written atomically together: every one or none.
     """
-    from govern.report.portfolio import (
-        build_portfolio,
-        portfolio_stem,
-        render_portfolio,
-    )
-    from govern.report.portfolio import (
-        model_reports as version_reports,
-    )
-    from govern.report.render import render_formats
+    from govern.report.portfolio import portfolio_files, portfolio_stem
     from govern.store.store import Store
 
     chosen = parse_formats(formats)
@@ -464,61 +457,36 @@ def write_portfolio_report(
     now = report_clock(as_of)
     policies = load_policies(policy, waivers)
     db = settings(ctx).db
-    waiver_paths = [str(w) for w in waivers or []]
-    with_models = model_reports and "html" in chosen
-    files: dict[Path, str | bytes] = {}
-    with Store.open(db, read_only=True) as store:
-        progress = _LateProgress()
-        try:
-            context = build_portfolio(
+    progress = _LateProgress()
+    try:
+        with Store.open(db, read_only=True) as store:
+            context, files = portfolio_files(
                 store,
                 policies,
                 now=now,
                 store_path=str(db),
+                formats=chosen,
                 model=model,
                 stale_after=stale_after,
-                waiver_paths=waiver_paths,
+                waiver_paths=[str(w) for w in waivers or []],
+                with_model_reports=model_reports,
+                pdf_variant=pdf_variant,
                 progress=progress.step,
             )
-            if with_models:
-                for report in version_reports(
-                    store,
-                    policies,
-                    context,
-                    now=now,
-                    store_path=str(db),
-                    waiver_paths=waiver_paths,
-                    progress=progress.step,
-                ):
-                    stem = report_stem_of(report)
-                    html = render_formats(report, ("html",), stem=stem, now=now)["html"]
-                    files[out / f"{stem}.html"] = html
-        finally:
-            progress.close()
+    finally:
+        progress.close()
     stem = portfolio_stem(context.as_of)
-    rendered = render_portfolio(context, chosen, now=now, pdf_variant=pdf_variant)
-    # the portfolio's text files first, the model reports, the PDF last (the slowest to stage)
-    ordered = {out / f"{stem}.{fmt}": rendered[fmt] for fmt in chosen if fmt != "pdf"}
-    ordered.update(files)
-    if "pdf" in rendered:
-        ordered[out / f"{stem}.pdf"] = rendered["pdf"]
-    written = output_module.write_all(ordered)
+    written = output_module.write_all({out / name: content for name, content in files.items()})
     for item in written:
         if item.target is not None and item.target.name.startswith(stem):
             data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
             err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")
-    if files:
-        err_console.print(f"wrote {len(files)} model report(s) (HTML) beside it in {out}")
+    reports = len(written) - len(chosen)
+    if reports:
+        err_console.print(f"wrote {reports} model report(s) (HTML) beside it in {out}")
     counts = ", ".join(f"{n} {d}" for d, n in context.decisions if n)
     err_console.print(
         f"portfolio as of {context.as_of}: {len(context.versions)} version(s) in scope"
         + (f" ({counts})" if counts else "")
         + (f"; {len(context.out_of_scope)} in scope of no policy" if context.out_of_scope else "")
     )
-
-
-def report_stem_of(report: ReportContext) -> str:
-    """The file name (without extension) of a model report: ``MODEL-vVERSION-DATE``."""
-    from govern.report.context import report_stem
-
-    return report_stem(report.model, report.version, report.as_of)

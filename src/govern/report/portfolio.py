@@ -75,6 +75,7 @@ __all__ = [
     "build_portfolio",
     "decide",
     "model_reports",
+    "portfolio_files",
     "portfolio_stem",
     "render_portfolio",
 ]
@@ -689,6 +690,60 @@ def model_reports(
         if progress is not None:
             progress(f"model report {row.model} v{row.version}", len(out), len(portfolio.versions))
     return out
+
+
+def portfolio_files(
+    store: Store,
+    policies: PolicySet,
+    *,
+    now: datetime,
+    store_path: str,
+    formats: Sequence[str],
+    model: str | None = None,
+    stale_after: str = DEFAULT_STALE_AFTER,
+    waiver_paths: Sequence[str] = (),
+    with_model_reports: bool = True,
+    pdf_variant: str = "pdf/ua-1",
+    progress: Progress | None = None,
+) -> tuple[PortfolioContext, dict[str, str | bytes]]:
+    """The portfolio and the contents of every file it makes, by file name, in writing order.
+
+    The portfolio's ``html`` and ``json`` first, then (with ``html`` among ``formats`` and
+    ``with_model_reports``) each version's model report in HTML, the files the portfolio links
+    to, and the PDF last. The caller writes them all or none.
+    """
+    from govern.report.render import render_formats
+
+    context = build_portfolio(
+        store,
+        policies,
+        now=now,
+        store_path=store_path,
+        model=model,
+        stale_after=stale_after,
+        waiver_paths=waiver_paths,
+        progress=progress,
+    )
+    stem = portfolio_stem(context.as_of)
+    rendered = render_portfolio(context, formats, now=now, pdf_variant=pdf_variant)
+    files: dict[str, str | bytes] = {
+        f"{stem}.{fmt}": content for fmt, content in rendered.items() if fmt != "pdf"
+    }
+    if with_model_reports and "html" in formats:
+        for report in model_reports(
+            store,
+            policies,
+            context,
+            now=now,
+            store_path=store_path,
+            waiver_paths=waiver_paths,
+            progress=progress,
+        ):
+            name = report_stem(report.model, report.version, report.as_of)
+            files[f"{name}.html"] = render_formats(report, ("html",), stem=name, now=now)["html"]
+    if "pdf" in rendered:
+        files[f"{stem}.pdf"] = rendered["pdf"]
+    return context, files
 
 
 # -- rendering ---------------------------------------------------------------------------------
