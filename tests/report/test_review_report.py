@@ -228,3 +228,15 @@ def test_cli_bad_input(db: Path, tmp_path: Path, args: list[str], expected: str)
     assert expected in output
     assert "Traceback" not in output
     assert not (tmp_path / "out").exists()
+
+
+def test_no_window_has_data(db: Path) -> None:
+    """A review after the logs end: every section says there is nothing, the report renders."""
+    empty = build(db, start="2030-01", end="2030-02")
+    assert [w.evaluated for w in empty.windows] == [False, False]
+    assert empty.features == () and empty.decision == "ok"
+    html = render_review_html(empty)
+    assert "No sensitive feature could be reviewed" in html
+    assert html.count('<span class="tag tag-not_evaluated">no data</span>') == 2
+    assert "<svg" not in html
+    assert json.loads(render_review_json(empty))["review"]["summary"]["evaluated"] == 0
