@@ -18,6 +18,7 @@ from govern.cli import (
     policy,
     report,
     review,
+    sign,
     verify,
 )
 from govern.cli.common import EXIT_INTERRUPTED, Settings, report_interrupt
@@ -80,6 +81,7 @@ policy.register(app)
 review.register(app)
 report.register(app)
 keys.register(app)
+sign.register(app)
 verify.register(app)
 ledger.register(app)
 demo.register(app)

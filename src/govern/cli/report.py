@@ -25,6 +25,7 @@ from govern.errors import UsageError
 
 if TYPE_CHECKING:
     from govern.report.context import ReportContext
+    from govern.signing.keys import Signer
     from govern.store import ledger
 
 #: The formats ``--format`` accepts, in the order files are written.
@@ -244,6 +245,8 @@ def report_command(
         )
     stem = report_stem(context.model, context.version, context.as_of)
     rendered = render_formats(context, chosen, stem=stem, now=now, pdf_variant=pdf_variant)
+    if signer is not None and "pdf" in rendered:
+        rendered["pdf"] = sign_rendered_pdf(rendered["pdf"], signer, source=out / f"{stem}.pdf")
     files = {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
     written, entry = write_and_record(
         db, context, with_ll144_summary(context, files, chosen, out=out, now=now)
@@ -490,3 +493,14 @@ def write_portfolio_report(
         + (f" ({counts})" if counts else "")
         + (f"; {len(context.out_of_scope)} in scope of no policy" if context.out_of_scope else "")
     )
+
+
+def sign_rendered_pdf(pdf: str | bytes, signer: Signer, *, source: Path) -> bytes:
+    """The report's PDF, certified before it is written.
+
+    The ledger entry and the attestation then record the signed file's digest.
+    """
+    from govern.cli.sign import sign_report_pdf
+
+    assert isinstance(pdf, bytes)
+    return sign_report_pdf(pdf, signer, source=source)
