@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # System packages a test or the demo needs (Debian names): Pango and a font for WeasyPrint's
-# PDF, poppler-utils (pdftotext, pdfinfo, pdfdetach, pdftoppm) for the PDF tests. `system-deps`
+# PDF, poppler-utils (pdftotext, pdfinfo, pdfdetach, pdftoppm, pdfsig) for the PDF tests,
+# libnss3-tools (certutil: the NSS database pdfsig reads trust from). `system-deps`
 # installs only what is missing, with apt-get (sudo when not root), and is a no-op otherwise.
 # chromium: the browser test opens every report's HTML in it (driven by Playwright's Python
 # package with executable_path; Playwright's own browser download is never used).
 SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils jq openssl \
-	chromium
+	chromium libnss3-tools
 
 .PHONY: test demo lint bench clean install system-deps js-deps
 
