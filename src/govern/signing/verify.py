@@ -11,20 +11,20 @@ hint), every subject's SHA-256 against the file beside the bundle (or in ``subje
 verification summary's subject against the model version in the store, and the ledger chain
 against the head the statement records.
 
-A verifier for another type is registered with :func:`register`, or named lazily in
-:data:`LAZY_VERIFIERS` as ``"module:function"`` so that its libraries load only when such a
-file is given (the PDF verifier: ``.pdf``).
+PDFs (``.pdf``, :func:`verify_pdf_file`): every signature with pyHanko
+(:func:`govern.signing.pdf.verify_pdf`, imported only when a PDF is given), against
+``--trust`` roots or a pinned ``--key``/``--cert``. A verifier for another type is a function
+``(path, options) -> FileVerification`` added with :func:`register`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, cast
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -45,7 +45,6 @@ from govern.store.store import Store
 
 __all__ = [
     "DEFAULT_KEYS_DIR",
-    "LAZY_VERIFIERS",
     "VERIFIERS",
     "Check",
     "FileVerification",
@@ -57,6 +56,7 @@ __all__ = [
     "verifier_for",
     "verify_bundle",
     "verify_paths",
+    "verify_pdf_file",
 ]
 
 #: Where ``govern keys init`` writes keys, and where ``verify`` looks for a key by its id.
@@ -174,10 +174,7 @@ def verify_bundle(path: Path, options: VerifyOptions) -> FileVerification:
             ("the subjects and the ledger were not checked: the statement is not authentic",),
         )
     statement = Statement.from_payload(bundle.envelope.payload, where=where)
-    kind = {
-        REPORT_PREDICATE: "report attestation",
-        VSA_PREDICATE: "gate decision (SLSA verification summary)",
-    }.get(statement.predicate_type, f"attestation {statement.predicate_type}")
+    kind = _describe(statement)
     checks = [signed]
     notes: list[str] = []
     base = options.subjects_dir or path.parent
@@ -185,6 +182,24 @@ def verify_bundle(path: Path, options: VerifyOptions) -> FileVerification:
         checks.append(_check_subject(subject, statement, base, options, where, notes))
     checks.extend(_check_ledger(statement, options, notes))
     return FileVerification(where, f"sigstore bundle, {kind}", tuple(checks), tuple(notes))
+
+
+def _describe(statement: Statement) -> str:
+    """What the statement is about, in words: its kind, model version and decision."""
+    predicate = statement.predicate
+    if statement.predicate_type == VSA_PREDICATE:
+        return (
+            f"gate decision {predicate.get('verificationResult', '?')} for "
+            f"{predicate.get('resourceUri', '?')} (SLSA verification summary)"
+        )
+    if statement.predicate_type == REPORT_PREDICATE:
+        model = predicate.get("model")
+        name = model if isinstance(model, dict) else {}
+        return (
+            f"report attestation: {name.get('name', '?')} v{name.get('version', '?')}, "
+            f"decision {predicate.get('decision', '?')}, as of {predicate.get('asOf', '?')}"
+        )
+    return f"attestation {statement.predicate_type}"
 
 
 def _public_key(
@@ -199,6 +214,11 @@ def _public_key(
         if not isinstance(public, ec.EllipticCurvePublicKey):
             raise VerificationError(f"{options.cert}: the certificate's key is not ECDSA.")
         return public, f"the certificate {options.cert} ({cert.subject.rfc4514_string()})"
+    for trusted in options.trust:
+        for cert in load_certificate(trusted):
+            public = cert.public_key()
+            if isinstance(public, ec.EllipticCurvePublicKey) and hint and key_id(public) == hint:
+                return public, f"the key of the trusted certificate {trusted}"
     candidates = sorted(options.keys_dir.glob("*.pem")) if options.keys_dir.is_dir() else []
     for candidate in candidates:
         if candidate.name.startswith("key.") and "pub" not in candidate.name:
@@ -210,8 +230,8 @@ def _public_key(
         if hint and key_id(public) == hint:
             return public, f"the key in {candidate} (key id {hint[:16]}...)"
     raise UsageError(
-        f"{path}: no key to verify with: no public key in {options.keys_dir} has the "
-        f"bundle's key id {hint[:16] or '(none)'}.",
+        f"{path}: no key to verify with: no --trust certificate and no public key in "
+        f"{options.keys_dir} has the bundle's key id {hint[:16] or '(none)'}.",
         hint="Give the signer's public key with --key key.pub.pem or its certificate with --cert.",
     )
 
@@ -330,12 +350,47 @@ def _sha256_file(path: Path, where: str) -> str:
     return digest.hexdigest()
 
 
+# -- PDF --------------------------------------------------------------------------------------
+
+
+def verify_pdf_file(path: Path, options: VerifyOptions) -> FileVerification:
+    """Verify a PDF's signatures with :func:`govern.signing.pdf.verify_pdf` (pyHanko).
+
+    ``--trust CERT`` names the trusted roots; ``--key`` or ``--cert`` pins the key the
+    certification signature must be made with. Without either, a self-signed signer is not
+    trusted and the check fails. Empty approver fields are notes, not failures.
+    """
+    from govern.signing.pdf import verify_pdf  # pyHanko loads only for PDFs
+
+    trust = [c for p in options.trust for c in load_certificate(p)]
+    pinned: ec.EllipticCurvePublicKey | None = None
+    if options.key is not None or options.cert is not None:
+        pinned, _ = _public_key("", options, path)
+    result = verify_pdf(path, trust=trust, key=pinned)
+    checks = [Check("PDF", False, problem) for problem in result.problems]
+    for sig in result.signatures:
+        what = f"{'certification' if sig.certification else 'signature'} {sig.field!r}"
+        if sig.ok:
+            checks.append(
+                Check(
+                    what,
+                    True,
+                    f"signed by {sig.signer}; intact, valid, trusted; changes after it: "
+                    f"{sig.modification.lower().replace('_', ' ')}",
+                )
+            )
+        else:
+            checks.append(Check(what, False, "; ".join(sig.problems)))
+    notes = tuple(
+        f"empty signature field {name!r} (for an approver)" for name in result.unsigned_fields
+    )
+    return FileVerification(str(path), "PDF", tuple(checks), notes)
+
+
 # -- dispatch ----------------------------------------------------------------------------------
 
 #: Verifiers by file suffix (lower case).
-VERIFIERS: dict[str, FileVerifier] = {BUNDLE_SUFFIX: verify_bundle}
-#: Verifiers imported on first use, as ``"module:function"`` (heavy libraries load only then).
-LAZY_VERIFIERS: dict[str, str] = {".pdf": "govern.signing.pdf:verify_file"}
+VERIFIERS: dict[str, FileVerifier] = {BUNDLE_SUFFIX: verify_bundle, ".pdf": verify_pdf_file}
 
 
 def register(suffix: str, verifier: FileVerifier) -> None:
@@ -344,22 +399,11 @@ def register(suffix: str, verifier: FileVerifier) -> None:
 
 
 def verifier_for(path: Path) -> FileVerifier:
-    """The verifier of ``path`` by its suffix; bad input when there is none."""
+    """The verifier of ``path`` by its suffix (the longest that matches); bad input if none."""
     name = path.name.lower()
-    for suffix in sorted({*VERIFIERS, *LAZY_VERIFIERS}, key=len, reverse=True):
-        if not name.endswith(suffix):
-            continue
-        if suffix in VERIFIERS:
+    for suffix in sorted(VERIFIERS, key=len, reverse=True):
+        if name.endswith(suffix):
             return VERIFIERS[suffix]
-        module, _, function = LAZY_VERIFIERS[suffix].partition(":")
-        try:
-            loaded = getattr(importlib.import_module(module), function)
-        except (ImportError, AttributeError):
-            raise UsageError(
-                f"{path}: this govern cannot verify {suffix} files yet.",
-            ) from None
-        VERIFIERS[suffix] = cast(FileVerifier, loaded)
-        return VERIFIERS[suffix]
     raise UsageError(
         f"{path} is neither a Sigstore bundle (.sigstore.json) nor a PDF; govern cannot verify it.",
         hint="Give the .sigstore.json bundle beside the report; it names the files it covers.",
