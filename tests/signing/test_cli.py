@@ -205,3 +205,25 @@ def test_gate_attest_with_a_bad_key_records_nothing(db: Path, tmp_path: Path) ->
     with Store.open(db, read_only=True) as store:
         assert ledger.head(store) is None
     assert not (tmp_path / "g.json").exists()
+
+
+def test_gate_attestation_that_cannot_be_written_records_nothing(
+    db: Path, tmp_path: Path, signer: object
+) -> None:
+    keys = tmp_path / "keys"
+    output = tmp_path / "gate.txt"
+    folder = tmp_path / "g.sigstore.json"
+    folder.mkdir()  # a folder where the attestation should go: it cannot be written
+    code, _, err = _invoke(
+        "--db", str(db), "gate", "credit-risk", "2", "--policy", str(demo_policies()),
+        "-o", str(output), "--attest", str(folder),
+        "--key", str(keys / "key.pem"), "--cert", str(keys / "cert.pem"),
+    )  # fmt: skip
+    assert code == 2, err
+    assert "g.sigstore.json: it is a folder" in err
+    from govern.store import ledger
+    from govern.store.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        assert ledger.head(store) is None  # the decision and its attestation: both or neither
+    assert not output.exists()
