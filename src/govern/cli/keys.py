@@ -74,7 +74,9 @@ def init_command(
         str | None, typer.Option("--country", help="Two-letter country code (C).")
     ] = None,
     email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
-    days: Annotated[int | None, typer.Option("--days", help="Validity in days.")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", help="Validity in days (default 1095: three years).")
+    ] = None,
     passphrase_env: Annotated[
         str | None,
         typer.Option(

@@ -25,12 +25,16 @@ VERIFY_HELP = (
     "--dir), a gate decision's model version against the store, and the ledger chain against "
     "the head the statement records (with the store: --db, or .govern/govern.duckdb when it "
     "exists).\n\n"
+    "A PDF report: every signature (pyHanko), its certificate against --trust CERT or the "
+    "key pinned with --key/--cert, and no change after signing but filling in and signing "
+    "the approvers' fields.\n\n"
     "Exit code 0 when everything holds, 1 when a check fails (changed files, another key, a "
     "truncated ledger), 2 on bad input (not a bundle, a missing file, an unreadable key).\n\n"
     "Examples:\n\n"
     "  govern verify reports/credit-risk-v2-2026-12-03.sigstore.json --key key.pub.pem\n\n"
     "  govern --db .govern/govern.duckdb verify gate.sigstore.json --cert cert.pem\n\n"
-    "  govern verify reports/*.sigstore.json --format json"
+    "  govern verify reports/*.sigstore.json --format json\n\n"
+    "  govern verify reports/credit-risk-v2-2026-12-03.pdf --trust cert.pem"
 )
 
 
