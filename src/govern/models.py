@@ -169,6 +169,78 @@ class PolicyRef:
 
 
 @dataclass(frozen=True)
+class RetrainTrigger:
+    """A failed rule marked ``triggers: retrain``: what failed, where, and in which window."""
+
+    rule: str
+    policy: str
+    check: str
+    model: str
+    version: str
+    #: the feature or group of the finding (a drifted column), if any
+    subject: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    #: the window the finding judged (``[2026-11-01, 2026-12-01)``, or ``all``)
+    window: str | None = None
+
+    @classmethod
+    def of(cls, finding: Finding) -> RetrainTrigger:
+        """The trigger a failed finding makes (its window read from its evidence)."""
+        window = finding.evidence_json().get("window")
+        return cls(
+            rule=finding.rule,
+            policy=finding.policy,
+            check=finding.check,
+            model=finding.model,
+            version=finding.version,
+            subject=finding.subject,
+            metric=finding.metric,
+            value=finding.value,
+            window=window if isinstance(window, str) else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The trigger as JSON (every key present, null when unknown)."""
+        return {
+            "rule": self.rule,
+            "policy": self.policy,
+            "check": self.check,
+            "model": self.model,
+            "version": self.version,
+            "subject": self.subject,
+            "metric": self.metric,
+            "value": self.value,
+            "window": self.window,
+        }
+
+
+@dataclass(frozen=True)
+class RetrainRecommendation:
+    """Whether to retrain: the failed findings of the rules marked ``triggers: retrain``.
+
+    ``rules`` are the ``policy/rule`` ids so marked that were evaluated; retraining is
+    recommended when any of their findings failed (a waived failure does not count).
+    """
+
+    rules: tuple[str, ...]
+    triggers: tuple[RetrainTrigger, ...] = ()
+
+    @property
+    def recommended(self) -> bool:
+        """True when a marked rule failed."""
+        return bool(self.triggers)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"recommended", "rules", "triggers"}``."""
+        return {
+            "recommended": self.recommended,
+            "rules": list(self.rules),
+            "triggers": [t.to_json() for t in self.triggers],
+        }
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """Everything `govern check` / `govern gate` concluded (schema ``govern.check/v1``)."""
 
@@ -180,6 +252,8 @@ class CheckResult:
     warnings: tuple[str, ...] = ()
     #: what was evaluated: model/version filters, evaluation time (ISO-8601 UTC)
     scope: dict[str, Any] = field(default_factory=dict)
+    #: the retraining recommendation, when a policy marks rules ``triggers: retrain``
+    retrain: RetrainRecommendation | None = None
 
     def failing(self) -> list[Finding]:
         """Findings that make the decision ``fail`` (at or above ``fail_on``)."""
@@ -201,8 +275,8 @@ class CheckResult:
         return counts
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON result (DESIGN.md)."""
-        return {
+        """The stable JSON result (DESIGN.md); ``retrain`` only when a policy marks rules."""
+        out: dict[str, Any] = {
             "schema": "govern.check/v1",
             "decision": self.decision.value,
             "fail_on": self.fail_on.value,
@@ -213,3 +287,6 @@ class CheckResult:
             "warnings": list(self.warnings),
             "findings": [f.to_json() for f in self.findings],
         }
+        if self.retrain is not None:
+            out["retrain"] = self.retrain.to_json()
+        return out

@@ -34,6 +34,16 @@ class Rule:
     source: str = ""
 
 
+#: JSON Schema of ``triggers`` in the rules of kinds whose failures can start a retraining
+#: (drift, performance): ``retrain`` puts the rule's failed findings in the ``retrain`` block
+#: of ``govern check --format json``.
+TRIGGERS_SCHEMA: dict[str, Any] = {
+    "enum": ["retrain"],
+    "description": "retrain: a failure of this rule recommends retraining (the retrain block "
+    "of govern check --format json).",
+}
+
+
 #: Resolves a baseline selector (``{"alias": "champion"}``, ``{"version": "3"}``,
 #: ``{"stage": "Production"}``) of a model to that version's facts, or None.
 BaselineLookup = Callable[[str, Mapping[str, Any]], VersionLineage | None]

@@ -8,7 +8,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from govern.checks.base import Rule, Subject, absent_columns, finding
+from govern.checks.base import TRIGGERS_SCHEMA, Rule, Subject, absent_columns, finding
 from govern.errors import UsageError
 from govern.models import Finding, Status
 from govern.sql import quote
@@ -192,6 +192,7 @@ class Drift:
                 "description": "Also compute the statistic per calendar window (when drift began).",
             },
             "min_rows": {"type": "integer", "minimum": 1, "description": "Default 30."},
+            "triggers": TRIGGERS_SCHEMA,
         }
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:

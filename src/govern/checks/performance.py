@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from govern.checks.base import PredictionData, Rule, Subject, finding
+from govern.checks.base import TRIGGERS_SCHEMA, PredictionData, Rule, Subject, finding
 from govern.checks.fairness_evidence import Interval
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
@@ -279,6 +279,7 @@ class Performance:
                 "enum": ["day", "week", "month"],
                 "description": "Also compute the metric per calendar window.",
             },
+            "triggers": TRIGGERS_SCHEMA,
         }
 
     def lint(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -18,7 +18,15 @@ from govern.checks.base import BaselineLookup, Subject
 from govern.checks.registry import CHECK_KINDS
 from govern.errors import UsageError
 from govern.inventory import VersionLineage, inventory
-from govern.models import CheckResult, Finding, Severity, Status, sort_findings
+from govern.models import (
+    CheckResult,
+    Finding,
+    RetrainRecommendation,
+    RetrainTrigger,
+    Severity,
+    Status,
+    sort_findings,
+)
 from govern.policy.loader import PolicySet, Waiver, version_in
 from govern.store import predictions
 from govern.store.predictions import LogInfo, Window
@@ -124,14 +132,45 @@ def evaluate(
         scope["model"] = model
     if version is not None:
         scope["version"] = version
+    ordered = sort_findings(findings)
     return CheckResult(
-        findings=tuple(sort_findings(findings)),
+        findings=tuple(ordered),
         fail_on=fail_on,
         strict=strict,
         policies=policies.refs(),
         warnings=tuple(warnings),
         scope=scope,
+        retrain=retrain_recommendation(policies, ordered),
     )
+
+
+#: The value of a rule's ``triggers`` that makes its failures recommend retraining.
+RETRAIN = "retrain"
+
+
+def retrain_recommendation(
+    policies: PolicySet, findings: Sequence[Finding]
+) -> RetrainRecommendation | None:
+    """The failed findings of rules marked ``triggers: retrain`` (None when no rule is marked).
+
+    A marked rule counts when it was evaluated (it has a finding); a waived failure does not
+    recommend retraining.
+    """
+    marked = {
+        (policy.id, rule.id)
+        for policy in policies.policies
+        for rule in policy.rules
+        if rule.params.get("triggers") == RETRAIN
+    }
+    if not marked:
+        return None
+    evaluated = sorted({f"{f.policy}/{f.rule}" for f in findings if (f.policy, f.rule) in marked})
+    failed = [
+        RetrainTrigger.of(f)
+        for f in findings
+        if (f.policy, f.rule) in marked and f.status is Status.failed
+    ]
+    return RetrainRecommendation(rules=tuple(evaluated), triggers=tuple(failed))
 
 
 def apply_waivers(
