@@ -257,3 +257,19 @@ def test_ledger_changed_after_the_attestation_fails(
     ok, text = _verify_with_store(bundle, db, tmp_path)
     assert not ok
     assert "FAIL  ledger:" in text
+
+
+def test_control_characters_from_a_bundle_never_reach_the_terminal(
+    tmp_path: Path, signer: Signer
+) -> None:
+    name = "report\x1b]0;owned\x07\u202e.html"
+    (tmp_path / name).write_bytes(b"x")
+    statement = attest.report_statement({name: b"x"}, Facts(model="m\x1b[2J"), None)
+    bundle = tmp_path / "x.sigstore.json"
+    bundle.write_bytes(attest.sign_statement(statement, signer).dumps())
+    result = verify_paths([bundle], VerifyOptions(key=tmp_path / "keys" / "key.pub.pem"))
+    assert result.ok
+    text = render_text(result)
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "report\\x1b]0;owned\\x07\\u202e.html" in text
+    assert "m\\x1b[2J v2" in text

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from govern.errors import GovernError, UsageError, VerificationError
 from govern.fileio import describe_mode
+from govern.formats.render import escape_control
 from govern.signing.attest import (
     REPORT_PREDICATE,
     SUBJECT_KIND,
@@ -417,7 +418,7 @@ def verify_paths(paths: Sequence[Path], options: VerifyOptions) -> Verification:
 
 
 def render_text(result: Verification) -> str:
-    """The plain statement of what was checked and what failed."""
+    """The plain statement of what was checked and what failed (control characters escaped)."""
     lines: list[str] = []
     for file in result.files:
         lines.append(f"{file.path} ({file.kind})")
@@ -434,4 +435,5 @@ def render_text(result: Verification) -> str:
             f"NOT verified: {len(failed)} of {checks} checks failed in "
             f"{sum(1 for f in result.files if not f.ok)} of {len(result.files)} file(s)."
         )
-    return "\n".join(lines) + "\n"
+    # names and paths come from the bundle: no control character of theirs reaches a terminal
+    return escape_control("\n".join(lines)) + "\n"
