@@ -273,3 +273,14 @@ def test_control_characters_from_a_bundle_never_reach_the_terminal(
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "report\\x1b]0;owned\\x07\\u202e.html" in text
     assert "m\\x1b[2J v2" in text
+
+
+def test_a_subject_that_is_a_fifo_is_refused_unread(tmp_path: Path, signer: Signer) -> None:
+    import os
+
+    statement = attest.report_statement({"pipe.html": b"x"}, Facts(), None)
+    bundle = tmp_path / "x.sigstore.json"
+    bundle.write_bytes(attest.sign_statement(statement, signer).dumps())
+    os.mkfifo(tmp_path / "pipe.html")
+    with pytest.raises(GovernError, match="FIFO"):
+        verify_paths([bundle], VerifyOptions(key=tmp_path / "keys" / "key.pub.pem"))

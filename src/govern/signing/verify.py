@@ -20,6 +20,7 @@ PDFs (``.pdf``, :func:`verify_pdf_file`): every signature with pyHanko
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -332,23 +333,29 @@ def _subject_path(name: str, base: Path, where: str) -> Path:
 
 
 def _sha256_file(path: Path, where: str) -> str:
-    """SHA-256 of a regular file, read in blocks; a missing or odd file is bad input."""
+    """SHA-256 of a regular file, read in blocks; a missing or odd file is bad input.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO or device swapped in
+    after the first look is refused, never read.
+    """
     try:
         mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise BundleError(
-                f"{where} names {path}, which is {describe_mode(mode)}, not a file.",
-            )
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        if stat.S_ISREG(mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(fd, "rb") as handle:
+                mode = os.fstat(fd).st_mode
+                if stat.S_ISREG(mode):
+                    os.set_blocking(fd, True)
+                    digest = hashlib.sha256()
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+                    return digest.hexdigest()
     except OSError as exc:
         raise BundleError(
             f"{where} names {path}, which cannot be read: {exc.strerror}.",
             hint="Keep the bundle beside the files it names, or give their folder with --dir.",
         ) from None
-    return digest.hexdigest()
+    raise BundleError(f"{where} names {path}, which is {describe_mode(mode)}, not a file.")
 
 
 # -- PDF --------------------------------------------------------------------------------------
