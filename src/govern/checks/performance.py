@@ -272,7 +272,7 @@ class Performance:
             },
             "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
             "fail_when": {"enum": ["ci", "point"]},
-            "n_boot": {"type": "integer", "minimum": 100, "maximum": 100000},
+            "n_boot": {"type": "integer", "minimum": 100, "maximum": 10000},
             "seed": {"type": "integer"},
             "window": WINDOW_SCHEMA,
             "trend": {
