@@ -71,6 +71,7 @@ bench: $(STAMP)
 	bash benchmarks/evidently-venv.sh
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/report.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

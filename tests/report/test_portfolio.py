@@ -22,12 +22,13 @@ from govern.cli.main import app
 from govern.demo import demo_policies
 from govern.models import Finding, Severity, Status
 from govern.policy.loader import load
-from govern.report.context import Tool, report_stem
-from govern.report.html import STYLESHEET, templates_dir
+from govern.report.context import Tool, build_context, report_stem
+from govern.report.html import STYLESHEET, render_html, templates_dir
 from govern.report.portfolio import (
     PortfolioContext,
     build_portfolio,
     decide,
+    portfolio_files,
     render_portfolio,
     render_portfolio_html,
     render_portfolio_json,
@@ -149,6 +150,29 @@ def test_model_filter_and_stale_after(store: Path) -> None:
     assert ctx.count("stale") == 1 and ctx.count("fail") == 2
 
 
+def test_linked_model_reports_are_the_model_reports(store: Path) -> None:
+    """The portfolio's model reports (built through its remembered reads) are byte for byte
+    what build_context and render_html make on their own."""
+    policies = load([demo_policies()])
+    with Store.open(store, read_only=True) as opened:
+        _, files = portfolio_files(
+            opened, policies, now=NOW, store_path="demo.duckdb", formats=("html",)
+        )
+        for version in ("1", "2", "3"):
+            alone = build_context(
+                opened, policies, model="credit-risk", version=version, now=NOW,
+                store_path="demo.duckdb",
+            )  # fmt: skip
+            name = report_stem("credit-risk", version, AS_OF) + ".html"
+            assert files[name] == render_html(alone), name
+    assert sorted(files) == [
+        "credit-risk-v1-2026-12-03.html",
+        "credit-risk-v2-2026-12-03.html",
+        "credit-risk-v3-2026-12-03.html",
+        "portfolio-2026-12-03.html",
+    ]
+
+
 # --- decide: each decision and their precedence ----------------------------------------------
 
 
@@ -216,7 +240,7 @@ def test_pdf_text_and_tags(store: Path, tmp_path: Path) -> None:
         "credit-risk v3",
         "FAILED (2)",
         "PASSED (1)",
-        "credit-risk-v2-2026-12-03.html",
+        "MODEL-vVERSION-2026-12-03.html",
         "Coverage by control across the portfolio",
         "churn-xgboost",
         "page 2 of",

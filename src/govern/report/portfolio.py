@@ -43,7 +43,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from govern.checks.monitoring_evidence import MonitoringEvidence
 from govern.controls import coverage, load_catalogs, lookup
@@ -351,6 +351,38 @@ def _newest_rows(store: Store, model: str | None) -> dict[tuple[str, str | None]
 # -- building ----------------------------------------------------------------------------------
 
 
+class _RememberedReads:
+    """A store opened read-only whose query results are remembered for the rest of the run.
+
+    Every version of a portfolio asks the store the same questions (the inventory, the logs of
+    a model, the ledger, the sources): asked once, answered from memory afterwards, so the
+    time grows with the number of versions, not with its square. Each answer is a fresh list
+    of fresh row dicts. Everything else (the DuckDB connection the checks query) is the
+    store's own. Only for a store nobody writes during the run.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._answers: dict[tuple[str, tuple[Any, ...]], list[dict[str, Any]]] = {}
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of ``sql`` with ``params``, from memory when asked before."""
+        key = (sql, tuple(params))
+        if key not in self._answers:
+            self._answers[key] = self._store.query(sql, params)
+        return [dict(row) for row in self._answers[key]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _remembering(store: Store) -> Store:
+    """``store`` with its query results remembered (see :class:`_RememberedReads`)."""
+    if isinstance(store, _RememberedReads):
+        return store
+    return cast(Store, _RememberedReads(store))
+
+
 def _check_model(everything: Sequence[VersionLineage], model: str) -> None:
     models = sorted({v.model for v in everything})
     if model in models:
@@ -535,6 +567,7 @@ def build_portfolio(
         stale_delta = parse_duration(stale_after)
     except ValueError as exc:
         raise UsageError(f"--stale-after {stale_after!r}: {exc}.") from None
+    store = _remembering(store)
     everything = inventory(store)
     if model is not None:
         _check_model(everything, model)
@@ -674,6 +707,7 @@ def model_reports(
     Each is :func:`govern.report.context.build_context` of the version (the report its row
     links to, file name :attr:`VersionRow.report`).
     """
+    store = _remembering(store)
     out: list[ReportContext] = []
     for row in portfolio.versions:
         out.append(
@@ -714,6 +748,7 @@ def portfolio_files(
     """
     from govern.report.render import render_formats
 
+    store = _remembering(store)  # one memory for the portfolio and its model reports
     context = build_portfolio(
         store,
         policies,
