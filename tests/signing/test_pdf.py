@@ -362,6 +362,26 @@ def test_text_and_tagging_survive_signing(signed: Path) -> None:
     info = run("pdfinfo", signed)
     assert re.search(r"^Tagged:\s+yes$", info, re.M)
     assert re.search(r"^Form:\s+AcroForm$", info, re.M)
+    # each signature widget sits in a Form structure element (PDF/UA), named for its role
+    structure = run("pdfinfo", "-struct", signed)
+    assert structure.count("\n  Form\n") == len(SIGNOFF_ROLES) + 1
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with signed.open("rb") as handle:
+        reader = PdfFileReader(handle, strict=False)
+        tree = reader.root["/StructTreeRoot"]
+        nums = tree["/ParentTree"]["/Nums"]
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        names = {}
+        fields = reader.root["/AcroForm"]["/Fields"]
+        for index in range(len(fields)):
+            field = fields[index]
+            element = parents[int(field["/StructParent"])]
+            assert element["/S"] == "/Form"
+            assert element["/K"]["/Obj"]["/T"] == field["/T"]
+            names[str(field["/T"])] = str(element["/Alt"])
+    assert names["Approver"] == "Signature of the Approver"
+    assert set(names) == {ISSUER_FIELD, *SIGNOFF_ROLES}
 
 
 def test_pdfsig_reports_the_signature_valid(signed: Path) -> None:

@@ -24,10 +24,12 @@ the signed file's first revision, byte for byte: ``signed[:len(unsigned)] == uns
 appended signature revision is not reproducible by nature: it holds the signing time, a fresh
 second file identifier, and an ECDSA signature value, which is randomised.
 
-Tagging: the report's structure tree (PDF/UA) and PDF/A identification are kept (an
-incremental update changes none of the original objects but the catalog's form and the sign-off
-page's annotations). The signature widgets are not tagged as form structure elements, which
-pyHanko does not do; they carry their role as ``/TU``, the accessible name screen readers read.
+Tagging: the report's structure tree (PDF/UA) and PDF/A identification are kept; an
+incremental update replaces none of the original objects but the catalog's form, the sign-off
+page's annotations and the structure tree's root. Each signature widget gets a ``/Form``
+structure element (PDF/UA asks it of form fields), appended to the document's top element,
+with the role as its ``/Alt`` and the field's ``/TU``. The issuer's appearance uses pyHanko's
+default stamp font (Courier, not embedded), which a strict PDF/A validator flags.
 
 :func:`verify_pdf` checks every signature with pyHanko's validator and its difference
 analysis: integrity, the signature value, the signer's certificate against the trusted
@@ -56,6 +58,7 @@ from govern.signing.keys import Signer
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import SimpleSigner
     from pyhanko.sign.validation.status import PdfSignatureStatus
@@ -204,28 +207,35 @@ def _reader(data: bytes, source: Path | str) -> PdfFileReader:
     return reader
 
 
-def _page_numbers(reader: PdfFileReader) -> dict[int, int]:
-    """Object number of each page -> its 0-based index."""
+def _get(node: object, key: str, default: object = None) -> Any:
+    """``node[key]`` resolved (pyHanko's ``get`` leaves indirect references unresolved)."""
     from pyhanko.pdf_utils import generic
 
-    numbers: dict[int, int] = {}
+    if isinstance(node, generic.DictionaryObject) and key in node:
+        return node[key]
+    return default
 
-    def walk(ref: generic.PdfObject, depth: int) -> None:
-        node = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref  # type: ignore[no-untyped-call]
-        if not isinstance(node, generic.DictionaryObject) or depth > 64:
-            return
-        if node.get("/Type") == "/Page" or "/Kids" not in node:
-            if isinstance(ref, generic.IndirectObject):
-                numbers[ref.idnum] = len(numbers)
-            return
-        kids = node.raw_get("/Kids")
-        kids = kids.get_object() if isinstance(kids, generic.IndirectObject) else kids  # type: ignore[no-untyped-call]
-        if isinstance(kids, generic.ArrayObject):
-            for kid in kids:
-                walk(kid, depth + 1)
 
-    walk(reader.root.raw_get("/Pages"), 0)
-    return numbers
+def _page_numbers(reader: PdfFileReader) -> dict[int, int]:
+    """Object number of each page -> its 0-based index."""
+    refs = _page_refs(reader.root.raw_get("/Pages"), 0)
+    return {ref.idnum: index for index, ref in enumerate(refs)}
+
+
+def _page_refs(ref: generic.PdfObject, depth: int) -> list[generic.IndirectObject]:
+    """The references of the pages under a page tree node, in order."""
+    from pyhanko.pdf_utils import generic
+
+    node = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref  # type: ignore[no-untyped-call]
+    if not isinstance(node, generic.DictionaryObject) or depth > 64:
+        return []
+    if _get(node, "/Type") == "/Page" or "/Kids" not in node:
+        return [ref] if isinstance(ref, generic.IndirectObject) else []
+    kids = node.raw_get("/Kids")
+    kids = kids.get_object() if isinstance(kids, generic.IndirectObject) else kids  # type: ignore[no-untyped-call]
+    if not isinstance(kids, generic.ArrayObject):
+        return []
+    return [page for kid in kids for page in _page_refs(kid, depth + 1)]
 
 
 def _named_destinations(reader: PdfFileReader) -> dict[str, generic.PdfObject]:
@@ -238,24 +248,24 @@ def _named_destinations(reader: PdfFileReader) -> dict[str, generic.PdfObject]:
     def walk(node: generic.DictionaryObject, depth: int) -> None:
         if depth > 32:  # a malformed, cyclic name tree
             return
-        names = node.get("/Names")
+        names = _get(node, "/Names")
         if isinstance(names, generic.ArrayObject):
             for i in range(0, len(names) - 1, 2):
                 key, value = names[i], names[i + 1]
                 if isinstance(value, generic.DictionaryObject):
-                    value = value.get("/D")
+                    value = _get(value, "/D")
                 found[str(key)] = value
-        for kid in node.get("/Kids", ()):
+        for kid in _get(node, "/Kids", ()):
             kid_node = kid.get_object() if isinstance(kid, generic.IndirectObject) else kid  # type: ignore[no-untyped-call]
             if isinstance(kid_node, generic.DictionaryObject):
                 walk(kid_node, depth + 1)
 
-    names_dict = root.get("/Names")
+    names_dict = _get(root, "/Names")
     if isinstance(names_dict, generic.DictionaryObject):
-        tree = names_dict.get("/Dests")
+        tree = _get(names_dict, "/Dests")
         if isinstance(tree, generic.DictionaryObject):
             walk(tree, 0)
-    old = root.get("/Dests")
+    old = _get(root, "/Dests")
     if isinstance(old, generic.DictionaryObject):
         for key, value in old.items():
             found.setdefault(str(key).lstrip("/"), value)
@@ -370,19 +380,22 @@ def sign_pdf(
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    for number, role in enumerate(approvers, start=1):
+    # the issuer's field first, then the roles': all empty, in the certification's revision
+    names = {ISSUER_FIELD: "Signature of the report's issuer"}
+    names.update({field_name(role): f"Signature of the {role}" for role in approvers})
+    for number, (name, readable) in enumerate(names.items()):
         spot = boxes[number]
         fields.append_signature_field(
             writer,
             SigFieldSpec(
-                field_name(role),
+                name,
                 on_page=spot.page,
                 box=spot.box,
-                readable_field_name=f"Signature of the {role}",
+                readable_field_name=readable,
                 empty_field_appearance=True,
             ),
         )
-    issuer = boxes[0]
+    _tag_widgets(writer, names)
     metadata = signers.PdfSignatureMetadata(
         field_name=ISSUER_FIELD,
         md_algorithm="sha256",
@@ -394,21 +407,100 @@ def sign_pdf(
         name=_common_name(signer.certificate),
     )
     pdf_signer = signers.PdfSigner(
-        metadata,
-        signer=_pyhanko_signer(signer),
-        stamp_style=_stamp_style(),
-        new_field_spec=SigFieldSpec(
-            ISSUER_FIELD,
-            on_page=issuer.page,
-            box=issuer.box,
-            readable_field_name="Signature of the report's issuer",
-        ),
+        metadata, signer=_pyhanko_signer(signer), stamp_style=_stamp_style()
     )
     try:
         out = pdf_signer.sign_pdf(writer)
     except SigningError as exc:
         raise PdfInputError(f"{source} cannot be signed: {exc}.") from None
     return bytes(out.getvalue())
+
+
+def _tag_widgets(writer: IncrementalPdfFileWriter, names: dict[str, str]) -> None:
+    """Put each new signature widget in the structure tree, as PDF/UA asks of form fields.
+
+    Each widget gets a ``/Form`` structure element (with the field's accessible name as
+    ``/Alt``) holding an object reference to it, appended to the document's top element, and
+    its ``/StructParent`` key in the parent tree. An untagged PDF, or one whose parent tree is
+    not a flat number array (WeasyPrint writes a flat one), is left as it is.
+    """
+    from pyhanko.pdf_utils import generic
+
+    root = writer.root
+    tree = _get(root, "/StructTreeRoot")
+    if not isinstance(tree, generic.DictionaryObject):
+        return
+    parent_tree = _get(tree, "/ParentTree")
+    if not isinstance(parent_tree, generic.DictionaryObject) or "/Kids" in parent_tree:
+        return
+    nums = _get(parent_tree, "/Nums")
+    if not isinstance(nums, generic.ArrayObject):
+        return
+    top_ref = tree.raw_get("/K")
+    top = top_ref.get_object() if isinstance(top_ref, generic.IndirectObject) else top_ref  # type: ignore[no-untyped-call]
+    if isinstance(top, generic.ArrayObject) and len(top) == 1:
+        top_ref = top.raw_get(0)
+        top = top[0]
+    if not isinstance(top, generic.DictionaryObject) or not isinstance(
+        top_ref, generic.IndirectObject
+    ):
+        return
+    kids = _get(top, "/K")
+    if not isinstance(kids, generic.ArrayObject):
+        kids = generic.ArrayObject([] if kids is None else [top.raw_get("/K")])
+        top[generic.NameObject("/K")] = kids
+    keys = [int(nums[i]) for i in range(0, len(nums), 2)]
+    next_key = max([int(_get(tree, "/ParentTreeNextKey", 0)), *(k + 1 for k in keys)])
+    for page_ref, annot_ref in _widgets(writer, set(names)):
+        annot = annot_ref.get_object()  # type: ignore[no-untyped-call]
+        element = generic.DictionaryObject(  # type: ignore[no-untyped-call]
+            {
+                generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+                generic.NameObject("/S"): generic.NameObject("/Form"),
+                generic.NameObject("/P"): top_ref,
+                generic.NameObject("/Pg"): page_ref,
+                generic.NameObject("/Alt"): generic.TextStringObject(names[str(annot["/T"])]),
+                generic.NameObject("/K"): generic.DictionaryObject(  # type: ignore[no-untyped-call]
+                    {
+                        generic.NameObject("/Type"): generic.NameObject("/OBJR"),
+                        generic.NameObject("/Obj"): annot_ref,
+                        generic.NameObject("/Pg"): page_ref,
+                    }
+                ),
+            }
+        )
+        element_ref = writer.add_object(element)
+        annot[generic.NameObject("/StructParent")] = generic.NumberObject(next_key)  # type: ignore[no-untyped-call]
+        nums.append(generic.NumberObject(next_key))  # type: ignore[no-untyped-call]
+        nums.append(element_ref)
+        kids.append(element_ref)
+        next_key += 1
+    tree[generic.NameObject("/ParentTreeNextKey")] = generic.NumberObject(next_key)  # type: ignore[no-untyped-call]
+    writer.update_container(tree)
+    writer.update_container(nums)
+    writer.update_container(top)
+    writer.update_container(kids)
+
+
+def _widgets(
+    writer: IncrementalPdfFileWriter, names: set[str]
+) -> list[tuple[generic.IndirectObject, generic.IndirectObject]]:
+    """(page, widget) references of the signature fields named ``names``, in page order."""
+    from pyhanko.pdf_utils import generic
+
+    found: list[tuple[generic.IndirectObject, generic.IndirectObject]] = []
+    pages = _page_refs(writer.root.raw_get("/Pages"), 0)
+    for page_ref in pages:
+        annots = _get(page_ref.get_object(), "/Annots")  # type: ignore[no-untyped-call]
+        if not isinstance(annots, generic.ArrayObject):
+            continue
+        for item in annots:  # a list: the items unresolved
+            if not isinstance(item, generic.IndirectObject):
+                continue
+            annot = item.get_object()  # type: ignore[no-untyped-call]
+            if _get(annot, "/FT") == "/Sig" and str(_get(annot, "/T")) in names:
+                found.append((page_ref, item))
+    return found
 
 
 def _common_name(certificate: x509.Certificate) -> str:
