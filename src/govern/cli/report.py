@@ -218,6 +218,7 @@ def report_command(
         )
     from govern.report.context import build_context, report_stem
     from govern.report.render import render_formats
+    from govern.store import ledger
     from govern.store.store import Store
 
     chosen = parse_formats(formats)
@@ -234,6 +235,7 @@ def report_command(
     db = settings(ctx).db
     # a spinner on stderr while the report is built (shown only on a terminal)
     with err_console.status("building the report..."), Store.open(db, read_only=True) as store:
+        ledger.check_tail(store)  # a broken ledger refuses the report before anything is written
         context = build_context(
             store,
             policies,
