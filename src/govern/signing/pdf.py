@@ -64,8 +64,6 @@ if TYPE_CHECKING:
     from pyhanko.sign.validation.status import PdfSignatureStatus
     from pyhanko.stamp import TextStampStyle
 
-    from govern.signing.verify import FileVerification, VerifyOptions
-
 __all__ = [
     "ANCHOR_PREFIX",
     "ISSUER_FIELD",
@@ -77,7 +75,6 @@ __all__ = [
     "find_signature_boxes",
     "read_pdf",
     "sign_pdf",
-    "verify_file",
     "verify_pdf",
 ]
 
@@ -715,72 +712,3 @@ def _judge(
         modification=level.name if level is not None else "UNKNOWN",
         problems=tuple(problems),
     )
-
-
-# --- govern verify -------------------------------------------------------------------------
-
-
-def verify_file(path: Path, options: VerifyOptions) -> FileVerification:
-    """``govern verify``'s verifier of ``.pdf`` files (see :mod:`govern.signing.verify`).
-
-    ``--trust`` certificates are the trusted roots; ``--key`` (a public key or certificate)
-    or ``--cert`` pins the key the certification signature must be made with. Without any
-    of them, a public key in the keys folder (``key.pub.pem``, ``cert.pem``) that the
-    certification signature was made with counts as pinned. One check per signature; the
-    sign-off fields nobody has signed yet are notes, not failures.
-    """
-    from govern.signing.keys import load_certificate, load_public_key
-    from govern.signing.verify import Check, FileVerification
-
-    trust = [cert for item in options.trust for cert in load_certificate(item)]
-    pinned_from = options.key or options.cert
-    key = load_public_key(pinned_from) if pinned_from is not None else None
-    notes: list[str] = []
-    result = verify_pdf(path, trust=trust, key=key)
-    if key is None and not trust:
-        local = _local_key(result, options.keys_dir)
-        if local is not None:
-            notes.append(f"the issuer's key is the one in {local[0]}")
-            result = verify_pdf(path, key=local[1])
-    checks = [Check("signatures", False, p) for p in result.problems]
-    for sig in result.signatures:
-        checks.append(Check(f"signature {sig.field}", sig.ok, _describe(sig)))
-    if result.unsigned_fields:
-        notes.append("not signed yet: " + ", ".join(result.unsigned_fields))
-    return FileVerification(str(path), "PDF report", tuple(checks), tuple(notes))
-
-
-def _local_key(
-    result: PdfVerification, keys_dir: Path
-) -> tuple[Path, ec.EllipticCurvePublicKey] | None:
-    """The public key in ``keys_dir`` the certification signature was made with, if any."""
-    from govern.signing.keys import load_public_key
-
-    certified = [s for s in result.signatures if s.certification]
-    if not certified or not keys_dir.is_dir():
-        return None
-    for name in ("key.pub.pem", "cert.pem"):
-        candidate = keys_dir / name
-        if not candidate.is_file():
-            continue
-        try:
-            public = load_public_key(candidate)
-        except GovernError:
-            continue
-        if verify_pdf(result.path, key=public).signatures[0].key_matches:
-            return candidate, public
-    return None
-
-
-def _describe(sig: SignatureCheck) -> str:
-    kind = "certified" if sig.certification else "signed"
-    when = f" on {sig.signed_at:%Y-%m-%d %H:%M:%S %Z}" if sig.signed_at else ""
-    if sig.problems:
-        return f"{kind} by {sig.signer}{when}: " + "; ".join(sig.problems)
-    how = "the pinned key" if sig.key_matches else "a trusted certificate"
-    coverage = (
-        "covers the whole file"
-        if sig.coverage == "ENTIRE_FILE"
-        else f"later changes are {sig.modification.lower().replace('_', ' ')} only"
-    )
-    return f"{kind} by {sig.signer}{when}: intact, valid, made with {how}; {coverage}"
