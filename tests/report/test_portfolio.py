@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from govern.checks.monitoring_evidence import MonitoringEvidence, ReportVerdict
 from govern.cli.main import app
 from govern.demo import demo_policies
 from govern.models import Finding, Severity, Status
@@ -33,6 +34,7 @@ from govern.report.portfolio import (
     render_portfolio_html,
     render_portfolio_json,
 )
+from govern.store.monitoring import StoredReport
 from govern.store.store import Store
 from tests.golden import assert_golden
 from tests.stores import demo_store
@@ -216,6 +218,39 @@ def test_decide_ignores_failures_below_the_bar() -> None:
         stale_after=timedelta(days=90),
     )  # fmt: skip
     assert decision == "fail"
+
+
+def _monitoring(ok: bool, age_days: float) -> Finding:
+    """A failed freshness-bound monitoring finding whose report is ``age_days`` old."""
+    report = StoredReport(
+        report_id="r1", tool="evidently", tool_version="0.7", kind="report",
+        generated_at=None, generated_at_tz=None, ingested_at=datetime(2026, 8, 1),
+        path="drift.json", source_sha="0" * 64, model="m", version="1", link="ingest",
+        summary={},
+    )  # fmt: skip
+    evidence = MonitoringEvidence(
+        report=report,
+        as_of=datetime(2026, 12, 3, 12),
+        age_seconds=age_days * 86400,
+        dated_by="ingested_at",
+        verdicts=(ReportVerdict(report, ok, "no drift" if ok else "2 columns drifted"),),
+    )
+    return Finding(
+        "monitor.drift", "monitoring", Severity.block, Status.failed, "m", "1", "stale",
+        threshold={"max_age": "30d"}, evidence=evidence,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("ok", "expected"), [(True, "stale"), (False, "fail")])
+def test_decide_monitoring_max_age(ok: bool, expected: str) -> None:
+    """A report older than max_age is stale evidence; one that also shows failures fails."""
+    findings = [_monitoring(ok, 124), _finding("other", Status.passed)]
+    decision, reason, stale = decide(
+        findings, fail_on=Severity.block, newest_evidence=None, now=NOW,
+        stale_after=timedelta(days=365),
+    )  # fmt: skip
+    assert decision == expected, reason
+    assert stale == ("monitor.drift: the latest monitoring report is 124 days old (max_age 30d)",)
 
 
 # --- PDF and determinism ---------------------------------------------------------------------

@@ -237,9 +237,15 @@ def portfolio_stem(as_of: str) -> str:
 # -- deciding ----------------------------------------------------------------------------------
 
 
-def _stale_findings(findings: Sequence[Finding]) -> dict[int, str]:
-    """Findings whose monitoring report is older than the rule's ``max_age``: id -> reason."""
-    out: dict[int, str] = {}
+def _stale_findings(findings: Sequence[Finding]) -> tuple[dict[int, str], set[int]]:
+    """Findings whose monitoring report is older than the rule's ``max_age``.
+
+    Returns the reason per finding (by ``id``) and the ids of those whose only problem is the
+    age (every report judged was otherwise fine): a stale report that also shows failures is a
+    failure.
+    """
+    reasons: dict[int, str] = {}
+    only_age: set[int] = set()
     for f in findings:
         evidence = f.evidence
         limit = (f.threshold or {}).get("max_age")
@@ -247,10 +253,12 @@ def _stale_findings(findings: Sequence[Finding]) -> dict[int, str]:
             continue
         if evidence.age_seconds > parse_duration(str(limit)).total_seconds():
             days = evidence.age_seconds / 86400
-            out[id(f)] = (
+            reasons[id(f)] = (
                 f"{f.label}: the latest monitoring report is {days:.0f} days old (max_age {limit})"
             )
-    return out
+            if all(v.ok is not False for v in evidence.verdicts):
+                only_age.add(id(f))
+    return reasons, only_age
 
 
 def _newest_report(findings: Sequence[Finding]) -> datetime | None:
@@ -273,7 +281,7 @@ def decide(
     version has none.
     """
     result = CheckResult(findings=tuple(findings), fail_on=fail_on)
-    stale_by_id = _stale_findings(findings)
+    stale_by_id, only_age = _stale_findings(findings)
     stale = list(stale_by_id.values())
     if newest_evidence is not None:
         moment = (
@@ -288,7 +296,7 @@ def decide(
                 f"(stale after {stale_after.days} days)"
             )
     failing = result.failing()
-    other = sorted({f.label for f in failing if id(f) not in stale_by_id})
+    other = sorted({f.label for f in failing if id(f) not in only_age})
     at_bar = [f for f in findings if f.severity.at_least(fail_on)]
     missing = sorted({f.label for f in at_bar if f.status is Status.not_evaluated})
     waived = sorted({f.label for f in at_bar if f.status is Status.waived})
