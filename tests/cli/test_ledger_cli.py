@@ -207,6 +207,43 @@ def test_report_on_a_broken_ledger_writes_nothing(db: Path, tmp_path: Path) -> N
     assert not out.exists()
 
 
+def test_portfolio_and_review_reports_are_recorded(db: Path, tmp_path: Path) -> None:
+    policies = str(demo_policies())
+    out = tmp_path / "out"
+    portfolio = govern(
+        db, "report", "--portfolio", "-p", policies, "--as-of", AS_OF, "-f", "json",
+        "--out", str(out),
+    )  # fmt: skip
+    assert portfolio.exit_code == 0, portfolio.output
+    periodic = govern(
+        db, "report", "-m", "credit-risk", "--from", "2026-06", "--to", "2026-11", "-p", policies,
+        "--as-of", AS_OF, "-f", "json", "--out", str(out),
+    )  # fmt: skip
+    assert periodic.exit_code == 0, periodic.output
+    first, second = entries(db, kind="report")
+    data = json.loads((out / "portfolio-2026-12-03.json").read_text())
+    assert first.subject == "portfolio" and first.decision == "fail"  # the most severe one
+    assert first.payload["scope"]["portfolio"]["decisions"] == data["decisions"]
+    assert first.payload["outputs"] == [
+        {
+            "name": "portfolio-2026-12-03.json",
+            "sha256": hashlib.sha256((out / "portfolio-2026-12-03.json").read_bytes()).hexdigest(),
+        }
+    ]
+    (review_file,) = out.glob("credit-risk-review-*.json")
+    assert second.subject == "credit-risk"
+    assert second.decision == json.loads(review_file.read_text())["decision"]
+    assert second.payload["scope"]["review"] == {
+        "period": "month",
+        "from": "2026-06",
+        "to": "2026-11",
+    }
+    assert (
+        second.payload["outputs"][0]["sha256"]
+        == hashlib.sha256(review_file.read_bytes()).hexdigest()
+    )
+
+
 def test_review_records_the_stored_review(db: Path) -> None:
     result = govern(db, "review", "credit-risk", "--version", "2", "-f", "json")
     assert result.exit_code in (0, 1), result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from govern.report.context import ReportContext
     from govern.signing.keys import Signer
     from govern.store import ledger
+    from govern.store.store import Store
 
 #: The formats ``--format`` accepts, in the order files are written.
 REPORT_FORMATS = ("html", "json", "pdf")
@@ -274,14 +276,28 @@ def report_command(
 def write_and_record(
     db: Path, context: ReportContext, files: dict[Path, str | bytes]
 ) -> tuple[list[output_module.Staged], ledger.Entry]:
-    """Write the report files, then append their ``report`` ledger entry; both or neither.
+    """Write a model version's report files, then append their ``report`` ledger entry."""
+    from govern.report.record import record_report
+
+    return write_recorded(
+        db, files, lambda store, outputs, now: record_report(store, context, outputs, now=now)
+    )
+
+
+#: Appends the ``report`` entry of a set: (store, file name -> content, now) -> the entry.
+Recorder = Callable[["Store", dict[str, str | bytes], datetime], "ledger.Entry"]
+
+
+def write_recorded(
+    db: Path, files: dict[Path, str | bytes], recorder: Recorder
+) -> tuple[list[output_module.Staged], ledger.Entry]:
+    """Write report files, then append their ``report`` ledger entry; both or neither.
 
     The store is opened for writing only for the entry, after the files are written: if it
     cannot be (a broken ledger, a locked or read-only store), the files are taken back (the
     ones they replaced are put back). The PDF comes last in ``files``: a failure before it
     takes the text files back.
     """
-    from govern.report.record import record_report
     from govern.store.store import Store
 
     entries: list[ledger.Entry] = []
@@ -289,7 +305,7 @@ def write_and_record(
     def record(staged: list[output_module.Staged]) -> None:
         outputs = {(s.target or Path(s.where())).name: s.text for s in staged}
         with Store.open(db, create=False) as store:
-            entries.append(record_report(store, context, outputs, now=datetime.now(UTC)))
+            entries.append(recorder(store, outputs, datetime.now(UTC)))
 
     written = output_module.write_all(files, then=record)
     return written, entries[0]
@@ -341,6 +357,7 @@ def write_review_report(
         check_model,
     )
     from govern.review import ReviewOptions, review
+    from govern.store import ledger
     from govern.store.store import Store
     from govern.windows import PERIODS, parse_bound
 
@@ -364,20 +381,36 @@ def write_review_report(
         Store.open(db, read_only=True) as store,
     ):
         check_model(store, model)
+        ledger.check_tail(store)  # a broken ledger refuses the report before anything is written
         result = review(store, options, now=now)
         report = build_review_report(store, result, now=now, store_path=str(db))
-    write_review_files(report, chosen, out=out, now=now)
+    write_review_files(report, chosen, out=out, now=now, db=db)
 
 
-def write_review_files(report: Any, formats: tuple[str, ...], *, out: Path, now: datetime) -> None:
-    """Render a review report in ``formats`` and write the files atomically to ``out``."""
+def write_review_files(
+    report: Any, formats: tuple[str, ...], *, out: Path, now: datetime, db: Path | None = None
+) -> None:
+    """Render a review report in ``formats`` and write the files atomically to ``out``.
+
+    With ``db`` (``govern report --from/--to``, ``govern review --report``), the set's
+    ``report`` ledger entry is appended after the files are written (:func:`write_recorded`).
+    """
+    from govern.report.record import record_review_report
     from govern.report.review_report import render_review_formats, review_report_stem
 
     stem = review_report_stem(report)
     rendered = render_review_formats(report, formats, now=now)
-    written = output_module.write_all(
-        {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
-    )
+    files: dict[Path, str | bytes] = {
+        out / f"{stem}.{fmt}": content for fmt, content in rendered.items()
+    }
+    if db is None:
+        written = output_module.write_all(files)
+    else:
+        written, _entry = write_recorded(
+            db,
+            files,
+            lambda store, outputs, at: record_review_report(store, report, outputs, now=at),
+        )
     for item in written:
         data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
         err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")
@@ -448,6 +481,8 @@ def write_portfolio_report(
     files are written atomically together: every one or none.
     """
     from govern.report.portfolio import portfolio_files, portfolio_stem
+    from govern.report.record import record_portfolio
+    from govern.store import ledger
     from govern.store.store import Store
 
     chosen = parse_formats(formats)
@@ -465,6 +500,7 @@ def write_portfolio_report(
     progress = _LateProgress()
     try:
         with Store.open(db, read_only=True) as store:
+            ledger.check_tail(store)  # a broken ledger refuses the report before it is built
             context, files = portfolio_files(
                 store,
                 policies,
@@ -481,7 +517,11 @@ def write_portfolio_report(
     finally:
         progress.close()
     stem = portfolio_stem(context.as_of)
-    written = output_module.write_all({out / name: content for name, content in files.items()})
+    written, _entry = write_recorded(
+        db,
+        {out / name: content for name, content in files.items()},
+        lambda store, outputs, at: record_portfolio(store, context, outputs, now=at),
+    )
     for item in written:
         if item.target is not None and item.target.name.startswith(stem):
             data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text

@@ -224,7 +224,7 @@ def review_command(
     if built is not None:
         from govern.cli.report import write_review_files
 
-        write_review_files(built, ("html", "json", "pdf"), out=report_out, now=now)
+        write_review_files(built, ("html", "json", "pdf"), out=report_out, now=now, db=db)
     err_console.print(
         f"govern review {model}: {len(regressions)} regression(s)"
         if regressions

@@ -1,9 +1,11 @@
 """The ledger entry of a report set: which files were written, from what, with which decision.
 
 ``govern report`` renders from a read-only store, writes the files, then appends one
-``report`` entry (:func:`record_report`) and takes the files back if that fails. The entry is
-written after rendering, so no report shows its own entry (:mod:`govern.report.context` shows
-the gate entries, and a ledger head before any report entry).
+``report`` entry and takes the files back if that fails: :func:`record_report` for a model
+version's report (with its LL144 summary), :func:`record_review_report` for a periodic review
+report, :func:`record_portfolio` for a portfolio (with the model reports beside it). The entry
+is written after rendering, so no report shows its own entry (:mod:`govern.report.context`
+shows the gate entries, and a ledger head before any report entry).
 """
 
 from __future__ import annotations
@@ -11,13 +13,41 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from govern.report.context import PolicyRow, ReportContext
 from govern.store import ledger
 from govern.store.store import Store
 
-__all__ = ["record_report", "report_payload"]
+if TYPE_CHECKING:
+    from govern.report.context import ReportContext
+    from govern.report.portfolio import PortfolioContext
+    from govern.report.review_report import ReviewReport
+
+__all__ = ["record_portfolio", "record_report", "record_review_report", "report_payload"]
+
+
+class PolicyDigest(Protocol):
+    """A policy file a report names, with the SHA-256 of its bytes."""
+
+    @property
+    def id(self) -> str:
+        """The policy's id."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """The policy's version."""
+        ...
+
+    @property
+    def path(self) -> str:
+        """Where it was read."""
+        ...
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of its bytes."""
+        ...
 
 
 def report_payload(
@@ -25,16 +55,16 @@ def report_payload(
     decision: str,
     as_of: str,
     outputs: Mapping[str, str | bytes],
-    policies: Sequence[PolicyRow],
+    policies: Sequence[PolicyDigest],
     model: str | None = None,
     version: str | None = None,
-    scope: str | None = None,
+    scope: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What a report entry records.
 
     ``outputs`` maps each written file's name to its content (text is hashed as the UTF-8
     the file holds); a model-version report names ``model`` and ``version``, a report over
-    several models its ``scope``.
+    several models (or a period) its ``scope``.
     """
     payload: dict[str, Any] = {
         "decision": decision,
@@ -43,8 +73,7 @@ def report_payload(
             {"name": name, "sha256": _sha256(content)} for name, content in sorted(outputs.items())
         ],
         "policies": [
-            {"id": p.id, "version": p.version, "kind": p.kind, "path": p.path, "sha256": p.sha256}
-            for p in policies
+            {"id": p.id, "version": p.version, "path": p.path, "sha256": p.sha256} for p in policies
         ],
     }
     if model is not None:
@@ -76,6 +105,64 @@ def record_report(
             policies=context.policies,
             model=context.model,
             version=context.version,
+        ),
+        now=now,
+    )
+
+
+def record_review_report(
+    store: Store,
+    report: ReviewReport,
+    outputs: Mapping[str, str | bytes],
+    *,
+    now: datetime,
+) -> ledger.Entry:
+    """Append the ``report`` entry of a periodic review report set (its own transaction)."""
+    return ledger.append(
+        store,
+        kind=ledger.REPORT,
+        subject=report.model if report.version is None else f"{report.model}@{report.version}",
+        decision=report.decision,
+        payload=report_payload(
+            decision=report.decision,
+            as_of=report.as_of,
+            outputs=outputs,
+            policies=report.policies,
+            model=report.model,
+            version=report.version,
+            scope={"review": {"period": report.period, "from": report.first, "to": report.last}},
+        ),
+        now=now,
+    )
+
+
+def record_portfolio(
+    store: Store,
+    context: PortfolioContext,
+    outputs: Mapping[str, str | bytes],
+    *,
+    now: datetime,
+) -> ledger.Entry:
+    """Append the ``report`` entry of a portfolio report set (its own transaction).
+
+    Its decision is the portfolio's most severe one (``fail`` before ``stale``,
+    ``not_evaluated``, ``waived`` and ``pass``; ``none`` without a version in scope); the
+    payload counts every decision.
+    """
+    counts = dict(context.decisions)
+    decision = next((d for d, n in context.decisions if n), "none")
+    return ledger.append(
+        store,
+        kind=ledger.REPORT,
+        subject="portfolio" if context.model is None else f"portfolio:{context.model}",
+        decision=decision,
+        payload=report_payload(
+            decision=decision,
+            as_of=context.as_of,
+            outputs=outputs,
+            policies=context.policies,
+            model=context.model,
+            scope={"portfolio": {"versions": len(context.versions), "decisions": counts}},
         ),
         now=now,
     )
