@@ -78,8 +78,12 @@ def test_demo_runs_end_to_end(demo: tuple[Path, Any]) -> None:
         gates = ledger.entries(store, kind="gate")
         assert [e.subject for e in gates] == [f"{m}@{v}" for m, v in DEMO_GATES]
         assert [e.decision for e in gates] == ["pass", "fail", "fail"]
-        # the monthly review and the waiver of credit-risk v1 (RISK-2041) are recorded too
-        assert {"gate", "review", "waiver"} <= {e.kind for e in ledger.entries(store)}
+        # the ingests, the monthly review, the waiver of credit-risk v1 (RISK-2041) and the
+        # model and portfolio reports are recorded too
+        kinds = [e.kind for e in ledger.entries(store)]
+        assert {"ingest", "review", "waiver"} <= set(kinds) and kinds.count("report") == 2
+        model_report, portfolio = ledger.entries(store, kind="report")
+        assert (model_report.subject, portfolio.subject) == ("credit-risk@2", "portfolio")
         (use,) = ledger.entries(store, kind="waiver")
         assert use.subject == "credit-risk@1" and use.payload["waiver"]["ticket"] == "RISK-2041"
         assert ledger.verify(store) == ledger.entries(store)[-1]

@@ -87,7 +87,7 @@ def demo_command(
     model, version = MONITORED
     with Store.open(path) as store:
         _step(f"1. ingest {len(inputs)} bundled exports into {path}")
-        report = ingest(store, inputs, now=now)
+        report = ingest(store, inputs, now=now, record=True)
         write_output(ingest_fmt.render_table(report, width=stdout_width()), None)
 
         _step("2. inventory: every model version and its lineage gaps (govern models)")
@@ -98,7 +98,8 @@ def demo_command(
             f"policy {MONITORING_POLICY} (govern ingest LOG --model {model} --role ...)"
         )
         for role, log_path in demo_logs().items():
-            ingest(store, [log_path], now=now, options=log_options(mapping, model=model, role=role))
+            options = log_options(mapping, model=model, role=role)
+            ingest(store, [log_path], now=now, options=options, record=True)
         logs = prediction_logs.logs(store, model=model)
         err_console.print(_logs_text(logs))
 
@@ -178,8 +179,9 @@ def _write_report(
     store: Any, path: Path, policies: Any, model: str, version: str, now: datetime, out: Path
 ) -> set[str]:
     """The model report of the monitored version, as `govern report` writes it; the names."""
-    from govern.cli.output import write_all
+    from govern.cli.output import Staged, by_name, write_all
     from govern.report.context import build_context, report_stem
+    from govern.report.record import record_report
     from govern.report.render import render_formats
 
     context = build_context(
@@ -188,7 +190,11 @@ def _write_report(
     stem = report_stem(context.model, context.version, context.as_of)
     rendered = render_formats(context, ("html", "json", "pdf"), stem=stem, now=now)
     files = {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
-    for item in write_all(files):
+
+    def record(staged: list[Staged]) -> None:
+        record_report(store, context, by_name(staged), now=datetime.now(UTC))
+
+    for item in write_all(files, then=record):
         err_console.print(f"wrote {item.where()}")
     err_console.print(
         f"decision {context.decision.upper()}; open the HTML in a browser, or hand the PDF to "
@@ -205,15 +211,20 @@ def _write_portfolio(
 
     The model reports already in ``written`` (the monitored version's) are not written again.
     """
-    from govern.cli.output import write_all
+    from govern.cli.output import Staged, by_name, write_all
     from govern.report.portfolio import portfolio_files, portfolio_stem
+    from govern.report.record import record_portfolio
 
     context, files = portfolio_files(
         store, policies, now=now, store_path=str(path), formats=("html", "json", "pdf")
     )
     stem = portfolio_stem(context.as_of)
     targets = {out / name: content for name, content in files.items() if name not in written}
-    for item in write_all(targets):
+
+    def record(staged: list[Staged]) -> None:
+        record_portfolio(store, context, by_name(staged), now=datetime.now(UTC))
+
+    for item in write_all(targets, then=record):
         if item.target is not None and item.target.name.startswith(stem):
             err_console.print(f"wrote {item.where()}")
     others = sorted(name for name in files if not name.startswith(stem) and name not in written)

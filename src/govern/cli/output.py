@@ -220,6 +220,11 @@ def write_all(
     return staged
 
 
+def by_name(staged: list[Staged]) -> dict[str, str | bytes]:
+    """Published files by name with their content as written (what a ledger entry hashes)."""
+    return {(s.target or Path(s.where())).name: s.text for s in staged}
+
+
 def write_output(text: str, output: Path | None) -> Staged:
     """Write ``text`` to ``output`` (``None`` or ``-``: stdout) now; see :func:`stage`."""
     staged = stage(text, output)

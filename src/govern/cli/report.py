@@ -303,9 +303,8 @@ def write_recorded(
     entries: list[ledger.Entry] = []
 
     def record(staged: list[output_module.Staged]) -> None:
-        outputs = {(s.target or Path(s.where())).name: s.text for s in staged}
         with Store.open(db, create=False) as store:
-            entries.append(recorder(store, outputs, datetime.now(UTC)))
+            entries.append(recorder(store, output_module.by_name(staged), datetime.now(UTC)))
 
     written = output_module.write_all(files, then=record)
     return written, entries[0]
