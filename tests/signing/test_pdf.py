@@ -233,6 +233,18 @@ def test_flipped_byte_in_the_signature_value_is_caught(signed: Path, tmp_path: P
     assert not result.signatures[0].valid
 
 
+def test_a_signature_that_cannot_be_read_fails(signed: Path, tmp_path: Path) -> None:
+    data = bytearray(signed.read_bytes())
+    contents = data.rindex(b"/Contents <") + len(b"/Contents <")
+    end = contents + data[contents:].index(b">")
+    data[contents:end] = b"0" * (end - contents)  # no CMS structure left at all
+    result = verify_pdf(copy(signed, tmp_path, bytes(data)))
+    assert not result.ok
+    (check,) = result.signatures
+    assert not check.intact and not check.valid
+    assert "the signature cannot be read" in check.problems[0]
+
+
 def _append_update(path: Path, change: str) -> bytes:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter

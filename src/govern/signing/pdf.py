@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import SimpleSigner
+    from pyhanko.sign.validation import EmbeddedPdfSignature
     from pyhanko.sign.validation.status import PdfSignatureStatus
     from pyhanko.stamp import TextStampStyle
 
@@ -352,19 +353,26 @@ def sign_pdf(
         PdfInputError: not a PDF, encrypted, already signed, or without the report's signature
             boxes.
     """
+    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
     from pyhanko.sign.general import SigningError
 
     reader = _reader(data, source)
-    existing = [name for name, _, _ in fields.enumerate_sig_fields(reader)]
+    try:
+        existing = [name for name, _, _ in fields.enumerate_sig_fields(reader)]
+        boxes = _boxes(reader)
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise PdfInputError(
+            f"{source}: its form fields or named destinations cannot be read ({exc}).",
+            hint="Sign the report as `govern report --format pdf` wrote it.",
+        ) from None
     if existing:
         raise PdfInputError(
             f"{source} already has signature fields ({', '.join(existing)}); govern certifies "
             "a report once, as it was written.",
             hint="Sign the unsigned report (govern report --format pdf writes one).",
         )
-    boxes = _boxes(reader)
     wanted = len(approvers) + 1
     missing = [n for n in range(wanted) if n not in boxes]
     if missing:
@@ -564,27 +572,34 @@ def verify_pdf(
     Raises:
         PdfInputError: the file cannot be read, is not a PDF, or is encrypted.
     """
+    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     data = read_pdf(path)
     reader = _reader(data, path)
-    embedded = list(reader.embedded_regular_signatures)
-    unsigned = tuple(
-        name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=False)
-    )
+    try:
+        embedded, checks = _embedded_signatures(reader)
+        unsigned = tuple(
+            name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=False)
+        )
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise PdfInputError(
+            f"{path}: its form fields cannot be read ({exc}).",
+            hint="Give an intact PDF file.",
+        ) from None
     problems: list[str] = []
-    if not embedded:
+    if not embedded and not checks:
         problems.append("it holds no signature")
     roots = [_asn1_certificate(c) for c in trust]
     pinned = _spki(key) if key is not None else None
-    checks: list[SignatureCheck] = []
     newest = len(embedded) - 1
     for index, sig in enumerate(embedded):
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        certification = sig.docmdp_level is not None
+        certification = False
         try:
+            certification = sig.docmdp_level is not None
             with _quiet():
                 status = validate_pdf_signature(sig, signer_validation_context=context)
         except Exception as exc:  # pyHanko raises many kinds on malformed signatures
@@ -603,6 +618,33 @@ def verify_pdf(
     return PdfVerification(
         path=path, signatures=tuple(checks), unsigned_fields=unsigned, problems=tuple(problems)
     )
+
+
+def _embedded_signatures(
+    reader: PdfFileReader,
+) -> tuple[list[EmbeddedPdfSignature], list[SignatureCheck]]:
+    """The signed ``/Sig`` fields in signing order, and a failed check for each unreadable one.
+
+    pyHanko's ``embedded_regular_signatures`` stops at the first signature it cannot parse;
+    here each field is read on its own, so one broken signature is a finding, not a crash.
+    """
+    from pyhanko.sign import fields
+    from pyhanko.sign.validation import EmbeddedPdfSignature
+
+    readable: list[tuple[int, EmbeddedPdfSignature]] = []
+    broken: list[SignatureCheck] = []
+    for name, _, field in fields.enumerate_sig_fields(reader, filled_status=True):
+        try:
+            with _quiet():
+                sig = EmbeddedPdfSignature(reader, field, name)
+                kind, revision = sig.sig_object_type, sig.signed_revision
+        except Exception as exc:  # a malformed signature dictionary or CMS structure
+            broken.append(_broken(name, False, exc))
+            continue
+        if kind == "/Sig":
+            readable.append((revision, sig))
+    readable.sort(key=lambda item: item[0])
+    return [sig for _, sig in readable], broken
 
 
 @contextmanager
