@@ -290,7 +290,12 @@ class Performance:
         if low is not None and high is not None and numbers and low > high:
             out.append(("min", f"min {low} is above max {high}, so no value can pass"))
         if "max_drop" in params and "baseline" not in params:
-            out.append(("max_drop", "max_drop needs a baseline (reference, registry_metric, ...)"))
+            out.append(
+                (
+                    "max_drop",
+                    "max_drop needs a baseline to drop from (reference, a run metric or a version)",
+                )
+            )
         if not {"min", "max", "baseline"} & set(params):
             out.append(("metric", "a performance rule needs min, max or a baseline"))
         metric = params.get("metric")
