@@ -28,7 +28,7 @@ ledger_app = typer.Typer(
         "  govern ledger show\n\n"
         "  govern ledger show --kind gate --subject credit-risk@2 --format json\n\n"
         "  govern ledger verify\n\n"
-        "  govern ledger verify --head 9c0815a51f54...  # the head from an attestation"
+        "  govern ledger verify --head HASH   # HASH: the ledger head an attestation recorded"
     ),
     no_args_is_help=True,
 )
