@@ -262,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(int(NOW.timestamp())))
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()[0],
+        },
         "repeat": args.repeat,
         "portfolio": {},
     }
@@ -340,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         results["target_met"] = met
+        results["machine"]["load_average_at_end"] = os.getloadavg()[0]
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         print(f"results in {args.json}")
