@@ -205,6 +205,46 @@ def test_swapped_certificate_is_rejected(unsigned: Path, issuer: Signer, tmp_pat
     assert not pinned.ok and "another key" in pinned.failures[0]
 
 
+def test_certificate_swapped_inside_the_signature_is_caught(
+    signed: Path, issuer: Signer, tmp_path: Path
+) -> None:
+    """A forged certificate with the issuer's name and serial, put in place of the real one."""
+    from asn1crypto import cms
+    from asn1crypto import x509 as asn1_x509
+
+    data = bytearray(signed.read_bytes())
+    start = data.rindex(b"/Contents <") + len(b"/Contents <")
+    end = start + data[start:].index(b">")
+    info = cms.ContentInfo.load(bytes.fromhex(data[start:end].decode("ascii")))
+    real = issuer.certificate
+    forged_key = ec.generate_private_key(ec.SECP256R1())
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(real.subject)
+        .issuer_name(real.issuer)
+        .public_key(forged_key.public_key())
+        .serial_number(real.serial_number)
+        .not_valid_before(real.not_valid_before_utc)
+        .not_valid_after(real.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(forged_key, hashes.SHA256())
+    )
+    info["content"]["certificates"] = [
+        asn1_x509.Certificate.load(forged.public_bytes(serialization.Encoding.DER))
+    ]
+    replacement = info.dump(force=True).hex().encode("ascii")
+    assert len(replacement) <= end - start
+    data[start:end] = replacement.ljust(end - start, b"0")
+    swapped = copy(signed, tmp_path, bytes(data))
+    for trust in ([forged], [real]):
+        result = verify_pdf(swapped, trust=trust)
+        assert not result.ok
+        assert result.signatures[0].valid is False
+        # the signed attributes name the certificate by its hash (ESS signing-certificate-v2)
+        assert "the signature does not validate" in result.failures[0]
+        assert "Signing certificate attribute does not match" in result.failures[0]
+
+
 # --- tampering -------------------------------------------------------------------------------
 
 

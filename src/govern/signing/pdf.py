@@ -603,7 +603,7 @@ def verify_pdf(
             with _quiet():
                 status = validate_pdf_signature(sig, signer_validation_context=context)
         except Exception as exc:  # pyHanko raises many kinds on malformed signatures
-            checks.append(_broken(sig.field_name, certification, exc))
+            checks.append(_broken(sig.field_name, certification, exc, what="does not validate"))
             continue
         checks.append(
             _judge(
@@ -681,7 +681,9 @@ def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
     )
 
 
-def _broken(field: str, certification: bool, exc: Exception) -> SignatureCheck:
+def _broken(
+    field: str, certification: bool, exc: Exception, *, what: str = "cannot be read"
+) -> SignatureCheck:
     return SignatureCheck(
         field=field,
         signer="(unknown)",
@@ -693,7 +695,7 @@ def _broken(field: str, certification: bool, exc: Exception) -> SignatureCheck:
         key_matches=None,
         coverage="UNCLEAR",
         modification="OTHER",
-        problems=(f"the signature cannot be read ({type(exc).__name__}: {exc})",),
+        problems=(f"the signature {what} ({type(exc).__name__}: {exc})",),
     )
 
 
