@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/ledger.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
