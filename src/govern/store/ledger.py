@@ -10,10 +10,10 @@ attestation holds :func:`head_ref`). :func:`verify` recomputes the chain.
 :func:`append` checks the tail it links to before writing (:func:`check_tail`): the whole
 chain's structure in one SQL query (no gap in ``seq``, every ``prev_hash`` equal to the hash
 before it) and the last entry's hash recomputed. Recomputing every hash is linear in the
-ledger's length (about 0.5 s per 10,000 entries, against 5 ms for the SQL check), so a full
-recomputation is left to ``govern ledger verify``: an entry edited in the middle without a new
-hash is found there, and appending on top of it hides nothing, since the next entry links the
-stored hash.
+ledger's length (about 0.5 s per 10,000 entries, against 6 ms for the SQL check: see
+``benchmarks/ledger.py``), so a full recomputation is left to ``govern ledger verify``: an
+entry edited in the middle without a new hash is found there, and appending on top of it hides
+nothing, since the next entry links the stored hash.
 """
 
 from __future__ import annotations
