@@ -323,6 +323,20 @@ def test_cli_writes_portfolio_and_linked_reports(store: Path, tmp_path: Path) ->
     assert "3 version(s) in scope (2 fail, 1 pass)" in " ".join(output.split())
 
 
+@pytest.mark.slow
+def test_cli_pdfa_embeds_the_portfolio_json(store: Path, tmp_path: Path) -> None:
+    code, output = _cli(
+        store, "--as-of", AS_OF, "-f", "json,pdf", "--pdf-variant", "pdf/a-3b", "--out",
+        str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, output
+    pdf = tmp_path / "portfolio-2026-12-03.pdf"
+    assert "portfolio-2026-12-03.json" in _run_tool("pdfdetach", "-list", str(pdf))
+    _run_tool("pdfdetach", "-save", "1", "-o", str(tmp_path / "embedded.json"), str(pdf))
+    embedded = (tmp_path / "embedded.json").read_bytes()
+    assert embedded == (tmp_path / "portfolio-2026-12-03.json").read_bytes()
+
+
 def test_cli_without_model_reports(store: Path, tmp_path: Path) -> None:
     code, output = _cli(
         store, "--as-of", AS_OF, "--format", "json", "--model", "credit-risk", "--out",

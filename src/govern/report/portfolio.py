@@ -487,24 +487,26 @@ def _executive(
     failed = names("fail")
     if failed:
         lines.append(
-            f"{_listed(failed)} must not be promoted or stay in use until the failing "
-            "findings are fixed or waived through review."
+            f"Failed: {_listed(failed)}. They must not be promoted or stay in use until the "
+            "failing findings are fixed or waived through review."
         )
     stale = names("stale")
     if stale:
         lines.append(
-            f"The evidence of {_listed(stale)} is out of date: re-run the monitoring and "
-            "ingest the new logs or reports before relying on these versions."
+            f"Stale evidence: {_listed(stale)}. Re-run the monitoring and ingest the new logs "
+            "or reports before relying on these versions."
         )
     missing = names("not_evaluated")
     if missing:
         lines.append(
-            f"{_listed(missing)} pass only because blocking rules could not be evaluated "
+            f"Not evaluated: {_listed(missing)}. Blocking rules could not be evaluated "
             "(evidence missing); such findings are never counted as passed."
         )
     waived = names("waived")
     if waived:
-        lines.append(f"{_listed(waived)} pass under active waivers (see their model reports).")
+        lines.append(
+            f"Waived: {_listed(waived)} pass under active waivers (see their model reports)."
+        )
     below = [r for r in rows if r.decision in ("pass", "waived") and r.below]
     if below:
         lines.append(
