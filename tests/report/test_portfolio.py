@@ -167,12 +167,29 @@ def test_linked_model_reports_are_the_model_reports(store: Path) -> None:
             )  # fmt: skip
             name = report_stem("credit-risk", version, AS_OF) + ".html"
             assert files[name] == render_html(alone), name
+            # the row's gate decision is the linked report's decision
+            row = next(r for r in portfolio(store).versions if r.version == version)
+            assert row.gate == alone.decision
     assert sorted(files) == [
         "credit-risk-v1-2026-12-03.html",
         "credit-risk-v2-2026-12-03.html",
         "credit-risk-v3-2026-12-03.html",
         "portfolio-2026-12-03.html",
     ]
+
+
+def test_progress_one_step_per_version(store: Path) -> None:
+    steps: list[tuple[str, int, int]] = []
+    with Store.open(store, read_only=True) as opened:
+        portfolio_files(
+            opened, load([demo_policies()]), now=NOW, store_path="demo.duckdb",
+            formats=("json", "html"), progress=lambda *step: steps.append(step),
+        )  # fmt: skip
+    evaluated = [s for s in steps if s[0].startswith("evaluated ")]
+    reports = [s for s in steps if s[0].startswith("model report ")]
+    assert [(done, total) for _, done, total in evaluated] == [(1, 3), (2, 3), (3, 3)]
+    assert [(done, total) for _, done, total in reports] == [(1, 3), (2, 3), (3, 3)]
+    assert reports[0][0] == "model report credit-risk v1"
 
 
 # --- decide: each decision and their precedence ----------------------------------------------

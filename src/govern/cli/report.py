@@ -49,7 +49,12 @@ REPORT_HELP = (
     "model over calendar windows (--period month or quarter), named "
     "MODEL-review-FROM-TO.EXT: per-window metrics, trend charts, regressions against the "
     "previous window and the last stored review (the review is not stored).\n\n"
-    "  govern report -m credit-risk --from 2026-06 --to 2026-11 --policy policies/"
+    "  govern report -m credit-risk --from 2026-06 --to 2026-11 --policy policies/\n\n"
+    "With --portfolio: every model version in scope of the policies (or of --model) with its "
+    "decision (failed, stale evidence, not evaluated, waived, passed), counts per decision, "
+    "coverage by control across the versions, named portfolio-DATE.EXT; each row links to the "
+    "version's model report, written beside it in HTML unless --no-model-reports.\n\n"
+    "  govern report --portfolio --policy policies/ --format html,json,pdf"
 )
 
 
