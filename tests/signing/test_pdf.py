@@ -408,12 +408,22 @@ def test_an_unsigned_pdf_does_not_verify(unsigned: Path) -> None:
 # --- what other tools see --------------------------------------------------------------------
 
 
-def test_text_and_tagging_survive_signing(signed: Path) -> None:
+def test_text_and_tagging_survive_signing(unsigned: Path, signed: Path) -> None:
     text = run("pdftotext", signed, "-")
     assert "credit-risk" in text and "Sign-off" in text and "Executive summary" in text
     info = run("pdfinfo", signed)
     assert re.search(r"^Tagged:\s+yes$", info, re.M)
     assert re.search(r"^Form:\s+AcroForm$", info, re.M)
+    # every font is embedded, the stamp's too (PDF/A)
+    fonts = run("pdffonts", signed).splitlines()[2:]
+    embedded = [re.search(r"\s(yes|no)\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+$", f) for f in fonts]
+    assert fonts and all(m is not None and m.group(1) == "yes" for m in embedded), fonts
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with unsigned.open("rb") as handle:
+        first_new = int(PdfFileReader(handle, strict=False).trailer["/Size"])
+    numbers = [int(f.split()[-2]) for f in fonts]
+    assert max(numbers) >= first_new  # the stamp's fonts, added by the signature's revision
     # each signature widget sits in a Form structure element (PDF/UA), named for its role
     structure = run("pdfinfo", "-struct", signed)
     assert structure.count("\n  Form\n") == len(SIGNOFF_ROLES) + 1

@@ -28,8 +28,9 @@ Tagging: the report's structure tree (PDF/UA) and PDF/A identification are kept;
 incremental update replaces none of the original objects but the catalog's form, the sign-off
 page's annotations and the structure tree's root. Each signature widget gets a ``/Form``
 structure element (PDF/UA asks it of form fields), appended to the document's top element,
-with the role as its ``/Alt`` and the field's ``/TU``. The issuer's appearance uses pyHanko's
-default stamp font (Courier, not embedded), which a strict PDF/A validator flags.
+with the role as its ``/Alt`` and the field's ``/TU``. The issuer's appearance is a one-page
+PDF that WeasyPrint draws to the box's size, so its fonts are embedded as PDF/A requires (the
+signing time it shows is the signer's clock, to the minute, in UTC).
 
 :func:`verify_pdf` checks every signature with pyHanko's validator and its difference
 analysis: integrity, the signature value, the signer's certificate against the trusted
@@ -39,12 +40,15 @@ after the certification, and that nothing at all was appended after the newest s
 
 from __future__ import annotations
 
+import html
 import io
 import logging
+import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -63,7 +67,7 @@ if TYPE_CHECKING:
     from pyhanko.sign.signers import SimpleSigner
     from pyhanko.sign.validation import EmbeddedPdfSignature
     from pyhanko.sign.validation.status import PdfSignatureStatus
-    from pyhanko.stamp import TextStampStyle
+    from pyhanko.stamp import BaseStampStyle
 
 __all__ = [
     "ANCHOR_PREFIX",
@@ -90,6 +94,13 @@ MAX_PDF: Final = 512 << 20
 
 _REASON: Final = "Issued this audit report; later changes other than sign-off show"
 _STAMP_TEXT: Final = "Signed by %(signer)s\n%(ts)s\nCertified: later changes show"
+_STAMP_HTML: Final = """<!doctype html><html lang="en"><head><meta charset="utf-8"><style>
+@page {{ size: {width}pt {height}pt; margin: 0 }}
+body {{ margin: 0; font-family: "DejaVu Sans", sans-serif; font-size: 7.5pt; line-height: 1.3 }}
+div {{ box-sizing: border-box; width: {width}pt; height: {height}pt; padding: 3pt 6pt;
+      border: 0.75pt solid #1a1a1a; overflow: hidden }}
+</style></head><body><div><strong>Signed by {name}</strong><br>{when}<br>Certified: changes
+other than sign-off fields show</div></body></html>"""
 
 
 class PdfInputError(GovernError):
@@ -411,13 +422,13 @@ def sign_pdf(
         location=location,
         name=_common_name(signer.certificate),
     )
-    pdf_signer = signers.PdfSigner(
-        metadata, signer=_pyhanko_signer(signer), stamp_style=_stamp_style()
-    )
-    try:
-        out = pdf_signer.sign_pdf(writer)
-    except SigningError as exc:
-        raise PdfInputError(f"{source} cannot be signed: {exc}.") from None
+    with tempfile.TemporaryDirectory(prefix="govern-stamp-") as folder:
+        style = _stamp_style(_common_name(signer.certificate), boxes[0], Path(folder) / "stamp.pdf")
+        pdf_signer = signers.PdfSigner(metadata, signer=_pyhanko_signer(signer), stamp_style=style)
+        try:
+            out = pdf_signer.sign_pdf(writer)
+        except SigningError as exc:
+            raise PdfInputError(f"{source} cannot be signed: {exc}.") from None
     return bytes(out.getvalue())
 
 
@@ -544,10 +555,38 @@ def _asn1_certificate(certificate: x509.Certificate) -> Any:
     return asn1_x509.Certificate.load(_der(certificate))
 
 
-def _stamp_style() -> TextStampStyle:
+def _stamp_style(name: str, spot: SignatureBox, scratch: Path) -> BaseStampStyle:
+    """The issuer's stamp: a one-page PDF the size of the box, drawn by WeasyPrint.
+
+    WeasyPrint embeds (a subset of) its fonts, as PDF/A requires of every font; pyHanko's
+    own text stamp would use Courier, which it does not embed. Without WeasyPrint (or its
+    system libraries), the text stamp is used.
+    """
     from pyhanko import stamp
 
-    return stamp.TextStampStyle(stamp_text=_STAMP_TEXT, border_width=1)
+    try:
+        import weasyprint  # type: ignore[import-untyped]
+    except (ImportError, OSError):
+        return stamp.TextStampStyle(stamp_text=_STAMP_TEXT, border_width=1)
+    left, bottom, right, top = spot.box
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = _STAMP_HTML.format(
+        width=right - left, height=top - bottom, name=html.escape(name), when=when
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        scratch.write_bytes(weasyprint.HTML(string=page).write_pdf())
+    from pyhanko.pdf_utils import layout
+
+    return stamp.StaticStampStyle.from_pdf_file(
+        str(scratch),
+        border_width=0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins(),
+        ),
+    )
 
 
 # --- verifying -----------------------------------------------------------------------------
