@@ -192,6 +192,18 @@ def test_progress_one_step_per_version(store: Path) -> None:
     assert reports[0][0] == "model report credit-risk v1"
 
 
+def test_a_model_no_policy_covers(store: Path) -> None:
+    """--model of a model no policy names: nothing judged, the version listed apart."""
+    ctx = portfolio(store, model="churn-model")
+    assert not ctx.versions and [r.model for r in ctx.out_of_scope] == ["churn-model"]
+    assert ctx.executive_summary == (
+        "As of 2026-12-03, no model version in the store is in scope of a policy.",
+        "1 version of 1 model in the store is in scope of no policy and was not judged at all "
+        "(listed at the end of the portfolio).",
+    )
+    assert "No model version in the store is in scope of a policy." in render_portfolio_html(ctx)
+
+
 # --- decide: each decision and their precedence ----------------------------------------------
 
 

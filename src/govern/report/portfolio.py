@@ -469,12 +469,15 @@ def _executive(
     policies: int,
 ) -> tuple[str, ...]:
     models = len({r.model for r in rows})
-    lines = [
-        f"As of {as_of}, {_plural(len(rows), 'model version')} of {_plural(models, 'model')} "
-        f"{'is' if len(rows) == 1 else 'are'} judged by "
-        f"{'1 policy' if policies == 1 else f'{policies} policies'}. A version fails when a "
-        f"finding at severity {fail_on} or above fails."
-    ]
+    if rows:
+        lines = [
+            f"As of {as_of}, {_plural(len(rows), 'model version')} of "
+            f"{_plural(models, 'model')} {'is' if len(rows) == 1 else 'are'} judged by "
+            f"{'1 policy' if policies == 1 else f'{policies} policies'}. A version fails when "
+            f"a finding at severity {fail_on} or above fails."
+        ]
+    else:
+        lines = [f"As of {as_of}, no model version in the store is in scope of a policy."]
     counted = ", ".join(
         f"{decisions[d]} {DECISION_LABELS[d]}" for d in DECISIONS if decisions.get(d)
     )
@@ -526,8 +529,12 @@ def _executive(
         lines.append(
             f"{_plural(len(out_of_scope), 'version')} of "
             f"{_plural(len({r.model for r in out_of_scope}), 'model')} in the store "
-            f"{'is' if len(out_of_scope) == 1 else 'are'} in scope of no policy and were not "
-            "judged at all (listed at the end of the portfolio)."
+            + (
+                "is in scope of no policy and was"
+                if len(out_of_scope) == 1
+                else "are in scope of no policy and were"
+            )
+            + " not judged at all (listed at the end of the portfolio)."
         )
     return tuple(lines)
 
