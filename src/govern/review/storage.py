@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from govern.review.model import Review, ReviewParams
@@ -95,8 +95,9 @@ def stored_warnings(stored: stored_reviews.StoredReview, params: ReviewParams) -
 def store_review(store: Store, result: Review, *, now: datetime) -> stored_reviews.StoredReview:
     """Append a review to the store and its ``review`` ledger entry, in one transaction.
 
-    The entry records the stored review's id and SHA-256 (:func:`review_payload`); a refused
-    entry (a broken ledger) stores nothing.
+    The entry records the stored review's id and SHA-256 (:func:`review_payload`) and is
+    stamped with the wall clock, as every ledger entry is (``now`` may be a report's fixed
+    clock); a refused entry (a broken ledger) stores nothing.
     """
     with store.transaction():
         stored = stored_reviews.append(
@@ -114,7 +115,7 @@ def store_review(store: Store, result: Review, *, now: datetime) -> stored_revie
             subject=result.model if result.version is None else f"{result.model}@{result.version}",
             decision=result.decision,
             payload=review_payload(stored, regressions=len(result.regressions)),
-            now=now,
+            now=datetime.now(UTC),
         )
     return stored
 
