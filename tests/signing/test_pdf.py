@@ -35,6 +35,7 @@ from govern.signing.pdf import (
 from tests.stores import registry_store
 
 NOW = dt.datetime.now(dt.UTC)
+MONTH = dt.timedelta(days=30)
 STEM = "credit-risk-v2-2026-12-03"
 
 
@@ -86,6 +87,11 @@ def certificate(
     *,
     issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
     ca: bool = False,
+    usage: tuple[bool, bool] = (True, True),
+    valid: tuple[dt.datetime, dt.datetime] = (
+        NOW - dt.timedelta(days=1),
+        NOW + dt.timedelta(days=30),
+    ),
 ) -> x509.Certificate:
     """A certificate as an organisation's CA issues it: a CA, or a signing leaf under one."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
@@ -95,11 +101,11 @@ def certificate(
         .issuer_name(issuer[0].subject if issuer else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
+        .not_valid_before(valid[0])
+        .not_valid_after(valid[1])
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(True, True, False, False, False, ca, ca, False, False), critical=True
+            x509.KeyUsage(*usage, False, False, False, ca, ca, False, False), critical=True
         )
     )
     if not ca:
@@ -489,6 +495,37 @@ def test_pdfsig_trusts_the_certificate_only_with_its_ca(unsigned: Path, tmp_path
     # govern agrees: trusted through the CA, with the chain the signature carries
     assert verify_pdf(pdf, trust=[ca]).ok
     assert not verify_pdf(pdf).ok
+
+
+@pytest.mark.parametrize(
+    ("usage", "valid", "problem"),
+    [
+        # digitalSignature alone is a document signing certificate too (as in Acrobat)
+        ((True, False), None, None),
+        ((False, True), None, None),
+        ((True, True), (NOW - dt.timedelta(days=30), NOW - dt.timedelta(days=1)), "expired"),
+        ((False, False), None, "its key usage does not allow signing documents"),
+    ],
+)
+def test_a_certificate_from_the_organisations_ca(
+    unsigned: Path,
+    tmp_path: Path,
+    usage: tuple[bool, bool],
+    valid: tuple[dt.datetime, dt.datetime] | None,
+    problem: str | None,
+) -> None:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("Example Bank Root CA", ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    extra = {"valid": valid} if valid is not None else {}
+    leaf = certificate("Model Risk", key, issuer=(ca, ca_key), usage=usage, **extra)
+    pdf = copy(unsigned, tmp_path, sign_pdf(unsigned.read_bytes(), Signer(key, leaf, (ca,))))
+    result = verify_pdf(pdf, trust=[ca])
+    if problem is None:
+        assert result.ok, result.failures
+    else:
+        assert not result.ok
+        assert problem in result.failures[0] and "is not trusted" in result.failures[0]
 
 
 def test_pdf_a_3b_report_signs_and_verifies(issuer: Signer, tmp_path: Path) -> None:

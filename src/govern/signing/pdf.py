@@ -614,6 +614,7 @@ def verify_pdf(
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko_certvalidator import ValidationContext
 
     data = read_pdf(path)
@@ -634,13 +635,20 @@ def verify_pdf(
     roots = [_asn1_certificate(c) for c in trust]
     pinned = _spki(key) if key is not None else None
     newest = len(embedded) - 1
+    # a document signing certificate has digitalSignature or nonRepudiation (either will do,
+    # as in Acrobat; pyHanko's default asks for nonRepudiation)
+    usage = KeyUsageConstraints(
+        key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+    )
     for index, sig in enumerate(embedded):
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         certification = False
         try:
             certification = sig.docmdp_level is not None
             with _quiet():
-                status = validate_pdf_signature(sig, signer_validation_context=context)
+                status = validate_pdf_signature(
+                    sig, signer_validation_context=context, key_usage_settings=usage
+                )
         except Exception as exc:  # pyHanko raises many kinds on malformed signatures
             checks.append(_broken(sig.field_name, certification, exc, what="does not validate"))
             continue
@@ -738,6 +746,23 @@ def _broken(
     )
 
 
+def _untrusted_because(status: PdfSignatureStatus, has_trust: bool) -> str:
+    """Why the signer's certificate is not trusted, as a parenthesis (or nothing).
+
+    Read from the certificate itself (pyHanko reports most path failures alike).
+    """
+    if not has_trust:
+        return ""
+    cert = status.signing_cert
+    now = datetime.now(UTC)
+    if not cert.not_valid_before <= now <= cert.not_valid_after:
+        return " (it is expired or not yet valid)"
+    usage = cert.key_usage_value
+    if usage is not None and not {"digital_signature", "non_repudiation"} & set(usage.native):
+        return " (its key usage does not allow signing documents)"
+    return " (it does not chain to a --trust certificate)"
+
+
 def _judge(
     field: str,
     status: PdfSignatureStatus,
@@ -766,10 +791,10 @@ def _judge(
         if pinned is not None and certification and not key_matches:
             problems.append(f"it was made by {signer} with another key than the one given")
         elif not trusted:
+            why = _untrusted_because(status, has_trust)
             problems.append(
-                f"the certificate of {signer} is not trusted"
-                + (" (it does not chain to a --trust certificate)" if has_trust else "")
-                + "; give its certificate or CA with --trust, or its public key with --key"
+                f"the certificate of {signer} is not trusted{why}; give its certificate or CA "
+                "with --trust, or its public key with --key"
             )
     if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
         problems.append("it does not cover a whole revision of the file")
