@@ -275,17 +275,20 @@ def main(argv: list[str] | None = None) -> int:
         base = build_store(work / "base.duckdb", 0)
         stores = {n: build_store(work / f"store-{n}.duckdb", n, base=base) for n in sizes}
         govern = _govern()
-        header = f"{'task':<34}{'versions':>9}{'wall s':>9}{'cpu s':>8}   wall of each run"
+        header = (
+            f"{'task':<34}{'versions':>9}{'wall s':>9}{'best s':>8}{'cpu s':>8}   wall of each run"
+        )
         print(header)
         print("-" * (len(header) + 10))
 
         def task(name: str, versions: int, runs: list[tuple[float, float]]) -> dict[str, Any]:
             """Print and return the median wall and CPU seconds of the runs."""
             wall = _median([w for w, _ in runs])
+            best = min(w for w, _ in runs)
             cpu = _median([c for _, c in runs])
             shown = ", ".join(f"{w:.2f}" for w, _ in runs)
-            print(f"{name:<34}{versions:>9}{wall:>9.2f}{cpu:>8.2f}   {shown}")
-            return {"wall": wall, "cpu": cpu, "runs": [w for w, _ in runs]}
+            print(f"{name:<34}{versions:>9}{wall:>9.2f}{best:>8.2f}{cpu:>8.2f}   {shown}")
+            return {"wall": wall, "best": best, "cpu": cpu, "runs": [w for w, _ in runs]}
 
         def cli(cmd: list[str]) -> list[tuple[float, float]]:
             runs = []
@@ -335,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         met = biggest["wall"] < TARGET_SECONDS
         print(
             f"target: {max(sizes)}-version portfolio (HTML, JSON, PDF) < {TARGET_SECONDS:.0f} s: "
-            f"{biggest['wall']:.2f} s wall, {biggest['cpu']:.2f} s CPU: "
+            f"{biggest['wall']:.2f} s wall (median; best run {biggest['best']:.2f} s), "
+            f"{biggest['cpu']:.2f} s CPU: "
             f"{'met' if met else 'MISSED'}"
             + (
                 ""
