@@ -32,7 +32,8 @@ from govern.errors import PolicyError
 from govern.inventory import VersionLineage
 from govern.models import PolicyRef, Severity
 from govern.policy import yamlsource
-from govern.policy.schema import RULE_BASE, policy_schema
+from govern.policy.conforms import conforms
+from govern.policy.schema import RULE_BASE, file_schema, policy_schema, rule_def
 from govern.policy.yamlsource import Location, Sourced
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -187,29 +188,69 @@ _RULE_KINDS = ("Policy", "RuleSet")
 
 
 @functools.cache
+def _file_schema() -> dict[str, Any]:
+    """The schema of a file with its rules left to :func:`_kind_schema`."""
+    return file_schema()
+
+
+@functools.cache
+def _kind_schema(name: str) -> dict[str, Any]:
+    """The schema of a rule of one check kind, built when a file first uses the kind."""
+    return rule_def(name)
+
+
+@functools.cache
 def _validators() -> tuple[Any, Any, dict[str, Any]]:
     """Validators built once: the file without its rules, any rule, and one per check kind.
 
     Validating the whole file with :func:`policy_schema` tries every check kind's ``if`` on
     every rule; dispatching each rule to its kind's schema gives the same problems in a
-    fraction of the time (a test keeps the two equal).
+    fraction of the time (a test keeps the two equal). Built only for a file that does not
+    conform (:func:`_conforms`), to report its problems.
     """
-    import jsonschema  # imported when policies are loaded, not at start-up
+    import jsonschema  # imported only to explain a file that does not conform
 
     schema = policy_schema()
     checker = jsonschema.FormatChecker()
     rule_defs = schema["$defs"]
-    without_rules = {**schema, "$defs": {**rule_defs, "rule": True}}
     any_rule = {"$defs": rule_defs, "$ref": "#/$defs/rule"}
     make = jsonschema.Draft202012Validator
     per_kind = {
         name: make(rule_defs[f"rule-{name}"], format_checker=checker) for name in CHECK_KINDS
     }
     return (
-        make(without_rules, format_checker=checker),
+        make(_file_schema(), format_checker=checker),
         make(any_rule, format_checker=checker),
         per_kind,
     )
+
+
+def _rules_to_check(data: Mapping[str, Any]) -> list[Any]:
+    """The rules of a file that are validated as rules, each on its own."""
+    rules = data.get("rules")
+    if not isinstance(rules, list) or data.get("kind", _RULE_KINDS[0]) not in _RULE_KINDS:
+        return []
+    return rules
+
+
+def _check_of(rule: Any) -> Any:
+    return rule.get("check") if isinstance(rule, Mapping) else None
+
+
+def _conforms(data: Mapping[str, Any]) -> bool:
+    """True when the file has no schema error, decided without jsonschema (see conforms).
+
+    A rule of an unknown check kind is an error; the kinds used are the only ones built.
+    """
+    if not conforms(_file_schema(), data):
+        return False
+    for rule in _rules_to_check(data):
+        check = _check_of(rule)
+        if not isinstance(check, str) or check not in CHECK_KINDS:
+            return False
+        if not conforms(_kind_schema(check), rule):
+            return False
+    return True
 
 
 def _schema_errors(data: Mapping[str, Any]) -> Iterable[tuple[Location, Any]]:
@@ -217,17 +258,16 @@ def _schema_errors(data: Mapping[str, Any]) -> Iterable[tuple[Location, Any]]:
     whole, any_rule, per_kind = _validators()
     for error in whole.iter_errors(data):
         yield (), error
-    rules = data.get("rules")
-    if not isinstance(rules, list) or data.get("kind", _RULE_KINDS[0]) not in _RULE_KINDS:
-        return
-    for i, rule in enumerate(rules):
-        check = rule.get("check") if isinstance(rule, Mapping) else None
+    for i, rule in enumerate(_rules_to_check(data)):
+        check = _check_of(rule)
         validator = per_kind.get(check) if isinstance(check, str) else None
         for error in (validator or any_rule).iter_errors(rule):
             yield ("rules", i), error
 
 
 def _schema_problems(src: Sourced) -> list[str]:
+    if _conforms(src.data):
+        return []  # the common case, without importing jsonschema
     problems: list[tuple[int, str]] = []
     for prefix, error in _schema_errors(src.data):
         for leaf in _leaves(error):
@@ -306,9 +346,22 @@ def _nonfinite_problem(src: Sourced, location: Location, text: str) -> str:
     )
 
 
-def _semantic_problems(src: Sourced) -> list[str]:
-    from govern.controls import validate_control_id
+def _kind_problems(src: Sourced, index: int, rule: Mapping[str, Any]) -> list[str]:
+    """What a check kind's ``lint`` finds in one rule (e.g. ``min`` above ``max``)."""
+    check = rule.get("check")
+    if not isinstance(check, str) or check not in CHECK_KINDS:
+        return []
+    lint = getattr(CHECK_KINDS[check], "lint", None)
+    if lint is None:
+        return []
+    out = []
+    for key, text in lint(rule):
+        location: Location = ("rules", index, key) if key in rule else ("rules", index)
+        out.append(f"{src.where(location)}: {_dotted(location)}: {text}.")
+    return out
 
+
+def _semantic_problems(src: Sourced) -> list[str]:
     data = src.data
     problems = [_nonfinite_problem(src, where, text) for where, text in src.nonfinite]
     seen: dict[str, int] = {}
@@ -324,8 +377,12 @@ def _semantic_problems(src: Sourced) -> list[str]:
                     f"{seen[rule_id]})."
                 )
             seen.setdefault(rule_id, line)
+        problems.extend(_kind_problems(src, i, rule))
         for j, control in enumerate(rule.get("controls") or []):
             if isinstance(control, str):
+                # imported for a rule that names controls: it reads every control catalog
+                from govern.controls import validate_control_id
+
                 error = validate_control_id(control)
                 if error:
                     problems.append(f"{src.where(('rules', i, 'controls', j))}: {error}")

@@ -229,10 +229,12 @@ class Store:
         _check_file(path)
         import duckdb
 
-        probe = cls._connect(path, read_only=True)
+        writer = cls._open_for_writing(path) if not read_only else None
+        probe = writer if writer is not None else cls._connect(path, read_only=True)
         try:
-            current = probe._identify()
-            probe._check_schema(current)
+            tables = probe._tables()  # read once, for both questions
+            current = probe._identify(tables=tables)
+            probe._check_schema(current, tables)
         except duckdb.Error as exc:
             probe.close()
             raise StoreError(
@@ -241,6 +243,13 @@ class Store:
         except BaseException:
             probe.close()
             raise
+        if writer is not None:
+            try:
+                writer._migrate(read_only=False, current=current)
+            except BaseException:
+                writer.close()
+                raise
+            return writer
         if read_only and current == SCHEMA_VERSION:
             return probe
         probe.close()
@@ -254,6 +263,23 @@ class Store:
                 store.close()
                 raise
         return store
+
+    @classmethod
+    def _open_for_writing(cls, path: Path) -> Store | None:
+        """The store opened once for a write, or None: then a read-only probe looks first.
+
+        DuckDB leaves a file it opened for writing byte for byte as it was when nothing is
+        written to it, so a file that is not govern's can be refused on this connection too,
+        with the probe's message. Not so with a write-ahead log beside the file: DuckDB folds
+        that into the file when it closes it. And when the file cannot be opened for writing
+        (another process holds it, no permission), the probe gives the message it always gave.
+        """
+        if os.path.lexists(path.with_name(path.name + ".wal")):
+            return None
+        try:
+            return cls._connect(path, read_only=False)
+        except StoreError:
+            return None
 
     @classmethod
     def _connect(cls, path: Path, *, read_only: bool) -> Store:
@@ -345,21 +371,29 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def _tables(self) -> dict[str, set[str]]:
+        """The store's tables (and views) with their columns.
+
+        Read from ``duckdb_columns()``, the function DuckDB's ``information_schema.columns``
+        view selects from, without the view's cost (each command opens the store once).
+        """
         rows = self.con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = 'main'"
         ).fetchall()
         out: dict[str, set[str]] = {}
         for table, column in rows:
             out.setdefault(str(table), set()).add(str(column))
         return out
 
-    def _identify(self, *, any_version: bool = False) -> int:
+    def _identify(
+        self, *, any_version: bool = False, tables: dict[str, set[str]] | None = None
+    ) -> int:
         """Return the schema version, or raise :class:`StoreError` if this is not govern's.
 
-        A store of a newer govern is refused too, unless ``any_version``.
+        A store of a newer govern is refused too, unless ``any_version``. ``tables`` are the
+        store's tables and columns when the caller has read them (:meth:`_tables`).
         """
-        tables = self._tables()
+        tables = self._tables() if tables is None else tables
         marked = False
         if "govern_meta" in tables:
             row = self.con.execute(
@@ -378,7 +412,7 @@ class Store:
                 hint="Point --db at a govern store, or at a new file for `govern ingest` to "
                 "create.",
             )
-        current = self.schema_version()
+        current = self._recorded_version(tables)
         if current > SCHEMA_VERSION and not any_version:
             raise StoreError(
                 f"the store {self.path} has schema version {current}, newer than this govern "
@@ -387,10 +421,11 @@ class Store:
             )
         return current
 
-    def _check_schema(self, version: int) -> None:
+    def _check_schema(self, version: int, tables: dict[str, set[str]] | None = None) -> None:
         """Refuse a damaged store: the file is truncated, or a table or column is missing.
 
         ``version`` is the store's schema version: the tables its migrations made are expected.
+        ``tables`` as for :meth:`_identify`.
         """
         # The file must hold at least every block in use. Not every block the header counts:
         # DuckDB shortens the file when its last blocks become free, and keeps counting them.
@@ -408,7 +443,7 @@ class Store:
                     hint=_DAMAGED_HINT,
                 )
         missing: list[str] = []
-        tables = self._tables()
+        tables = self._tables() if tables is None else tables
         for table, columns in expected_tables(version).items():
             if table not in tables:
                 missing.append(f"table {table}")
@@ -431,8 +466,16 @@ class Store:
         row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
-    def _migrate(self, *, read_only: bool) -> None:
-        current = self.schema_version()
+    def _recorded_version(self, tables: dict[str, set[str]]) -> int:
+        """:meth:`schema_version`, with the store's tables already read."""
+        if "schema_version" not in tables:
+            return 0
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _migrate(self, *, read_only: bool, current: int | None = None) -> None:
+        """Bring the store to :data:`SCHEMA_VERSION` (``current``: its version, when known)."""
+        current = self.schema_version() if current is None else current
         if current > SCHEMA_VERSION:
             raise StoreError(
                 f"the store {self.path} has schema version {current}, newer than this govern "
