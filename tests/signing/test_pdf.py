@@ -12,6 +12,7 @@ import io
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from govern.demo import demo_policies
 from govern.errors import VerificationError
 from govern.report.context import SIGNOFF_ROLES
 from govern.report.pdf import render_pdf
-from govern.signing.keys import Signer, Subject, generate
+from govern.signing.keys import KeyFileError, Signer, Subject, generate
 from govern.signing.pdf import (
     ISSUER_FIELD,
     PdfInputError,
@@ -405,6 +406,13 @@ def test_a_signed_pdf_is_not_signed_again(signed: Path, issuer: Signer) -> None:
         sign_pdf(signed.read_bytes(), issuer, approvers=SIGNOFF_ROLES)
 
 
+def test_an_expired_certificate_does_not_sign(unsigned: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    old = certificate("Old", key, ca=True, valid=(NOW - 2 * MONTH, NOW - MONTH))
+    with pytest.raises(KeyFileError, match=r"is valid from .* not now"):
+        sign_pdf(unsigned.read_bytes(), Signer(key, old))
+
+
 def test_an_unsigned_pdf_does_not_verify(unsigned: Path) -> None:
     result = verify_pdf(unsigned)
     assert not result.ok
@@ -498,28 +506,28 @@ def test_pdfsig_trusts_the_certificate_only_with_its_ca(unsigned: Path, tmp_path
 
 
 @pytest.mark.parametrize(
-    ("usage", "valid", "problem"),
+    ("usage", "expiring", "problem"),
     [
         # digitalSignature alone is a document signing certificate too (as in Acrobat)
-        ((True, False), None, None),
-        ((False, True), None, None),
-        ((True, True), (NOW - dt.timedelta(days=30), NOW - dt.timedelta(days=1)), "expired"),
-        ((False, False), None, "its key usage does not allow signing documents"),
+        ((True, False), False, None),
+        ((False, True), False, None),
+        ((True, True), True, "expired"),  # valid when signed, expired when checked
+        ((False, False), False, "its key usage does not allow signing documents"),
     ],
 )
 def test_a_certificate_from_the_organisations_ca(
-    unsigned: Path,
-    tmp_path: Path,
-    usage: tuple[bool, bool],
-    valid: tuple[dt.datetime, dt.datetime] | None,
-    problem: str | None,
+    unsigned: Path, tmp_path: Path, usage: tuple[bool, bool], expiring: bool, problem: str | None
 ) -> None:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = certificate("Example Bank Root CA", ca_key, ca=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    extra = {"valid": valid} if valid is not None else {}
-    leaf = certificate("Model Risk", key, issuer=(ca, ca_key), usage=usage, **extra)
+    until = dt.datetime.now(dt.UTC) + (dt.timedelta(seconds=2) if expiring else MONTH)
+    leaf = certificate(
+        "Model Risk", key, issuer=(ca, ca_key), usage=usage, valid=(NOW - MONTH, until)
+    )
     pdf = copy(unsigned, tmp_path, sign_pdf(unsigned.read_bytes(), Signer(key, leaf, (ca,))))
+    if expiring:
+        time.sleep(max(0.0, (until - dt.datetime.now(dt.UTC)).total_seconds()) + 1.1)
     result = verify_pdf(pdf, trust=[ca])
     if problem is None:
         assert result.ok, result.failures

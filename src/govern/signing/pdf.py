@@ -58,7 +58,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from govern.errors import GovernError, VerificationError
 from govern.fileio import Unreadable, read_regular
-from govern.signing.keys import Signer
+from govern.signing.keys import KeyFileError, Signer
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils import generic
@@ -363,9 +363,21 @@ def sign_pdf(
     Raises:
         PdfInputError: not a PDF, encrypted, already signed, or without the report's signature
             boxes.
+        KeyFileError: the certificate is expired or not yet valid (no validator would trust
+            the signature).
     """
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
+
+    cert = signer.certificate
+    now = datetime.now(UTC)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise KeyFileError(
+            f"the certificate of {_common_name(cert)} is valid from "
+            f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
+            "not now; no validator would trust the signature.",
+            hint="Renew the certificate (govern keys init makes a new key and certificate).",
+        )
     from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
     from pyhanko.sign.general import SigningError
 
