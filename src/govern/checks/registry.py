@@ -20,6 +20,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "fairness": ("govern.checks.fairness", "Fairness"),
     "monitoring": ("govern.checks.monitoring", "Monitoring"),
     "performance": ("govern.checks.performance", "Performance"),
+    "freshness": ("govern.checks.freshness", "Freshness"),
 }
 
 
