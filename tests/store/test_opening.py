@@ -230,6 +230,7 @@ def _as_version_5(db: Path) -> None:
     """Make ``db`` look like a store of govern before the govern_meta mark (schema 5)."""
     con = connect(str(db))
     con.execute("DROP TABLE govern_meta")
+    con.execute("DROP TABLE IF EXISTS explanations")  # schema 7
     con.execute("DELETE FROM schema_version WHERE version > 5")
     con.close()
 

@@ -257,6 +257,21 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO govern_meta VALUES ('application', 'govern');
     COMMENT ON TABLE govern_meta IS 'This DuckDB file is a govern store (ML governance evidence).';
     """,
+    # 7: SHAP explanations of a model version (check: explainability), reproducible from the
+    # model digest, the seed and the sample size
+    """
+    CREATE TABLE explanations (
+        id           VARCHAR PRIMARY KEY,
+        model        VARCHAR NOT NULL,
+        version      VARCHAR NOT NULL,
+        model_digest VARCHAR NOT NULL,
+        explainer    VARCHAR NOT NULL,
+        seed         BIGINT NOT NULL,
+        sample_size  BIGINT NOT NULL,
+        computed_at  TIMESTAMP NOT NULL,
+        result       JSON NOT NULL
+    );
+    """,
 )
 
 #: The schema version this govern writes.
