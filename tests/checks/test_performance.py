@@ -403,3 +403,30 @@ def test_lint_accepts_a_sound_rule() -> None:
     rule = {"metric": "expected_calibration_error", "max": 0.05, "min": 0, "bins": 5,
             "baseline": "reference", "max_drop": 0.01}  # fmt: skip
     assert Performance().lint(rule) == []
+
+
+def test_calibration_bins_in_the_evidence(logged: tuple[pd.DataFrame, StoreData]) -> None:
+    """The ECE's bins are the reliability chart: counts, mean score and mean label per bin."""
+    frame, data = logged
+    rows = _rows(frame, "2", "2026-09-01", "2026-10-01")
+    found = _evaluate({"metric": "expected_calibration_error", "max": 1, "bins": 5,
+                       "window": SEPTEMBER}, data)  # fmt: skip
+    assert isinstance(found.evidence, PerformanceEvidence)
+    bins = found.evidence.calibration
+    assert bins is not None and len(bins) == 5
+    assert sum(b.n for b in bins) == len(rows)
+    p, y = rows["score"].to_numpy(), rows["y"].to_numpy()
+    index = np.minimum(np.floor(p * 5), 4)
+    for b, got in enumerate(bins):
+        assert (got.low, got.high) == pytest.approx((b / 5, (b + 1) / 5))
+        inside = index == b
+        assert got.n == int(inside.sum())
+        if got.n:
+            assert got.mean_score == pytest.approx(p[inside].mean(), abs=TOL)
+            assert got.mean_label == pytest.approx(y[inside].mean(), abs=TOL)
+        else:
+            assert got.mean_score is None and got.mean_label is None
+    assert len(found.evidence.to_json()["calibration"]) == 5
+    auc = _evaluate({"metric": "roc_auc", "min": 0, "window": SEPTEMBER}, data)
+    assert isinstance(auc.evidence, PerformanceEvidence) and auc.evidence.calibration is None
+    assert "calibration" not in auc.evidence.to_json()

@@ -4,9 +4,9 @@ The metric (scikit-learn's definitions, :mod:`govern.metrics.performance`) is co
 labelled records of the rule's window of the current prediction logs, and bounded absolutely
 (``min``/``max``) or against a baseline (``max_drop``). Labels arrive late: a window is judged
 only when at least ``min_labelled`` of its records have one. The evidence
-(:class:`PerformanceEvidence`) holds the value, its interval, the baseline, the labelled share
-and, with ``trend``, the value per calendar window; its ``to_json`` is the one place its JSON is
-made.
+(:class:`PerformanceEvidence`) holds the value, its interval, the baseline, the labelled share,
+with ``trend`` the value per calendar window, and for the ECE its bins (a reliability chart);
+its ``to_json`` is the one place its JSON is made.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MIN_LABELLED",
     "BaselineSource",
+    "CalibrationBin",
     "Performance",
     "PerformanceBaseline",
     "PerformanceEvidence",
@@ -77,6 +78,30 @@ class PerformanceWindow:
             "labelled_share": self.labelled_share,
             "value": self.value,
             "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    """One equal-width bin of the score (expected calibration error): a reliability-chart point.
+
+    ``mean_score`` and ``mean_label`` are ``None`` for an empty bin.
+    """
+
+    low: float
+    high: float
+    n: int
+    mean_score: float | None
+    mean_label: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The bin as JSON."""
+        return {
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "mean_score": self.mean_score,
+            "mean_label": self.mean_label,
         }
 
 
@@ -145,6 +170,8 @@ class PerformanceEvidence:
     #: equal-width bins of the expected calibration error
     bins: int | None = None
     trend: tuple[PerformanceWindow, ...] | None = None
+    #: the bins of expected_calibration_error over the rule's window (a reliability chart)
+    calibration: tuple[CalibrationBin, ...] | None = None
 
     @property
     def labelled_share(self) -> float:
@@ -184,6 +211,8 @@ class PerformanceEvidence:
             out["bins"] = self.bins
         if self.trend is not None:
             out["trend"] = [point.to_json() for point in self.trend]
+        if self.calibration is not None:
+            out["calibration"] = [b.to_json() for b in self.calibration]
         return out
 
 
@@ -413,7 +442,7 @@ class _Evaluation:
             )
         cells = self._cells(_VIEW, evidence)
         value = self._value(cells, evidence, where)
-        evidence = _replace(evidence, value=value)
+        evidence = _replace(evidence, value=value, calibration=self._calibration(cells))
         if spec is not None and baseline is None:
             baseline = self._baseline(window, evidence)
         low, high = self._bounds(baseline)
@@ -519,6 +548,25 @@ class _Evaluation:
         except (PerformanceInputError, GovernError) as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             raise _NotJudged(f"{m.name}: {exc.message}{hint}", evidence) from None
+
+    def _calibration(self, cells: Cells) -> tuple[CalibrationBin, ...] | None:
+        """The ECE's bins (count, mean score, mean label), for the reliability chart."""
+        from govern.metrics.performance import calibration_bins
+
+        bins = self._bins()
+        if bins is None:
+            return None
+        n, labels, scores = calibration_bins(cells, bins)
+        return tuple(
+            CalibrationBin(
+                low=b / bins,
+                high=(b + 1) / bins,
+                n=int(n[b]),
+                mean_score=float(scores[b] / n[b]) if n[b] else None,
+                mean_label=float(labels[b] / n[b]) if n[b] else None,
+            )
+            for b in range(bins)
+        )
 
     def _statistic(self, cells: Cells) -> float:
         from govern.metrics.performance import classification as cls
