@@ -430,3 +430,23 @@ def test_calibration_bins_in_the_evidence(logged: tuple[pd.DataFrame, StoreData]
     auc = _evaluate({"metric": "roc_auc", "min": 0, "window": SEPTEMBER}, data)
     assert isinstance(auc.evidence, PerformanceEvidence) and auc.evidence.calibration is None
     assert "calibration" not in auc.evidence.to_json()
+
+
+@pytest.mark.parametrize("bound", [{"min": math.nan}, {"max": math.inf}])
+def test_a_non_finite_bound_never_passes(
+    bound: dict[str, float], logged: tuple[pd.DataFrame, StoreData]
+) -> None:
+    """Lint refuses NaN and Infinity; a rule made in code with one fails, never passes."""
+    _, data = logged
+    found = _evaluate({"metric": "roc_auc", **bound}, data)
+    assert found.status is Status.failed
+    assert "not a finite number" in found.message
+
+
+def test_an_unknown_metric_in_code_is_not_evaluated(
+    logged: tuple[pd.DataFrame, StoreData],
+) -> None:
+    _, data = logged
+    found = _evaluate({"metric": "auc", "min": 0.5}, data)
+    assert found.status is Status.not_evaluated
+    assert "unknown performance metric 'auc'" in found.message

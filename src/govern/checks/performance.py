@@ -334,7 +334,23 @@ class Performance:
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding:
         """One finding: the metric over the rule's window, judged against its bounds."""
-        return _Evaluation(rule, subject, self.__doc__ or "").run()
+        from govern.metrics.performance import METRICS
+
+        help_text = self.__doc__ or ""
+        name = str(rule.params.get("metric"))
+        if name not in METRICS:  # the policy schema refuses it; a rule made in code may not
+            return finding(rule, subject, Status.not_evaluated,
+                           f"unknown performance metric {name!r}; choose one of "
+                           f"{', '.join(METRICS)}", help_text=help_text)  # fmt: skip
+        # A NaN bound compares false both ways: it must fail, never pass (lint refuses it too).
+        broken = [k for k in ("min", "max", "max_drop") if k in rule.params
+                  and not _finite(rule.params[k])]  # fmt: skip
+        if broken:
+            return finding(rule, subject, Status.failed,
+                           f"the rule's {', '.join(broken)} is not a finite number, so no value "
+                           "can meet it; fix the policy (`govern policy lint` names the line)",
+                           help_text=help_text, metric=name)  # fmt: skip
+        return _Evaluation(rule, subject, help_text).run()
 
 
 class _NotJudged(Exception):
@@ -739,6 +755,16 @@ def _judged(
         )
         for point in points
     )
+
+
+def _finite(bound: Any) -> bool:
+    """True for a number that is neither NaN nor infinite (nor too large for a float)."""
+    if isinstance(bound, bool):
+        return False
+    try:
+        return math.isfinite(float(bound))
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _replace(evidence: PerformanceEvidence, **changes: Any) -> PerformanceEvidence:
