@@ -541,3 +541,16 @@ def test_pdf_a_3b_report_signs_and_verifies(issuer: Signer, tmp_path: Path) -> N
     pdf = copy(archival, tmp_path, sign_pdf(archival.read_bytes(), issuer, approvers=SIGNOFF_ROLES))
     assert verify_pdf(pdf, trust=[issuer.certificate]).ok
     assert f"{STEM}.json" in run("pdfdetach", "-list", pdf)
+
+
+def test_pdfsig_trusts_a_keys_init_certificate_in_its_database(
+    signed: Path, issuer: Signer, tmp_path: Path
+) -> None:
+    # the certificate `govern keys init` makes (keys.generate): pdfsig validates it as any CA's
+    alone = run("pdfsig", "-nssdir", f"sql:{_nss_db(tmp_path / 'empty', None)}", signed)
+    assert "Certificate Validation: Certificate issuer isn't Trusted." in alone
+    nss = _nss_db(tmp_path / "nss", issuer.certificate)
+    trusted = run("pdfsig", "-nssdir", f"sql:{nss}", signed)
+    issuer_part = trusted[trusted.index(f"Signature Field Name: {ISSUER_FIELD}") :]
+    assert "Signature Validation: Signature is Valid." in issuer_part
+    assert "Certificate Validation: Certificate is Trusted." in issuer_part

@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from govern.errors import GovernError, OutputError
 from govern.fileio import Unreadable, read_regular
@@ -132,7 +132,11 @@ def passphrase_from_env(variable: str | None) -> bytes | None:
 def generate(
     subject: Subject, *, now: dt.datetime, days: int = DEFAULT_DAYS
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A new P-256 key and a CA-flagged self-signed certificate valid from ``now``."""
+    """A new P-256 key and a CA-flagged self-signed certificate valid from ``now``.
+
+    No extended key usage: NSS (poppler's ``pdfsig``) refuses a code-signing one for document
+    signatures, and neither DSSE verifiers nor cosign with ``--key`` read it.
+    """
     if days < 1:
         raise KeyFileError(f"a certificate must be valid for at least one day, not {days}.")
     key = ec.generate_private_key(ec.SECP256R1())
@@ -161,7 +165,6 @@ def generate(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
     if subject.email:
