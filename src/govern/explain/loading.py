@@ -1,0 +1,285 @@
+"""Find and load the model of a registered version from its MLflow artefacts (``MLmodel``).
+
+Where: the artefact URIs the store recorded (the logged model's ``artifact_location``, the
+version's ``source``, the run's artifact URI joined with the model's path), each rewritten by
+the ``--artifact-root OLD=NEW`` mappings; then, when none is a local folder holding an
+``MLmodel``, the folder the store ingested (an MLflow FileStore or an export-import folder),
+searched for the logged model's or the run's artefacts.
+
+How: the ``sklearn`` flavor's ``serialization_format``. A skops file loads when every type it
+names is in :data:`ALLOWED_MODULES` (scikit-learn and NumPy); any other type is refused by
+name. A pickle or cloudpickle file runs code when loaded, so it loads only when trusted
+(``--trust-model`` or the rule's ``trust_model: true``). XGBoost and LightGBM native formats are
+not loaded yet.
+
+Every failure raises :class:`ModelUnavailable` with a plain reason, which the check turns into
+a ``not_evaluated`` finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+#: Module prefixes of the types a skops file may hold without ``--trust-model``.
+ALLOWED_MODULES = ("sklearn.", "numpy.", "scipy.sparse.")
+
+#: Flavors whose model govern can load (the others give a reason naming them).
+SKLEARN_FORMATS = ("skops", "pickle", "cloudpickle")
+
+
+class ModelUnavailable(Exception):
+    """The model could not be found or was refused; ``str(exc)`` is the reason for users."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How models are found and loaded (``govern check --trust-model --artifact-root``)."""
+
+    #: load pickle / cloudpickle models (they run code when loaded)
+    trust_model: bool = False
+    #: ``(OLD, NEW)`` URI prefix rewrites, tried in order
+    artifact_roots: tuple[tuple[str, str], ...] = ()
+
+
+#: The options of this command (set by the CLI; the defaults trust nothing and map nothing).
+OPTIONS: ContextVar[LoadOptions | None] = ContextVar("govern_explain_options", default=None)
+
+
+def options() -> LoadOptions:
+    """The load options of this command (the defaults when the CLI set none)."""
+    return OPTIONS.get() or LoadOptions()
+
+
+def parse_roots(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``OLD=NEW`` strings as pairs; raise ValueError naming a value without ``=``."""
+    out = []
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep or not old or not new:
+            raise ValueError(f"--artifact-root {value!r} is not OLD=NEW")
+        out.append((old, new))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A loaded model and where it came from."""
+
+    model: Any
+    #: the folder holding ``MLmodel``
+    folder: Path
+    #: the model file that was loaded
+    path: Path
+    #: SHA-256 of the model file
+    digest: str
+    #: ``skops``, ``pickle`` or ``cloudpickle``
+    serialization: str
+    #: the model's input names (``feature_names_in_``, else the MLmodel signature), if known
+    features: tuple[str, ...]
+
+
+def _local(uri: str, roots: Sequence[tuple[str, str]]) -> Path | None:
+    """The local folder ``uri`` names after the mappings, or None (another scheme)."""
+    for old, new in roots:
+        if uri.startswith(old):
+            uri = new + uri[len(old) :]
+            break
+    if uri.startswith("/"):
+        return Path(uri)
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    return None
+
+
+def _query(con: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    try:
+        rows: list[tuple[Any, ...]] = con.execute(sql, list(params)).fetchall()
+    except Exception:
+        return []
+    return rows
+
+
+def candidate_uris(con: Any, version: Any) -> list[str]:
+    """The artefact URIs the store recorded for ``version``'s model, best first."""
+    out: list[str] = []
+    model_id = getattr(version, "model_id", None)
+    if model_id:
+        out += [r[0] for r in _query(
+            con, "SELECT artifact_uri FROM logged_models WHERE model_id = ?", [model_id]
+        ) if r[0]]  # fmt: skip
+    source = getattr(version, "source", None) or ""
+    run_uri = getattr(version, "run_artifact_uri", None)
+    if source.startswith("runs:/") and run_uri:
+        sub = source[len("runs:/") :].partition("/")[2]
+        out.append(run_uri.rstrip("/") + "/" + sub)
+    elif source and not source.startswith("models:/"):
+        out.append(source)
+    run_id = getattr(version, "run_id", None)
+    if run_id and run_uri:
+        for (path,) in _query(
+            con, "SELECT path FROM artifacts WHERE run_id = ? AND kind = 'mlmodel' ORDER BY path",
+            [run_id],
+        ):  # fmt: skip
+            sub = path.rpartition("/")[0]
+            if sub and not sub.startswith("m-"):
+                out.append(run_uri.rstrip("/") + "/" + sub)
+    return list(dict.fromkeys(out))
+
+
+def _export_roots(con: Any, version: Any) -> list[Path]:
+    """The folders ingested for the version's run or logged model."""
+    shas = [r[0] for r in _query(
+        con, "SELECT source_sha FROM logged_models WHERE model_id = ? UNION ALL "
+        "SELECT source_sha FROM runs WHERE run_id = ?",
+        [getattr(version, "model_id", None), getattr(version, "run_id", None)],
+    )]  # fmt: skip
+    roots = []
+    for sha in dict.fromkeys(shas):
+        for (path,) in _query(con, "SELECT path FROM sources WHERE sha256 = ?", [sha]):
+            folder = Path(path)
+            roots.append(folder if folder.is_dir() else folder.parent)
+    return roots
+
+
+def _beside_export(roots: Sequence[Path], version: Any, uris: Sequence[str]) -> Path | None:
+    """An ``MLmodel`` folder for the version inside an ingested folder, or None."""
+    model_id = getattr(version, "model_id", None)
+    run_id = getattr(version, "run_id", None)
+    tails = [uri.rstrip("/").rsplit("/", 1)[-1] for uri in uris]
+    for root in roots:
+        if model_id:
+            for found in sorted(root.glob(f"**/{model_id}/artifacts/MLmodel")):
+                return found.parent
+        if run_id:
+            for tail in tails:
+                for found in sorted(root.glob(f"**/{run_id}/artifacts/{tail}/MLmodel")):
+                    return found.parent
+        for tail in tails:  # an export-import folder of one version: run/artifacts/<path>
+            if (root / "run" / "artifacts" / tail / "MLmodel").is_file():
+                return root / "run" / "artifacts" / tail
+    return None
+
+
+def locate(con: Any, version: Any, options: LoadOptions) -> Path:
+    """The local folder holding ``version``'s ``MLmodel``; raise :class:`ModelUnavailable`."""
+    uris = candidate_uris(con, version)
+    tried = []
+    for uri in uris:
+        folder = _local(uri, options.artifact_roots)
+        if folder is None:
+            tried.append(f"{uri} (not a local path: map it with --artifact-root OLD=NEW)")
+        elif (folder / "MLmodel").is_file():
+            return folder
+        else:
+            tried.append(f"{folder} (no MLmodel)")
+    found = _beside_export(_export_roots(con, version), version, uris)
+    if found is not None:
+        return found
+    where = "; ".join(tried) if tried else "no artefact URI is recorded for it"
+    raise ModelUnavailable(
+        f"the model artefacts of {version.model} v{version.version} were not found: {where}"
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def refused_types(types: Sequence[str]) -> list[str]:
+    """Of the types a skops file names, those govern does not allow."""
+    return [t for t in types if not t.startswith(ALLOWED_MODULES)]
+
+
+def load(folder: Path, options: LoadOptions) -> LoadedModel:
+    """Load the model of the ``MLmodel`` in ``folder``; raise :class:`ModelUnavailable`."""
+    import yaml
+
+    try:
+        meta = yaml.safe_load((folder / "MLmodel").read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ModelUnavailable(f"{folder / 'MLmodel'} could not be read: {exc}") from exc
+    flavors = meta.get("flavors") if isinstance(meta, dict) else None
+    if not isinstance(flavors, dict) or "sklearn" not in flavors:
+        names = ", ".join(sorted(flavors)) if isinstance(flavors, dict) else "none"
+        raise ModelUnavailable(
+            f"{folder / 'MLmodel'}: no sklearn flavor (flavors: {names}); govern loads "
+            "scikit-learn models only (XGBoost and LightGBM native formats are not supported yet)"
+        )
+    flavor = flavors["sklearn"] or {}
+    fmt = str(flavor.get("serialization_format") or "cloudpickle")
+    name = flavor.get("pickled_model")
+    if fmt not in SKLEARN_FORMATS or not name:
+        raise ModelUnavailable(f"{folder / 'MLmodel'}: unsupported sklearn model {fmt!r}")
+    path = folder / str(name)
+    if not path.is_file():
+        raise ModelUnavailable(f"the model file {path} named by MLmodel is missing")
+    digest = _sha256(path)
+    if fmt == "skops":
+        model = _load_skops(path)
+    elif not options.trust_model:
+        raise ModelUnavailable(
+            f"{path} is a {fmt} file, which runs code when loaded: refused. Load it only if you "
+            "trust its source, with govern check --trust-model (or trust_model: true in the rule)"
+        )
+    else:
+        model = _load_pickle(path, fmt)
+    features = tuple(str(f) for f in getattr(model, "feature_names_in_", ()))
+    if not features:
+        features = _signature_inputs(meta)
+    return LoadedModel(model, folder, path, digest, fmt, features)
+
+
+def _load_skops(path: Path) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"{path} is a skops file and skops is not installed: pip install 'govern[explain]'"
+        ) from exc
+    try:
+        types = list(sio.get_untrusted_types(file=path))
+    except Exception as exc:
+        raise ModelUnavailable(f"{path} is not a readable skops file: {exc}") from exc
+    refused = refused_types(types)
+    if refused:
+        raise ModelUnavailable(
+            f"{path} holds types govern does not load: {', '.join(sorted(refused))} "
+            f"(allowed: types of {', '.join(m.rstrip('.') for m in ALLOWED_MODULES)})"
+        )
+    try:
+        return sio.load(path, trusted=types)
+    except Exception as exc:
+        raise ModelUnavailable(f"{path} could not be loaded with skops: {exc}") from exc
+
+
+def _load_pickle(path: Path, fmt: str) -> Any:
+    import pickle
+
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except Exception as exc:
+        raise ModelUnavailable(f"{path} could not be loaded ({fmt}): {exc}") from exc
+
+
+def _signature_inputs(meta: Any) -> tuple[str, ...]:
+    import json
+
+    signature = meta.get("signature") if isinstance(meta, dict) else None
+    inputs = signature.get("inputs") if isinstance(signature, dict) else None
+    try:
+        parsed = json.loads(inputs) if isinstance(inputs, str) else []
+    except ValueError:
+        return ()
+    return tuple(str(i["name"]) for i in parsed if isinstance(i, dict) and i.get("name"))
