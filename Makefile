@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/performance.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
