@@ -96,8 +96,8 @@ def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
 
     db, result = demo
     out = db.parent / "reports"
-    written = sorted(p.name for p in out.iterdir() if p.name.startswith("credit-risk-v2-"))
-    assert [Path(n).suffix for n in written] == [".html", ".json", ".pdf"], written
+    written = sorted(p.name for p in out.iterdir() if p.name.startswith("credit-risk-v2-20"))
+    assert [n.split(".", 1)[1] for n in written] == ["html", "json", "pdf", "sigstore.json"]
     for name in written:
         assert str(out / name) in result.stderr
     data = json.loads(next(out.glob("credit-risk-v2-*.json")).read_text())
@@ -107,6 +107,35 @@ def test_demo_writes_the_model_report(demo: tuple[Path, Any]) -> None:
     assert "credit-risk" in text.stdout and "PASS" in text.stdout
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     assert "Tagged:          yes" in info.stdout
+
+
+def test_demo_signs_the_report_and_the_gate_decisions(demo: tuple[Path, Any]) -> None:
+    """The PDF certified, the report set and each gate decision attested; all verify."""
+    import subprocess
+
+    db, result = demo
+    out = db.parent / "reports"
+    keys = db.parent / "demo-keys"
+    pdf = next(out.glob("credit-risk-v2-20*.pdf"))
+    bundles = sorted(out.glob("*.sigstore.json"))
+    gates = [f"{m}-v{v}-gate.sigstore.json" for m, v in DEMO_GATES]
+    assert sorted(b.name for b in bundles) == sorted([*gates, pdf.stem + ".sigstore.json"])
+    assert "all 15 checks hold" in result.stdout
+    sig = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True, check=True)
+    assert "Signature Validation: Signature is Valid." in sig.stdout
+    assert "Total document signed" in sig.stdout
+    verify = CliRunner().invoke(
+        app,
+        [
+            *("--db", str(db), "verify", str(pdf), *map(str, bundles)),
+            *("--key", str(keys / "key.pub.pem"), "--trust", str(keys / "cert.pem")),
+        ],
+    )
+    assert verify.exit_code == 0, verify.output
+    # a decision's bundle of one version does not pass for another: the v1 summary FAILED
+    v1 = json.loads((out / gates[1]).read_text())
+    assert v1["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    assert "FAILED" in result.stdout and "PASSED" in result.stdout
 
 
 def test_demo_writes_the_portfolio_report(demo: tuple[Path, Any]) -> None:

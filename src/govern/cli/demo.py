@@ -12,7 +12,9 @@ from govern.cli.common import err_console, handle_errors, settings, stdout_width
 
 if TYPE_CHECKING:
     from govern.demo import DriftSummary, FairnessSummary
-    from govern.models import Finding
+    from govern.models import CheckResult, Finding
+    from govern.policy.gate import GateDecision
+    from govern.signing.keys import Signer
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +55,9 @@ def demo_command(
     example policies: version 2 passes with monitoring warnings, versions 1 and 3 are blocked,
     and the reasons are printed, and writes the audit report of credit-risk version 2 (HTML,
     JSON and PDF) and the portfolio report of every version in scope (HTML, JSON and PDF, with
-    the model reports it links to) to --out. Exits 0 when the demo ran.
+    the model reports it links to) to --out. Finally signs with a fresh demo key: the report's
+    PDF is certified, the report set and each gate decision are attested (*.sigstore.json), and
+    all of it is verified as `govern verify` does. Exits 0 when the demo ran.
     """
     from govern.demo import (
         DEMO_GATES,
@@ -72,7 +76,6 @@ def demo_command(
     from govern.ingest.pipeline import ingest
     from govern.inventory import inventory
     from govern.policy.engine import evaluate
-    from govern.policy.gate import gate
     from govern.policy.loader import load
     from govern.store import ledger
     from govern.store import predictions as prediction_logs
@@ -82,6 +85,9 @@ def demo_command(
     reset_store(path)
     inputs = demo_inputs()
     now = datetime.now(UTC)
+    keys_dir = path.parent / "demo-keys"
+    signer = _demo_signer(keys_dir, now)
+    attestations: list[Path] = []
     policies = load([demo_policies()])
     mapping = next(p.data for p in policies.policies if p.id == MONITORING_POLICY)
     model, version = MONITORED
@@ -125,7 +131,10 @@ def demo_command(
         _monthly_review(store, path, policies, model, version, now)
 
         for number, (gated_model, gated_version) in enumerate(DEMO_GATES, start=6):
-            decision = gate(store, policies, model=gated_model, version=gated_version, now=now)
+            decision, attestation = _attested_gate(
+                store, policies, signer, gated_model, gated_version, now, out
+            )
+            attestations.append(attestation)
             result, entry = decision.result, decision.entry
             applied = sorted({f.policy for f in result.findings})
             _step(
@@ -138,7 +147,8 @@ def demo_command(
             verdict = "PASS: may be promoted" if not failing else "FAIL: blocked"
             err_console.print(
                 f"{gated_model} v{gated_version}: {verdict} (exit code {1 if failing else 0} in "
-                f"CI); ledger entry {entry.seq} {entry.hash[:16]}",
+                f"CI); ledger entry {entry.seq} {entry.hash[:16]}; signed decision "
+                f"{attestation}",
                 style="bold green" if not failing else "bold red",
             )
             for f in failing:
@@ -162,7 +172,10 @@ def demo_command(
             f"{len(DEMO_GATES) + 6}. audit report of {model} v{version} (govern report --model "
             f"{model} --version {version} --policy policies/ --format html,json,pdf)"
         )
-        written = _write_report(store, path, policies, model, version, now, out)
+        written, report_attestation = _write_report(
+            store, path, policies, model, version, now, out, signer
+        )
+        attestations.insert(0, report_attestation)
         _step(
             f"{len(DEMO_GATES) + 7}. portfolio report: every model version in scope of the "
             "policies with its decision, each linked to its model report (govern report "
@@ -170,38 +183,146 @@ def demo_command(
         )
         _write_portfolio(store, path, policies, now, out, written)
         head = ledger.verify(store)
-    count, digest = (head.seq, head.hash[:16]) if head else (0, "-")
-    _step(f"ledger verified: {count} entries, head {digest}")
+        count, digest = (head.seq, head.hash[:16]) if head else (0, "-")
+        _step(f"ledger verified: {count} entries, head {digest}")
+        pdf = next(out / name for name in sorted(written) if name.endswith(".pdf"))
+        _step(
+            f"{len(DEMO_GATES) + 8}. verify the signed report and decisions (govern verify "
+            f"{pdf} {' '.join(str(a) for a in attestations)} --trust "
+            f"{keys_dir / 'cert.pem'} --key {keys_dir / 'key.pub.pem'})"
+        )
+        _verify(store, [pdf, *attestations], keys_dir)
     err_console.print(f"Explore the demo store: govern --db {path} models", style="bold")
 
 
 def _write_report(
-    store: Any, path: Path, policies: Any, model: str, version: str, now: datetime, out: Path
-) -> set[str]:
-    """The model report of the monitored version, as `govern report` writes it; the names."""
+    store: Any,
+    path: Path,
+    policies: Any,
+    model: str,
+    version: str,
+    now: datetime,
+    out: Path,
+    signer: Signer,
+) -> tuple[set[str], Path]:
+    """The monitored version's signed model report, as `govern report --sign` writes it.
+
+    Returns the names of the files and the path of their signed attestation.
+    """
+    from govern.cli.keys import write_report_attestation
     from govern.cli.output import Staged, by_name, write_all
+    from govern.cli.report import sign_rendered_pdf
     from govern.report.context import build_context, report_stem
     from govern.report.record import record_report
     from govern.report.render import render_formats
+    from govern.store.ledger import Entry
 
     context = build_context(
         store, policies, model=model, version=version, now=now, store_path=str(path)
     )
     stem = report_stem(context.model, context.version, context.as_of)
     rendered = render_formats(context, ("html", "json", "pdf"), stem=stem, now=now)
+    rendered["pdf"] = sign_rendered_pdf(rendered["pdf"], signer, source=out / f"{stem}.pdf")
     files = {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
+    entries: list[Entry] = []
 
     def record(staged: list[Staged]) -> None:
-        record_report(store, context, by_name(staged), now=datetime.now(UTC))
+        entries.append(record_report(store, context, by_name(staged), now=datetime.now(UTC)))
 
-    for item in write_all(files, then=record):
+    written = write_all(files, then=record)
+    for item in written:
         err_console.print(f"wrote {item.where()}")
+    attestation = write_report_attestation(
+        signer,
+        context,
+        [item.target for item in written if item.target is not None],
+        entries[0] if entries else None,
+        target=out / f"{stem}.sigstore.json",
+    )
     err_console.print(
         f"decision {context.decision.upper()}; open the HTML in a browser, or hand the PDF to "
-        "an auditor (tagged PDF/UA; pdfinfo, pdftotext to check it).",
+        "an auditor (tagged PDF/UA, certified with the demo key; pdfsig, pdfinfo, pdftotext "
+        "check it without govern).",
         style="bold",
     )
-    return {target.name for target in files}
+    return {target.name for target in files}, attestation
+
+
+def _demo_signer(folder: Path, now: datetime) -> Signer:
+    """A fresh demo key and self-signed certificate, as `govern keys init --out` makes them."""
+    from govern.signing import keys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("key.pem", "cert.pem", "key.pub.pem"):
+        (folder / name).unlink(missing_ok=True)  # the demo's own key, remade on every run
+    key, certificate = keys.generate(
+        keys.Subject("govern demo signer (not for production)", organization="govern demo"),
+        now=now,
+    )
+    signer = keys.Signer(key=key, certificate=certificate)
+    keys.write_new(folder / "key.pem", keys.key_pem(key, None), private=True)
+    keys.write_new(folder / "cert.pem", signer.certificate_pem(), private=False)
+    keys.write_new(folder / "key.pub.pem", signer.public_pem(), private=False)
+    return signer
+
+
+def _attested_gate(
+    store: Any,
+    policies: Any,
+    signer: Signer,
+    model: str,
+    version: str,
+    now: datetime,
+    out: Path,
+) -> tuple[GateDecision, Path]:
+    """`govern gate MODEL VERSION --attest`: the decision and its signed verification summary."""
+    from govern.cli.keys import stage_gate_attestation
+    from govern.cli.output import Staged
+    from govern.policy.gate import gate
+
+    target = out / f"{model}-v{version}-gate.sigstore.json"
+    staged: list[Staged] = []
+
+    def publish(result: CheckResult) -> None:
+        staged.append(
+            stage_gate_attestation(
+                store, result, signer, model=model, version=version, target=target
+            )
+        )
+        staged[-1].publish()
+
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        decision = gate(store, policies, model=model, version=version, now=now, publish=publish)
+    except BaseException:
+        for item in staged:
+            item.retract()
+        raise
+    for item in staged:
+        item.settle()
+    return decision, target
+
+
+def _verify(store: Any, paths: list[Path], keys_dir: Path) -> None:
+    """`govern verify` over the signed PDF and the bundles, with the demo's certificate."""
+    from govern.signing.verify import VerifyOptions, render_text, verify_paths
+
+    options = VerifyOptions(
+        key=keys_dir / "key.pub.pem",
+        trust=(keys_dir / "cert.pem",),
+        keys_dir=keys_dir,
+        store=store,
+    )
+    result = verify_paths(paths, options)
+    write_output(render_text(result), None)
+    err_console.print(
+        "The PDF's certification signature, the report's files against their signed digests, "
+        "each gate decision's model version and the ledger against the heads they record all "
+        "hold. Without govern: pdfsig for the PDF, openssl and jq for the bundles (README)."
+        if result.ok
+        else "verification FAILED (see above): this is a bug in the demo.",
+        style="bold green" if result.ok else "bold red",
+    )
 
 
 def _write_portfolio(
