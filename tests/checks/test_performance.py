@@ -450,3 +450,28 @@ def test_an_unknown_metric_in_code_is_not_evaluated(
     found = _evaluate({"metric": "auc", "min": 0.5}, data)
     assert found.status is Status.not_evaluated
     assert "unknown performance metric 'auc'" in found.message
+
+
+def test_demo_auc_by_sex_equals_sklearn(demo: Store) -> None:
+    """by: a sensitive column reports the metric per group; the rule still judges the whole."""
+    october = pd.read_parquet(demo_logs()["current"] / "2026-10.parquet")
+    rows = october[october["lender_approved"].notna()]
+    window = {"start": "2026-10-01", "end": "2026-11-01"}
+    found = _demo_finding(demo, {"metric": "roc_auc", "min": 0.7, "window": window, "by": "sex"})
+    plain = _demo_finding(demo, {"metric": "roc_auc", "min": 0.7, "window": window})
+    assert found.status is Status.passed
+    assert found.value == pytest.approx(plain.value, abs=1e-12)
+    assert isinstance(found.evidence, PerformanceEvidence) and found.evidence.by_group
+    assert found.evidence.by == "sex"
+    for group in found.evidence.by_group:
+        part = rows[rows["sex"] == group.group]
+        assert group.n == len(part)
+        expected = skm.roc_auc_score(part["lender_approved"], part["score"])
+        assert group.value == pytest.approx(expected, abs=TOL)
+    as_json = found.to_json()["evidence"]["by_group"]
+    assert as_json["column"] == "sex" and {g["group"] for g in as_json["groups"]} == set(
+        rows["sex"].unique()
+    )
+    absent = _demo_finding(demo, {"metric": "roc_auc", "min": 0.7, "window": window,
+                                  "by": "gender"})  # fmt: skip
+    assert absent.status is Status.not_evaluated and "no column 'gender'" in absent.message

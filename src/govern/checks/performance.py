@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from govern.checks.base import TRIGGERS_SCHEMA, PredictionData, Rule, Subject, finding
+from govern.checks.base import (
+    TRIGGERS_SCHEMA,
+    PredictionData,
+    Rule,
+    Subject,
+    absent_columns,
+    finding,
+)
 from govern.checks.fairness_evidence import Interval
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
@@ -32,6 +39,7 @@ __all__ = [
     "DEFAULT_MIN_LABELLED",
     "BaselineSource",
     "CalibrationBin",
+    "GroupPerformance",
     "Performance",
     "PerformanceBaseline",
     "PerformanceEvidence",
@@ -79,6 +87,20 @@ class PerformanceWindow:
             "value": self.value,
             "met": self.met,
         }
+
+
+@dataclass(frozen=True)
+class GroupPerformance:
+    """The metric over the labelled records of one group of the rule's ``by`` column."""
+
+    group: str
+    n: int
+    #: None when the metric is undefined in the group (e.g. one class only)
+    value: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"group", "n", "value"}``."""
+        return {"group": self.group, "n": self.n, "value": self.value}
 
 
 @dataclass(frozen=True)
@@ -172,6 +194,9 @@ class PerformanceEvidence:
     trend: tuple[PerformanceWindow, ...] | None = None
     #: the bins of expected_calibration_error over the rule's window (a reliability chart)
     calibration: tuple[CalibrationBin, ...] | None = None
+    #: the rule's ``by`` column and the metric per group of it (informational, not judged)
+    by: str | None = None
+    by_group: tuple[GroupPerformance, ...] | None = None
 
     @property
     def labelled_share(self) -> float:
@@ -213,6 +238,8 @@ class PerformanceEvidence:
             out["trend"] = [point.to_json() for point in self.trend]
         if self.calibration is not None:
             out["calibration"] = [b.to_json() for b in self.calibration]
+        if self.by_group is not None:
+            out["by_group"] = {"column": self.by, "groups": [g.to_json() for g in self.by_group]}
         return out
 
 
@@ -307,6 +334,12 @@ class Performance:
             "trend": {
                 "enum": ["day", "week", "month"],
                 "description": "Also compute the metric per calendar window.",
+            },
+            "by": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Also report the metric per group of this column (e.g. a "
+                "sensitive feature); informational, the rule judges the whole window.",
             },
             "triggers": TRIGGERS_SCHEMA,
         }
@@ -456,9 +489,18 @@ class _Evaluation:
                 + _last_judged(evidence.trend),
                 evidence,
             )
-        cells = self._cells(_VIEW, evidence)
+        by = self.p.get("by")
+        if by is not None:
+            what = f"the current log of {v.model}"
+            absent = absent_columns(self.data.connection, _VIEW, [str(by)], what)
+            if absent:
+                raise _NotJudged(f"by: {absent[str(by)]}", evidence)
+        cells = self._cells(_VIEW, evidence, group=None if by is None else str(by))
         value = self._value(cells, evidence, where)
-        evidence = _replace(evidence, value=value, calibration=self._calibration(cells))
+        evidence = _replace(
+            evidence, value=value, calibration=self._calibration(cells),
+            by=self.p.get("by"), by_group=self._by_group(cells),
+        )  # fmt: skip
         if spec is not None and baseline is None:
             baseline = self._baseline(window, evidence)
         low, high = self._bounds(baseline)
@@ -536,8 +578,12 @@ class _Evaluation:
         view: str,
         evidence: PerformanceEvidence | None,
         spans: Sequence[LogInfo] | None = None,
+        group: str | None = None,
     ) -> Cells:
-        """The labelled records of ``view`` as cells; not judged with the reason if they fail."""
+        """The labelled records of ``view`` as cells (split by ``group``, a column, if given).
+
+        Not judged, with the reason, if they cannot give the metric.
+        """
         from govern.metrics.performance import (
             PerformanceInputError,
             classification_cells,
@@ -548,7 +594,7 @@ class _Evaluation:
         try:
             if m.task == "regression":
                 value = "__prediction" if self._mapped("prediction", spans) else "__score"
-                return regression_cells(self.data.connection, view, prediction=value)
+                return regression_cells(self.data.connection, view, prediction=value, group=group)
             if m.needs in ("score", "probability") and not self._mapped("score", spans):
                 raise PerformanceInputError(
                     "needs a score column: map the model's score at ingest (--score)"
@@ -559,11 +605,28 @@ class _Evaluation:
                 score="__score" if self._mapped("score", spans) else None,
                 prediction="__prediction" if decision == "prediction" else None,
                 threshold=float(self.p.get("threshold", 0.5)) if decision else None,
-                pos_label=self.p.get("pos_label", 1),
+                pos_label=self.p.get("pos_label", 1), group=group,
             )  # fmt: skip
         except (PerformanceInputError, GovernError) as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             raise _NotJudged(f"{m.name}: {exc.message}{hint}", evidence) from None
+
+    def _by_group(self, cells: Cells) -> tuple[GroupPerformance, ...] | None:
+        """The metric per group of the ``by`` column (None without one)."""
+        from govern.metrics.performance import PerformanceInputError
+
+        if cells.group is None:
+            return None
+        out = []
+        for name, part in cells.by_group():
+            try:
+                value: float | None = self._statistic(part)
+            except PerformanceInputError:
+                value = None
+            if value is not None and math.isnan(value):
+                value = None
+            out.append(GroupPerformance(name, part.n, value))
+        return tuple(out)
 
     def _calibration(self, cells: Cells) -> tuple[CalibrationBin, ...] | None:
         """The ECE's bins (count, mean score, mean label), for the reliability chart."""

@@ -310,3 +310,25 @@ def test_unknown_metric_named() -> None:
         metric_named("auc")
     assert metric_named("roc_auc").greater_is_better
     assert not metric_named("log_loss").greater_is_better
+
+
+def test_cells_by_group_equal_sklearn_per_group() -> None:
+    """A group column splits the cells; each group's metric is scikit-learn's on its rows."""
+    y, score = _generated(14, 3000, 0.4, 2)
+    rng = np.random.default_rng(15)
+    group = rng.choice(["a", "b", None], 3000, p=[0.5, 0.4, 0.1])
+    con = _relation(pd.DataFrame({"__label": y, "__score": score, "g": group}))
+    cells = classification_cells(con, "rows", threshold=0.5, group="g")
+    whole = classification_cells(con, "rows", threshold=0.5)
+    assert METRICS["roc_auc"].compute(cells) == pytest.approx(
+        METRICS["roc_auc"].compute(whole), abs=1e-12
+    )
+    parts = dict(cells.by_group())
+    assert sorted(parts) == ["(missing)", "a", "b"]
+    for name, part in parts.items():
+        inside = np.array([g is None for g in group]) if name == "(missing)" else group == name
+        assert part.n == int(inside.sum())
+        for metric in ("roc_auc", "f1", "log_loss"):
+            want = _sklearn(SKLEARN[metric], y[inside], score[inside], score[inside] >= 0.5)
+            assert METRICS[metric].compute(part) == pytest.approx(want, abs=TOL), (name, metric)
+    assert whole.by_group() == []

@@ -27,11 +27,14 @@ Regression (:mod:`~govern.metrics.performance.regression`): ``mae``, ``rmse``, `
 the float64 epsilon, as scikit-learn).
 
 :func:`bootstrap_interval` resamples rows through the cells (a multinomial draw per replicate).
+With a ``group`` column (e.g. a sensitive feature) the cells are also split by its values, and
+:meth:`Cells.by_group` gives each group's cells: a metric per group from the same scan.
 """
 
 from __future__ import annotations
 
 from govern.metrics.performance.cells import (
+    MISSING_GROUP,
     Cells,
     PerformanceInputError,
     classification_cells,
@@ -51,6 +54,7 @@ __all__ = [
     "DEFAULT_BINS",
     "METRICS",
     "METRIC_NAMES",
+    "MISSING_GROUP",
     "Cells",
     "PerformanceInputError",
     "PerformanceMetric",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
+    "MISSING_GROUP",
     "Cells",
     "PerformanceInputError",
     "classification_cells",
@@ -45,13 +46,16 @@ class Cells:
     Classification: ``label`` is 1 for the positive class and 0 otherwise, ``decision`` the
     predicted class (1/0; NaN when no decision was asked for) and ``score`` the score (NaN
     without a score column). Regression: ``label`` is the target, ``decision`` the predicted
-    value and ``score`` unused (NaN). Sorted by score, then label, then decision.
+    value and ``score`` unused (NaN). Sorted by score, then label, then decision. With a
+    ``group`` column, each cell also has the group's value (text; :data:`MISSING_GROUP` for a
+    record without one) and the cells are split by it too.
     """
 
     score: NDArray[np.float64]
     label: NDArray[np.float64]
     decision: NDArray[np.float64]
     count: NDArray[np.int64]
+    group: NDArray[np.object_] | None = None
 
     @property
     def n(self) -> int:
@@ -60,7 +64,31 @@ class Cells:
 
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
         """The same cells with other counts (a bootstrap resample)."""
-        return Cells(self.score, self.label, self.decision, count)
+        return Cells(self.score, self.label, self.decision, count, self.group)
+
+    def by_group(self) -> list[tuple[str, Cells]]:
+        """The cells of each group, groups sorted by name (empty without a group column)."""
+        if self.group is None:
+            return []
+        out = []
+        for name in sorted({str(g) for g in self.group}):
+            inside = self.group == name
+            out.append(
+                (
+                    name,
+                    Cells(
+                        self.score[inside],
+                        self.label[inside],
+                        self.decision[inside],
+                        self.count[inside],
+                    ),
+                )
+            )
+        return out
+
+
+#: The group of records without a value of the group column.
+MISSING_GROUP = "(missing)"
 
 
 def present_sql(column: str) -> str:
@@ -114,13 +142,22 @@ def _unscored(con: DuckDBPyConnection, relation: str, score: str, where: str) ->
     return int(missing)
 
 
-def _fetch(con: DuckDBPyConnection, sql: str, params: list[Any]) -> Cells:
+def _grouping(group: str | None, params: list[Any]) -> tuple[str, str]:
+    """(select item, order-by prefix) of the optional group column."""
+    if group is None:
+        return "", ""
+    params.append(MISSING_GROUP)
+    return f", coalesce(CAST({quote(group)} AS VARCHAR), ?) AS g", "g, "
+
+
+def _fetch(con: DuckDBPyConnection, sql: str, params: list[Any], grouped: bool) -> Cells:
     got = con.execute(sql, params).fetchnumpy()
     return Cells(
         score=np.asarray(got["s"], dtype=np.float64),
         label=np.asarray(got["y"], dtype=np.float64),
         decision=np.asarray(got["d"], dtype=np.float64),
         count=np.asarray(got["n"], dtype=np.int64),
+        group=np.asarray(got["g"], dtype=object) if grouped else None,
     )
 
 
@@ -133,6 +170,7 @@ def classification_cells(
     prediction: str | None = None,
     threshold: float | None = None,
     pos_label: Any = 1,
+    group: str | None = None,
 ) -> Cells:
     """The labelled rows of ``relation`` as classification cells.
 
@@ -140,7 +178,8 @@ def classification_cells(
     matches ``True``) is the positive one. The decision is the ``prediction`` column (its
     value equal to ``pos_label`` is positive) when given, else ``score >= threshold`` when a
     threshold is given, else absent. A labelled row without a score (NULL or NaN) is refused
-    when a score column is given. Raises :class:`PerformanceInputError`.
+    when a score column is given. ``group`` splits the cells by that column's values too
+    (:meth:`Cells.by_group`). Raises :class:`PerformanceInputError`.
     """
     types = _types(con, relation)
     where = present_sql(label)
@@ -178,11 +217,12 @@ def classification_cells(
         params.append(float(threshold))
     else:
         d = "CAST('NaN' AS DOUBLE)"
+    g, order = _grouping(group, params)
     sql = (
-        f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n "
-        f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY s, y, d"
+        f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n{g} "
+        f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY {order}s, y, d"
     )
-    return _fetch(con, sql, params)
+    return _fetch(con, sql, params, group is not None)
 
 
 def regression_cells(
@@ -191,6 +231,7 @@ def regression_cells(
     *,
     label: str = "__label",
     prediction: str = "__prediction",
+    group: str | None = None,
 ) -> Cells:
     """The labelled rows of ``relation`` as regression cells (target, predicted value).
 
@@ -222,9 +263,11 @@ def regression_cells(
         raise PerformanceInputError(
             f"{missing} of {labelled} labelled records have no predicted value (NULL or NaN)"
         )
+    params: list[Any] = []
+    g, order = _grouping(group, params)
     sql = (
         f"SELECT CAST('NaN' AS DOUBLE) AS s, CAST({quote(label)} AS DOUBLE) AS y, "
-        f"CAST({quote(prediction)} AS DOUBLE) AS d, count(*) AS n "
-        f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY y, d"
+        f"CAST({quote(prediction)} AS DOUBLE) AS d, count(*) AS n{g} "
+        f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY {order}y, d"
     )
-    return _fetch(con, sql, [])
+    return _fetch(con, sql, params, group is not None)
