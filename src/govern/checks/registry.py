@@ -21,6 +21,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "monitoring": ("govern.checks.monitoring", "Monitoring"),
     "performance": ("govern.checks.performance", "Performance"),
     "freshness": ("govern.checks.freshness", "Freshness"),
+    "explainability": ("govern.checks.explainability", "Explainability"),
 }
 
 

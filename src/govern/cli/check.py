@@ -78,6 +78,34 @@ AsOfOption = Annotated[
 ]
 
 
+TrustModelOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-model",
+        help="Explainability: load pickle/cloudpickle models (they run code when loaded).",
+    ),
+]
+ArtifactRootOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--artifact-root",
+        help="Explainability: read artefacts under URI prefix OLD from NEW (OLD=NEW, repeatable).",
+    ),
+]
+
+
+def explain_options(trust_model: bool, artifact_root: list[str] | None) -> None:
+    """Set how ``check: explainability`` finds and loads models for this command."""
+    from govern.explain.loading import OPTIONS, LoadOptions, parse_roots
+
+    try:
+        roots = parse_roots(artifact_root or [])
+    except ValueError as exc:
+        raise UsageError(f"{exc}.", hint="Give --artifact-root as OLD=NEW, e.g. "
+                         "file:///srv/mlruns=/mnt/mlruns.") from exc  # fmt: skip
+    OPTIONS.set(LoadOptions(trust_model=trust_model, artifact_roots=roots))
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to the app."""
     app.command(name="check", help=CHECK_HELP)(check_command)
@@ -201,6 +229,8 @@ def check_command(
     fail_on: FailOnOption = Severity.block,
     strict: StrictOption = False,
     as_of: AsOfOption = None,
+    trust_model: TrustModelOption = False,
+    artifact_root: ArtifactRootOption = None,
 ) -> None:
     """Evaluate policies and print findings."""
     from govern.policy.engine import evaluate
@@ -208,6 +238,7 @@ def check_command(
 
     if version is not None and model is None:
         raise UsageError("--version needs --model.")
+    explain_options(trust_model, artifact_root)
     policies = load_policies(policy, waivers)
     with Store.open(settings(ctx).db, read_only=True) as store:
         result = evaluate(
@@ -248,11 +279,14 @@ def gate_command(
     cert: CertOption = None,
     chain: ChainOption = None,
     passphrase_env: PassphraseOption = None,
+    trust_model: TrustModelOption = False,
+    artifact_root: ArtifactRootOption = None,
 ) -> None:
     """Gate one model version (CI)."""
     from govern.policy.gate import gate
     from govern.store.store import Store
 
+    explain_options(trust_model, artifact_root)
     policies = load_policies(policy, waivers)
     now = as_of_time(as_of)
     signer = load_signer(key, cert, chain, passphrase_env) if attest is not None else None
