@@ -223,7 +223,10 @@ def load(folder: Path, options: LoadOptions) -> LoadedModel:
         raise ModelUnavailable(f"{folder / 'MLmodel'}: unsupported sklearn model {fmt!r}")
     path = folder / str(name)
     if not path.is_file():
-        raise ModelUnavailable(f"the model file {path} named by MLmodel is missing")
+        raise ModelUnavailable(
+            f"the model file {path} named by MLmodel is missing (exports often leave it out: "
+            "point govern at the full artefacts with --artifact-root OLD=NEW)"
+        )
     digest = _sha256(path)
     if fmt == "skops":
         model = _load_skops(path)
