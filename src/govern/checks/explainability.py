@@ -135,7 +135,7 @@ class Explainability:
         """A rule must set at least one of :data:`SUB_RULES`."""
         if any(k in rule for k in SUB_RULES):
             return []
-        return [("check", f"an explainability rule needs one of {', '.join(SUB_RULES)}")]
+        return [(SUB_RULES[0], f"an explainability rule needs one of {', '.join(SUB_RULES)}")]
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding | list[Finding]:
         """One finding per rule set (not_in_top_k, max_attribution_drift, ...)."""
@@ -174,7 +174,7 @@ class Explainability:
         if p.get("trust_model"):
             opts = replace(opts, trust_model=True)
         try:
-            loaded = loading.load(loading.locate(con, v, opts), opts)
+            loaded = loading.load_version(con, v, opts)
         except loading.ModelUnavailable as exc:
             return missing(str(exc))
         versioned = any(log.version or "model_version" in log.mapping for log in spans)

@@ -167,8 +167,11 @@ def _beside_export(roots: Sequence[Path], version: Any, uris: Sequence[str]) -> 
     return None
 
 
-def locate(con: Any, version: Any, options: LoadOptions) -> Path:
-    """The local folder holding ``version``'s ``MLmodel``; raise :class:`ModelUnavailable`."""
+def locate(con: Any, version: Any, options: LoadOptions) -> tuple[Path, list[str]]:
+    """The local folder holding ``version``'s ``MLmodel``, and the places tried before it.
+
+    Raises :class:`ModelUnavailable` when there is none.
+    """
     uris = candidate_uris(con, version)
     tried = []
     for uri in uris:
@@ -176,16 +179,27 @@ def locate(con: Any, version: Any, options: LoadOptions) -> Path:
         if folder is None:
             tried.append(f"{uri} (not a local path: map it with --artifact-root OLD=NEW)")
         elif (folder / "MLmodel").is_file():
-            return folder
+            return folder, tried
         else:
             tried.append(f"{folder} (no MLmodel)")
     found = _beside_export(_export_roots(con, version), version, uris)
     if found is not None:
-        return found
+        return found, tried
     where = "; ".join(tried) if tried else "no artefact URI is recorded for it"
     raise ModelUnavailable(
         f"the model artefacts of {version.model} v{version.version} were not found: {where}"
     )
+
+
+def load_version(con: Any, version: Any, options: LoadOptions) -> LoadedModel:
+    """Find and load ``version``'s model; raise :class:`ModelUnavailable` with every reason."""
+    folder, tried = locate(con, version, options)
+    try:
+        return load(folder, options)
+    except ModelUnavailable as exc:
+        if not tried:
+            raise
+        raise ModelUnavailable(f"{exc}; also tried: {'; '.join(tried)}") from exc
 
 
 def _sha256(path: Path) -> str:
@@ -222,6 +236,10 @@ def load(folder: Path, options: LoadOptions) -> LoadedModel:
     if fmt not in SKLEARN_FORMATS or not name:
         raise ModelUnavailable(f"{folder / 'MLmodel'}: unsupported sklearn model {fmt!r}")
     path = folder / str(name)
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ModelUnavailable(
+            f"{folder / 'MLmodel'} names a model file outside its folder ({name}): refused"
+        )
     if not path.is_file():
         raise ModelUnavailable(
             f"the model file {path} named by MLmodel is missing (exports often leave it out: "
