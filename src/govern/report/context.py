@@ -32,6 +32,7 @@ from govern.models import CheckResult, Finding, Severity, Status
 from govern.policy.engine import evaluate
 from govern.policy.gate import GATE, subject
 from govern.policy.loader import PolicySet
+from govern.report.changes import Changes, changes_since
 from govern.report.sections import EvidenceSection, bound_text, build_sections, finite
 from govern.store import ledger, predictions
 from govern.store.store import Store
@@ -226,6 +227,8 @@ class ReportContext:
     sections: tuple[EvidenceSection, ...]
     gates: tuple[GateRow, ...]
     ledger_head: str | None
+    #: what changed since the previous report of the model (from the ledger)
+    changes: Changes
     waivers: tuple[WaiverRow, ...]
     warnings: tuple[str, ...]
     limitations: tuple[str, ...]
@@ -675,6 +678,7 @@ def build_context(
         for p in result.policies
     )
     checked = {f.check for f in findings}
+    rows = [_finding_row(f) for f in findings]
     ordered = sorted(
         findings,
         key=lambda f: (
@@ -709,6 +713,14 @@ def build_context(
         sections=sections,
         gates=gates,
         ledger_head=head,
+        changes=changes_since(
+            store,
+            model=model,
+            as_of=as_of,
+            decision=result.decision.value,
+            findings=rows,
+            policies=policy_rows,
+        ),
         waivers=_waivers(policies, findings, lineage, now.date()),
         warnings=result.warnings,
         limitations=_limitations(result, sections),

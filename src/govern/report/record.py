@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from govern.report.changes import findings_digest
 from govern.store import ledger
 from govern.store.store import Store
 
@@ -59,6 +60,7 @@ def report_payload(
     model: str | None = None,
     version: str | None = None,
     scope: dict[str, Any] | None = None,
+    findings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """What a report entry records.
 
@@ -82,6 +84,9 @@ def report_payload(
         payload["version"] = version
     if scope is not None:
         payload["scope"] = scope
+    if findings is not None:
+        # what the next report of the model compares itself with (govern.report.changes)
+        payload["findings"] = findings
     return payload
 
 
@@ -105,6 +110,7 @@ def record_report(
             policies=context.policies,
             model=context.model,
             version=context.version,
+            findings=findings_digest(context.findings),
         ),
         now=now,
     )
