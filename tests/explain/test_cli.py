@@ -8,6 +8,7 @@ points govern there with --artifact-root.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.demo import demo_logs
+from govern.demo import DEMO_DIR, demo_logs
 from tests.stores import demo_store
 
 OLD = "file:///home/alice/projects/credit/file/mlruns"
@@ -53,8 +54,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     folder = tmp / "mlruns" / MODEL
     folder.mkdir(parents=True)
     sio.dump(model, folder / "model.skops")
-    (folder / "MLmodel").write_text(
-        "flavors:\n  sklearn:\n    pickled_model: model.skops\n    serialization_format: skops\n"
+    # the MLmodel ingested for v2 (the demo export has it, without the model file)
+    shutil.copyfile(
+        DEMO_DIR / "exports" / "mlflow3-filestore" / MODEL / "MLmodel", folder / "MLmodel"
     )
     policy = tmp / "explain.yaml"
     policy.write_text(POLICY)
@@ -118,3 +120,16 @@ def test_gate_keeps_the_explanation_in_the_store(setup: tuple[Path, Path, Path])
         ("credit-risk", "2", 1, 200)
     ]
     assert set(json.loads(rows[0]["result"])["importance"]["current"]) == set(FEATURES)
+
+
+def test_another_models_artefacts_are_refused(
+    setup: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    db, root, policy = setup
+    other = tmp_path / "mlruns" / MODEL
+    shutil.copytree(root / MODEL, other)
+    (other / "MLmodel").write_text((root / MODEL / "MLmodel").read_text() + "\n# retrained\n")
+    _, report = check(db, policy, "--artifact-root", f"{OLD}={tmp_path / 'mlruns'}")
+    found = report["findings"]  # type: ignore[index]
+    assert all(f["status"] == "not_evaluated" for f in found)  # type: ignore[union-attr]
+    assert "is not the MLmodel ingested for credit-risk v2" in found[0]["message"]  # type: ignore[index]

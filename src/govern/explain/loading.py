@@ -191,9 +191,35 @@ def locate(con: Any, version: Any, options: LoadOptions) -> tuple[Path, list[str
     )
 
 
+def recorded_mlmodels(con: Any, version: Any) -> set[str]:
+    """SHA-256 of the ``MLmodel`` files ingested for ``version``'s model (empty: none recorded)."""
+    run_id = getattr(version, "run_id", None)
+    model_id = getattr(version, "model_id", None)
+    rows = _query(
+        con, "SELECT path, sha256 FROM artifacts WHERE run_id = ? AND kind = 'mlmodel'", [run_id]
+    )
+    if model_id:
+        return {sha for path, sha in rows if path == f"{model_id}/MLmodel"}
+    return {sha for path, sha in rows if not str(path).startswith("m-")}
+
+
 def load_version(con: Any, version: Any, options: LoadOptions) -> LoadedModel:
-    """Find and load ``version``'s model; raise :class:`ModelUnavailable` with every reason."""
+    """Find and load ``version``'s model; raise :class:`ModelUnavailable` with every reason.
+
+    When the store recorded the version's ``MLmodel`` at ingest, the one found must be the
+    same file (SHA-256): an ``--artifact-root`` pointing at another model is refused.
+    """
     folder, tried = locate(con, version, options)
+    recorded = recorded_mlmodels(con, version)
+    if recorded:
+        digest = _sha256(folder / "MLmodel")
+        if digest not in recorded:
+            shown = ", ".join(sorted(r[:12] for r in recorded))
+            raise ModelUnavailable(
+                f"{folder / 'MLmodel'} (SHA-256 {digest[:12]}) is not the MLmodel ingested for "
+                f"{version.model} v{version.version} ({shown}): another model's artefacts are "
+                "not used"
+            )
     try:
         return load(folder, options)
     except ModelUnavailable as exc:
