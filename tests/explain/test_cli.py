@@ -133,3 +133,17 @@ def test_another_models_artefacts_are_refused(
     found = report["findings"]  # type: ignore[index]
     assert all(f["status"] == "not_evaluated" for f in found)  # type: ignore[union-attr]
     assert "is not the MLmodel ingested for credit-risk v2" in found[0]["message"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "sarif", "junit"])
+def test_every_check_format_renders_explainability(
+    setup: tuple[Path, Path, Path], fmt: str
+) -> None:
+    db, root, policy = setup
+    result = CliRunner().invoke(
+        app,
+        ["--db", str(db), "check", "-p", str(policy), "--model", "credit-risk", "--version", "2",
+         "-f", fmt, "--artifact-root", f"{OLD}={root}"],
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    assert "explain.top" in result.stdout
