@@ -76,8 +76,14 @@ def test_model_agnostic_shap_values_add_up_to_the_model_output() -> None:
 
     df = arrests()
     model = LogisticRegression(max_iter=1000).fit(df[FEATURES], df["released"])
-    rows = df[FEATURES].iloc[:15]
-    explained = sv.shap_values(model, rows, df[FEATURES].iloc[100:200], seed=0)
+    rows = df[FEATURES].iloc[:60]
+    seen: list[tuple[str, int, int]] = []
+    token = sv.PROGRESS.set(lambda what, done, total: seen.append((what, done, total)))
+    try:
+        explained = sv.shap_values(model, rows, df[FEATURES].iloc[100:200], seed=0, what="log")
+    finally:
+        sv.PROGRESS.reset(token)
+    assert seen == [("log", 50, 60), ("log", 60, 60)]
     assert explained.explainer == "permutation"
     total = explained.values.sum(axis=1) + explained.base
     np.testing.assert_allclose(total, model.predict_proba(rows)[:, 1], atol=1e-6)

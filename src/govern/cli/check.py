@@ -104,6 +104,14 @@ def explain_options(trust_model: bool, artifact_root: list[str] | None) -> None:
         raise UsageError(f"{exc}.", hint="Give --artifact-root as OLD=NEW, e.g. "
                          "file:///srv/mlruns=/mnt/mlruns.") from exc  # fmt: skip
     OPTIONS.set(LoadOptions(trust_model=trust_model, artifact_roots=roots))
+    if err_console.is_terminal:
+        from govern.explain.shap_values import PROGRESS
+
+        def progress(what: str, done: int, total: int) -> None:
+            end = "\n" if done >= total else "\r"
+            err_console.print(f"SHAP: {what} {done}/{total} rows", end=end, highlight=False)
+
+        PROGRESS.set(progress)
 
 
 def register(app: typer.Typer) -> None:

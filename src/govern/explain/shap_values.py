@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -80,10 +81,26 @@ class ShapValues:
     explainer: str
 
 
-def shap_values(model: Any, rows: Any, background: Any, seed: int) -> ShapValues:
-    """SHAP values of ``rows`` (a DataFrame of the model's features) for the explained output."""
+#: Rows the model-agnostic explainer explains between two progress reports.
+CHUNK_ROWS = 50
+
+#: Called as ``(what, rows done, rows)`` while rows are explained; the CLI shows it on stderr.
+PROGRESS: ContextVar[Callable[[str, int, int], None] | None] = ContextVar(
+    "govern_explain_progress", default=None
+)
+
+
+def shap_values(
+    model: Any, rows: Any, background: Any, seed: int, what: str = "rows"
+) -> ShapValues:
+    """SHAP values of ``rows`` (a DataFrame of the model's features) for the explained output.
+
+    Progress is reported to :data:`PROGRESS` (if set) under the name ``what``.
+    """
     import numpy as np
     import shap
+
+    report = PROGRESS.get() or (lambda what, done, total: None)
 
     features = list(rows.columns)
     try:
@@ -96,15 +113,20 @@ def shap_values(model: Any, rows: Any, background: Any, seed: int) -> ShapValues
         if raw.ndim == 3:  # (rows, features, classes): the last class, as _output explains
             raw = raw[:, :, -1]
         base = np.full(len(rows), expected[-1])
+        report(what, len(rows), len(rows))
         return ShapValues(raw.astype(float), base, "tree")
     masker = shap.maskers.Independent(background[features], max_samples=BACKGROUND_ROWS)
     explainer = shap.PermutationExplainer(_output(model, features), masker, seed=seed)
-    explained = explainer(rows, max_evals=max(2 * len(features) + 1, 100), silent=True)
-    return ShapValues(
-        np.asarray(explained.values, dtype=float),
-        np.asarray(explained.base_values, dtype=float),
-        "permutation",
-    )
+    values, bases = [], []
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows.iloc[start : start + CHUNK_ROWS]
+        explained = explainer(chunk, max_evals=max(2 * len(features) + 1, 100), silent=True)
+        values.append(np.asarray(explained.values, dtype=float))
+        bases.append(np.asarray(explained.base_values, dtype=float))
+        report(what, start + len(chunk), len(rows))
+    if not values:
+        return ShapValues(np.zeros((0, len(features))), np.zeros(0), "permutation")
+    return ShapValues(np.concatenate(values), np.concatenate(bases), "permutation")
 
 
 def mean_abs(values: Any, features: Sequence[str]) -> dict[str, float]:
@@ -192,7 +214,7 @@ def explain(
     by_group: dict[str, dict[str, dict[str, float]]] = {}
     explainer = ""
     for role, frame in samples.items():
-        explained = shap_values(model, frame[list(features)], background, seed)
+        explained = shap_values(model, frame[list(features)], background, seed, f"{role} log")
         explainer = explained.explainer
         importance[role] = mean_abs(explained.values, features)
         rows[role] = len(frame)
