@@ -150,7 +150,12 @@ def test_skops_model_loads_with_only_sklearn_types(tmp_path: Path) -> None:
 
 
 def test_artifact_roots_parse_and_rewrite() -> None:
-    assert loading.parse_roots(["s3://b/x=/mnt/x"]) == (("s3://b/x", "/mnt/x"),)
+    roots = loading.parse_roots(["s3://b/x=/mnt/x", "dbfs:/models=file:///mnt/dbfs%20copy"])
+    assert roots == (("s3://b/x", "/mnt/x"), ("dbfs:/models", "file:///mnt/dbfs%20copy"))
+    assert loading.local_path("s3://b/x/1/model", roots) == Path("/mnt/x/1/model")
+    assert loading.local_path("dbfs:/models/a", roots) == Path("/mnt/dbfs copy/a")
+    assert loading.local_path("file:///srv/mlruns/1", roots) == Path("/srv/mlruns/1")
+    assert loading.local_path("s3://other/1", roots) is None
     with pytest.raises(ValueError, match="not OLD=NEW"):
         loading.parse_roots(["s3://b/x"])
 

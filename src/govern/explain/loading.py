@@ -84,7 +84,7 @@ class LoadedModel:
     features: tuple[str, ...]
 
 
-def _local(uri: str, roots: Sequence[tuple[str, str]]) -> Path | None:
+def local_path(uri: str, roots: Sequence[tuple[str, str]]) -> Path | None:
     """The local folder ``uri`` names after the mappings, or None (another scheme)."""
     for old, new in roots:
         if uri.startswith(old):
@@ -175,7 +175,7 @@ def locate(con: Any, version: Any, options: LoadOptions) -> tuple[Path, list[str
     uris = candidate_uris(con, version)
     tried = []
     for uri in uris:
-        folder = _local(uri, options.artifact_roots)
+        folder = local_path(uri, options.artifact_roots)
         if folder is None:
             tried.append(f"{uri} (not a local path: map it with --artifact-root OLD=NEW)")
         elif (folder / "MLmodel").is_file():
