@@ -6,14 +6,14 @@ import getpass
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from govern.cli.common import err_console, handle_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from govern.cli.output import Staged
     from govern.models import CheckResult
@@ -205,8 +205,6 @@ def report_signer(
     cert: Path | None,
     chain: list[Path] | None,
     passphrase_env: str | None,
-    *,
-    model_version: bool,
 ) -> Signer | None:
     """The signer of ``govern report --sign`` (None without it), loaded before any writing."""
     from govern.errors import UsageError
@@ -215,10 +213,6 @@ def report_signer(
         if key is not None or cert is not None or chain:
             raise UsageError("--key, --cert and --chain sign a report: add --sign.")
         return None
-    if not model_version:
-        raise UsageError(
-            "--sign signs the report of one model version (--model with --version).",
-        )
     return load_signer(key, cert, chain, passphrase_env)
 
 
@@ -229,18 +223,21 @@ def write_report_attestation(
     head: Entry | None,
     *,
     target: Path,
+    details: Mapping[str, Any] | None = None,
 ) -> Path:
     """Sign the report set's statement and write ``target`` (``STEM.sigstore.json``).
 
     Runs last, after every file is written (and the PDF signed): each subject's digest is of
-    the bytes on disk. ``head`` is the report's own ledger entry.
+    the bytes on disk. ``head`` is the report's own ledger entry; ``details`` what only this
+    kind of report states (:func:`govern.signing.attest.report_statement`).
     """
     from govern.cli import output as output_module
     from govern.signing.attest import LedgerHead, report_statement, sign_statement
 
     outputs = {path.name: _read_written(path) for path in written}
     recorded = LedgerHead(head.seq, head.hash) if head is not None else None
-    bundle = sign_statement(report_statement(outputs, facts, recorded), signer)
+    statement = report_statement(outputs, facts, recorded, details=details)
+    bundle = sign_statement(statement, signer)
     output_module.write_all({target: bundle.dumps()})
     err_console.print(
         f"wrote {target} (signed attestation of {len(outputs)} file(s), key id "

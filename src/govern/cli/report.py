@@ -54,7 +54,10 @@ REPORT_HELP = (
     "decision (failed, stale evidence, not evaluated, waived, passed), counts per decision, "
     "coverage by control across the versions, named portfolio-DATE.EXT; each row links to the "
     "version's model report, written beside it in HTML unless --no-model-reports.\n\n"
-    "  govern report --portfolio --policy policies/ --format html,json,pdf"
+    "  govern report --portfolio --policy policies/ --format html,json,pdf\n\n"
+    "--sign works for every kind: the PDF is certified and STEM.sigstore.json attests "
+    "every file written (see govern verify).\n\n"
+    "  govern report --portfolio --policy policies/ --sign"
 )
 
 
@@ -174,7 +177,6 @@ def report_command(
         cert,
         chain,
         passphrase_env,
-        model_version=not portfolio and start is None and end is None,
     )
     if portfolio:
         if version is not None or start is not None or end is not None:
@@ -194,6 +196,7 @@ def report_command(
             pdf_variant=pdf_variant,
             stale_after=stale_after,
             model_reports=model_reports,
+            signer=signer,
         )
         return
     if model is None:
@@ -214,6 +217,7 @@ def report_command(
             formats=formats,
             out=out,
             as_of=as_of,
+            signer=signer,
         )
         return
     if version is None:
@@ -353,8 +357,12 @@ def write_review_report(
     formats: str,
     out: Path,
     as_of: str | None,
+    signer: Signer | None = None,
 ) -> None:
-    """``govern report --model M --from --to``: review the model and write the review report."""
+    """``govern report --model M --from --to``: review the model and write the review report.
+
+    With ``signer`` (``--sign``), the PDF is certified and the set attested.
+    """
     from govern.policy.loader import load
     from govern.report.review_report import (
         build_review_report,
@@ -388,29 +396,40 @@ def write_review_report(
         ledger.check_tail(store)  # a broken ledger refuses the report before anything is written
         result = review(store, options, now=now)
         report = build_review_report(store, result, now=now, store_path=str(db))
-    write_review_files(report, chosen, out=out, now=now, db=db)
+    write_review_files(report, chosen, out=out, now=now, db=db, signer=signer)
 
 
 def write_review_files(
-    report: Any, formats: tuple[str, ...], *, out: Path, now: datetime, db: Path | None = None
+    report: Any,
+    formats: tuple[str, ...],
+    *,
+    out: Path,
+    now: datetime,
+    db: Path | None = None,
+    signer: Signer | None = None,
 ) -> None:
     """Render a review report in ``formats`` and write the files atomically to ``out``.
 
     With ``db`` (``govern report --from/--to``, ``govern review --report``), the set's
     ``report`` ledger entry is appended after the files are written (:func:`write_recorded`).
+    With ``signer`` (``--sign``; needs ``db``), the PDF is certified before it is written and
+    ``STEM.sigstore.json`` attests the set, the ledger entry as its head.
     """
     from govern.report.record import record_review_report
     from govern.report.review_report import render_review_formats, review_report_stem
 
     stem = review_report_stem(report)
     rendered = render_review_formats(report, formats, now=now)
+    if signer is not None and "pdf" in rendered:
+        rendered["pdf"] = sign_rendered_pdf(rendered["pdf"], signer, source=out / f"{stem}.pdf")
     files: dict[Path, str | bytes] = {
         out / f"{stem}.{fmt}": content for fmt, content in rendered.items()
     }
+    entry: ledger.Entry | None = None
     if db is None:
         written = output_module.write_all(files)
     else:
-        written, _entry = write_recorded(
+        written, entry = write_recorded(
             db,
             files,
             lambda store, outputs, at: record_review_report(store, report, outputs, now=at),
@@ -422,6 +441,15 @@ def write_review_files(
         f"review report {report.model} {report.span} as of {report.as_of}: decision "
         f"{'REGRESSION' if report.decision == 'regression' else 'no regression'}"
     )
+    if signer is not None:
+        write_report_attestation(
+            signer,
+            report,
+            [item.target for item in written if item.target is not None],
+            entry,
+            target=out / f"{stem}.sigstore.json",
+            details=report.attestation_details(),
+        )
 
 
 class _LateProgress:
@@ -477,12 +505,15 @@ def write_portfolio_report(
     pdf_variant: str,
     stale_after: str,
     model_reports: bool,
+    signer: Signer | None = None,
 ) -> None:
     """``govern report --portfolio``: the portfolio (and the model reports it links to).
 
     With ``html`` among the formats and ``--model-reports`` (the default), each version's model
     report is written in HTML beside the portfolio, so every link of the portfolio opens. All
-    files are written atomically together: every one or none.
+    files are written atomically together: every one or none. With ``signer`` (``--sign``),
+    the PDF is certified before it is written and ``STEM.sigstore.json`` attests every file,
+    the model reports included.
     """
     from govern.report.portfolio import portfolio_files, portfolio_stem
     from govern.report.record import record_portfolio
@@ -521,7 +552,11 @@ def write_portfolio_report(
     finally:
         progress.close()
     stem = portfolio_stem(context.as_of)
-    written, _entry = write_recorded(
+    if signer is not None and f"{stem}.pdf" in files:
+        files[f"{stem}.pdf"] = sign_rendered_pdf(
+            files[f"{stem}.pdf"], signer, source=out / f"{stem}.pdf"
+        )
+    written, entry = write_recorded(
         db,
         {out / name: content for name, content in files.items()},
         lambda store, outputs, at: record_portfolio(store, context, outputs, now=at),
@@ -539,6 +574,15 @@ def write_portfolio_report(
         + (f" ({counts})" if counts else "")
         + (f"; {len(context.out_of_scope)} in scope of no policy" if context.out_of_scope else "")
     )
+    if signer is not None:
+        write_report_attestation(
+            signer,
+            context,
+            [item.target for item in written if item.target is not None],
+            entry,
+            target=out / f"{stem}.sigstore.json",
+            details=context.attestation_details(),
+        )
 
 
 def sign_rendered_pdf(pdf: str | bytes, signer: Signer, *, source: Path) -> bytes:

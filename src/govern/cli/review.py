@@ -21,6 +21,14 @@ from govern.cli.common import (
     stdout_width,
     write_output,
 )
+from govern.cli.keys import (
+    CertOption,
+    ChainOption,
+    KeyOption,
+    PassphraseOption,
+    SignOption,
+    report_signer,
+)
 
 HELP = (
     "A periodic fairness review of a model's production decisions: per calendar month or "
@@ -43,7 +51,8 @@ HELP = (
     "--policy policies/credit.yaml\n\n"
     "  govern review credit-risk --confidence 0.95 --format json -o review.json\n\n"
     "  govern review credit-risk --tolerance 0.1 --no-store\n\n"
-    "  govern review credit-risk --from 2026-06 --to 2026-11 --report --report-out reports/"
+    "  govern review credit-risk --from 2026-06 --to 2026-11 --report --report-out reports/\n\n"
+    "  govern review credit-risk --from 2026-06 --to 2026-11 --report --sign"
 )
 
 
@@ -180,6 +189,11 @@ def review_command(
     report_out: Annotated[
         Path, typer.Option("--report-out", help="Folder of the review report (with --report).")
     ] = Path("reports"),
+    sign: SignOption = False,
+    key: KeyOption = None,
+    cert: CertOption = None,
+    chain: ChainOption = None,
+    passphrase_env: PassphraseOption = None,
 ) -> None:
     """Review a model's fairness over calendar windows."""
     from govern.formats import review as fmt
@@ -188,6 +202,12 @@ def review_command(
     from govern.store.store import Store
     from govern.windows import parse_bound
 
+    if sign and not report:
+        from govern.errors import UsageError
+
+        raise UsageError("--sign signs the review report: add --report.")
+    # the key is loaded first, so a bad key refuses the review before anything is written
+    signer = report_signer(sign, key, cert, chain, passphrase_env)
     options = ReviewOptions(
         model=model,
         version=version,
@@ -224,7 +244,9 @@ def review_command(
     if built is not None:
         from govern.cli.report import write_review_files
 
-        write_review_files(built, ("html", "json", "pdf"), out=report_out, now=now, db=db)
+        write_review_files(
+            built, ("html", "json", "pdf"), out=report_out, now=now, db=db, signer=signer
+        )
     err_console.print(
         f"govern review {model}: {len(regressions)} regression(s)"
         if regressions

@@ -215,6 +215,30 @@ class PortfolioContext:
         """How many versions have this decision."""
         return dict(self.decisions).get(decision, 0)
 
+    @property
+    def decision(self) -> str:
+        """The most severe decision of a version in scope (``none`` without a version)."""
+        return next((d for d, n in self.decisions if n), "none")
+
+    @property
+    def version(self) -> None:
+        """A portfolio covers many versions: no single one."""
+        return None
+
+    @property
+    def sources(self) -> tuple[()]:
+        """The portfolio lists no ingested inputs itself (its model reports do)."""
+        return ()
+
+    def attestation_details(self) -> dict[str, Any]:
+        """What the attestation of a portfolio adds: the staleness bar, counts per decision."""
+        return {
+            "staleAfter": self.stale_after,
+            "versions": len(self.versions),
+            "decisions": dict(self.decisions),
+            "outOfScope": len(self.out_of_scope),
+        }
+
     def to_json(self) -> dict[str, Any]:
         """The context as JSON-ready data (``govern.portfolio/v1``; keys sorted when dumped)."""
         out = dataclasses.asdict(self)

@@ -181,6 +181,11 @@ class InputRow:
     sha256: str
     ingested_at: str
 
+    @property
+    def family(self) -> str:
+        """What kind of input it is: a review's inputs are prediction logs."""
+        return "predictions"
+
 
 @dataclass(frozen=True)
 class PolicyRow:
@@ -190,6 +195,11 @@ class PolicyRow:
     version: str
     path: str
     sha256: str
+
+    @property
+    def kind(self) -> str:
+        """The file's kind: a review reads the bounds of policies (never waivers)."""
+        return "Policy"
 
 
 @dataclass(frozen=True)
@@ -234,6 +244,33 @@ class ReviewReport:
     def span(self) -> str:
         """``2026-06 to 2026-11`` (one label when the review has one window)."""
         return self.first if self.first == self.last else f"{self.first} to {self.last}"
+
+    @property
+    def kind(self) -> str:
+        """The kind of report, as its attestation names it."""
+        return "review"
+
+    @property
+    def fail_on(self) -> None:
+        """A review has no failure bar: it flags regressions."""
+        return None
+
+    @property
+    def sources(self) -> tuple[InputRow, ...]:
+        """The inputs the review rests on (its prediction logs), as its attestation lists them."""
+        return self.inputs
+
+    def attestation_details(self) -> dict[str, Any]:
+        """What the attestation of a review report adds: the period and its windows' bounds."""
+        return {
+            "window": {
+                "period": self.period,
+                "from": self.first,
+                "to": self.last,
+                "start": self.windows[0].start if self.windows else None,
+                "end": self.windows[-1].end if self.windows else None,
+            }
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON: the review's own JSON and the report's additions."""

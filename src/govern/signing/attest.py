@@ -2,10 +2,13 @@
 
 Two predicates:
 
-- :data:`REPORT_PREDICATE` (``https://govern.dev/attestation/report/v1``): a report set. The
-  subjects are the report files (HTML, JSON, PDF) with their SHA-256; the predicate names the
-  model version, the decision, the as-of date, the policy files and input sources with their
-  digests, the tool and library versions, and the ledger head ``{seq, hash}``.
+- :data:`REPORT_PREDICATE` (``https://govern.dev/attestation/report/v1``): a report set of
+  any kind (``report``: ``model-version``, ``review`` or ``portfolio``). The subjects are the
+  report files (HTML, JSON, PDF, the LL144 summary, a portfolio's model reports) with their
+  SHA-256; the predicate names the model and version (null where the report covers several),
+  the decision, the as-of date, the policy files and input sources with their digests, the
+  tool and library versions, the ledger head ``{seq, hash}`` (the report's own entry), and
+  what only its kind has (a review's window, a portfolio's counts per decision).
 - :data:`VSA_PREDICATE` (``https://slsa.dev/verification_summary/v1``): a gate decision, as a
   SLSA Verification Summary. The subject is the model version (:func:`model_subject`), the
   ``resourceUri`` ``models:/NAME/VERSION``, the ``policy`` the set of policy files, and the
@@ -231,18 +234,27 @@ class _Tool(Protocol):
 
 
 class _ReportFacts(Protocol):
-    """What a report attestation states: a ``govern.report.context.ReportContext`` has it."""
+    """What every report attestation states, whatever the kind of report.
+
+    ``govern.report.context.ReportContext`` (a model version's report),
+    ``govern.report.review_report.ReviewReport`` (a periodic review) and
+    ``govern.report.portfolio.PortfolioContext`` (a portfolio) have it; ``model`` and
+    ``version`` are None where the report covers several (a review of all versions, a
+    portfolio of every model), and ``fail_on`` where there is no failure bar (a review flags
+    regressions). What only one kind has (the review's windows, the portfolio's counts per
+    decision) is passed as ``details``.
+    """
 
     @property
     def kind(self) -> str: ...
     @property
-    def model(self) -> str: ...
+    def model(self) -> str | None: ...
     @property
-    def version(self) -> str: ...
+    def version(self) -> str | None: ...
     @property
     def decision(self) -> str: ...
     @property
-    def fail_on(self) -> str: ...
+    def fail_on(self) -> str | None: ...
     @property
     def as_of(self) -> str: ...
     @property
@@ -258,13 +270,42 @@ class _ReportFacts(Protocol):
 #: What :func:`report_statement` reads (a protocol: the report layer is a sibling, not imported).
 ReportFacts: TypeAlias = _ReportFacts
 
+#: The predicate fields every report attestation has; ``details`` may not replace them.
+_COMMON_FIELDS = frozenset(
+    {
+        "report",
+        "model",
+        "decision",
+        "failOn",
+        "asOf",
+        "generatedAt",
+        "policies",
+        "inputs",
+        "tools",
+        "ledger",
+    }
+)
+
 
 def report_statement(
-    outputs: Mapping[str, bytes], facts: ReportFacts, head: LedgerHead | None
+    outputs: Mapping[str, bytes],
+    facts: ReportFacts,
+    head: LedgerHead | None,
+    *,
+    details: Mapping[str, Any] | None = None,
 ) -> Statement:
-    """The statement of a report set: ``outputs`` maps file names to their final bytes."""
+    """The statement of a report set of any kind.
+
+    ``outputs`` maps file names to their final bytes (each a subject). The predicate's
+    ``report`` is the kind (``model-version``, ``review``, ``portfolio``); ``details`` adds what
+    only that kind has: a review's ``window``, a portfolio's counts per decision.
+    """
     if not outputs:
         raise GovernError("a report attestation needs at least one report file.")
+    extra = dict(details or {})
+    clash = sorted(_COMMON_FIELDS & extra.keys())
+    if clash:
+        raise ValueError(f"report details may not replace {', '.join(clash)}")
     predicate: dict[str, Any] = {
         "report": facts.kind,
         "model": {"name": facts.model, "version": facts.version},
@@ -272,6 +313,7 @@ def report_statement(
         "failOn": facts.fail_on,
         "asOf": facts.as_of,
         "generatedAt": facts.generated_at,
+        **extra,
         "policies": [
             {
                 "id": p.id,

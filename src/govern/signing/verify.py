@@ -197,8 +197,19 @@ def _describe(statement: Statement) -> str:
     if statement.predicate_type == REPORT_PREDICATE:
         model = predicate.get("model")
         name = model if isinstance(model, dict) else {}
+        kind, model_name, version = (
+            predicate.get("report"),
+            name.get("name") or "?",
+            name.get("version"),
+        )
+        if kind == "portfolio":
+            about = f"portfolio of {name.get('name') or 'every model'}"
+        elif kind == "review":
+            about = f"review of {model_name} " + (f"v{version}" if version else "(all versions)")
+        else:
+            about = f"{model_name} v{version or '?'}"
         return (
-            f"report attestation: {name.get('name', '?')} v{name.get('version', '?')}, "
+            f"report attestation: {about}, "
             f"decision {predicate.get('decision', '?')}, as of {predicate.get('asOf', '?')}"
         )
     return f"attestation {statement.predicate_type}"
