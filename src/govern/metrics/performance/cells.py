@@ -9,6 +9,7 @@ threshold) are bound as parameters; only the standard column names are written i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,10 +58,41 @@ class Cells:
     count: NDArray[np.int64]
     group: NDArray[np.object_] | None = None
 
-    @property
+    @cached_property
     def n(self) -> int:
         """Rows behind the cells."""
         return int(self.count.sum())
+
+    @cached_property
+    def by_score(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Positives and negatives per distinct score, lowest score first.
+
+        Ungrouped cells are sorted by score, so a distinct score is a run of equal scores: one
+        linear pass (``numpy.add.reduceat`` over the run starts), no sort. Grouped cells
+        (sorted by group first) are sorted by score here. Computed once per cells and shared
+        by every ranking metric.
+        """
+        w = self.count.astype(np.float64)
+        score, label = self.score, self.label
+        if score.size == 0:
+            empty = np.zeros(0, dtype=np.float64)
+            return empty, empty
+        if np.any(score[1:] < score[:-1]):
+            order = np.argsort(score, kind="stable")
+            score, label, w = score[order], label[order], w[order]
+        starts = np.flatnonzero(np.concatenate(([True], score[1:] != score[:-1])))
+        pos = np.add.reduceat(w * label, starts)
+        total = np.add.reduceat(w, starts)
+        return pos, total - pos
+
+    @cached_property
+    def confusion(self) -> tuple[float, float, float, float]:
+        """(tp, fp, tn, fn) of the decisions, computed once per cells (NaN without them)."""
+        w = self.count.astype(np.float64)
+        y, d = self.label, self.decision
+        yd = float(np.sum(w * y * d))
+        ys, ds, n = float(np.sum(w * y)), float(np.sum(w * d)), float(w.sum())
+        return yd, ds - yd, n - ys - ds + yd, ys - yd
 
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
         """The same cells with other counts (a bootstrap resample)."""
@@ -161,6 +193,60 @@ def _fetch(con: DuckDBPyConnection, sql: str, params: list[Any], grouped: bool) 
     )
 
 
+#: Rows sampled to tell a log of few distinct scores (DuckDB groups them) from one of many
+#: (the rows are sorted in numpy instead; see :func:`_sorted_cells`).
+_SAMPLE = 10_000
+#: Above this many distinct scores in the sample, the scores count as many.
+_MANY = 2_000
+
+
+def _many_scores(con: DuckDBPyConnection, relation: str, s: str, where: str) -> bool:
+    """Whether the scores are mostly distinct (the first rows tell; either way is exact)."""
+    sql = (
+        f"SELECT count(DISTINCT s) FROM (SELECT {s} AS s FROM {quote(relation)} "
+        f"WHERE {where} LIMIT {_SAMPLE})"
+    )
+    (distinct,) = con.execute(sql).fetchall()[0]
+    return int(distinct) > _MANY
+
+
+def _sorted_cells(con: DuckDBPyConnection, sql: str, params: list[Any]) -> Cells:
+    """Cells of rows whose scores are mostly distinct, built in numpy from the fetched rows.
+
+    A ``GROUP BY`` over about as many groups as rows, and DuckDB's sort of them, cost more
+    than scikit-learn's own sort. Here the rows of each (label, decision) class are sorted
+    apart (numpy's vectorised sort), the sorted runs are concatenated in class order and
+    merged by a stable argsort (a merge of presorted runs), and a cell starts wherever the
+    score or the class changes: the same cells, in the same order, as the ``GROUP BY``.
+    """
+    got = con.execute(sql, params).fetchnumpy()
+    s = np.asarray(got["s"], dtype=np.float64)
+    y = np.asarray(got["y"], dtype=np.float64)
+    d = np.asarray(got["d"], dtype=np.float64)
+    decided = not np.isnan(d).any()
+    code = (2 * y + d if decided else y).astype(np.int8)
+    runs = [np.sort(s[code == k]) for k in range(4)]
+    merged = np.concatenate(runs)
+    classes = np.repeat(np.arange(4, dtype=np.int8), [r.size for r in runs])
+    del runs, s, y, d, code
+    order = np.argsort(merged, kind="stable")
+    merged, classes = merged[order], classes[order]
+    del order
+    change = np.empty(merged.size, dtype=bool)
+    change[:1] = True
+    np.not_equal(merged[1:], merged[:-1], out=change[1:])
+    change[1:] |= classes[1:] != classes[:-1]
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, merged.size)).astype(np.int64)
+    kind = classes[starts]
+    return Cells(
+        score=merged[starts],
+        label=(kind // 2 if decided else kind).astype(np.float64),
+        decision=(kind % 2).astype(np.float64) if decided else np.full(starts.size, np.nan),
+        count=counts,
+    )
+
+
 def classification_cells(
     con: DuckDBPyConnection,
     relation: str,
@@ -184,7 +270,12 @@ def classification_cells(
     types = _types(con, relation)
     where = present_sql(label)
     rel = quote(relation)
-    (labelled,) = con.execute(f"SELECT count(*) FROM {rel} WHERE {where}").fetchall()[0]
+    # one scan counts the labelled records and, with a numeric score, those without a score
+    unscored = "0"
+    if score is not None and _numeric(types.get(score, "")):
+        unscored = f"count(*) FILTER (WHERE NOT {present_sql(score)})"
+    sql = f"SELECT count(*), {unscored} FROM {rel} WHERE {where}"
+    labelled, missing = con.execute(sql).fetchall()[0]
     if not labelled:
         raise PerformanceInputError("no record has a label", hint="ingest ground truth first")
     positive = _positive(_distinct(con, relation, label, where), pos_label, "labels")
@@ -195,7 +286,6 @@ def classification_cells(
     if score is not None:
         if not _numeric(types.get(score, "")):
             raise PerformanceInputError(f"the score has type {types.get(score)}, not a number")
-        missing = _unscored(con, relation, score, where)
         if missing:
             raise PerformanceInputError(
                 f"{missing} of {labelled} labelled records have no score (NULL or NaN)",
@@ -217,6 +307,9 @@ def classification_cells(
         params.append(float(threshold))
     else:
         d = "CAST('NaN' AS DOUBLE)"
+    if group is None and score is not None and _many_scores(con, relation, s, where):
+        raw = f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d FROM {rel} WHERE {where}"
+        return _sorted_cells(con, raw, params)
     g, order = _grouping(group, params)
     sql = (
         f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n{g} "

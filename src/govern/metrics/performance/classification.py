@@ -58,46 +58,48 @@ def _probabilities(c: Cells, name: str) -> None:
         )
 
 
-def _by_score(c: Cells) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Positives and negatives per distinct score, highest score first."""
-    _, inverse = np.unique(c.score, return_inverse=True)
-    weights = c.count.astype(np.float64)
-    pos = np.asarray(np.bincount(inverse, weights=weights * c.label), dtype=np.float64)
-    neg = np.asarray(np.bincount(inverse, weights=weights * (1.0 - c.label)), dtype=np.float64)
-    return pos[::-1], neg[::-1]
+def _ranked(c: Cells) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per distinct score, highest first: positives, negatives and positives at or above it.
+
+    Shared by the ranking metrics through :attr:`Cells.by_score` (computed once, no sort).
+    """
+    pos, neg = c.by_score
+    pos, neg = pos[::-1], neg[::-1]
+    return pos, neg, np.cumsum(pos)
 
 
 def roc_auc(c: Cells) -> float:
     """Area under the ROC curve (``sklearn.metrics.roc_auc_score``, binary).
 
     The curve has one point per distinct score (ties form one step, a diagonal segment) and
-    the area is the trapezoidal rule. NaN when the labels hold one class only (scikit-learn
-    1.9 warns and returns NaN too).
+    the area is the trapezoidal rule: the step of score ``k`` (highest first) adds
+    ``neg_k / N * (TPR_{k-1} + TPR_k) / 2``, so the area is
+    ``sum_k neg_k (2 TP_k - pos_k) / (2 P N)``. NaN when the labels hold one class only
+    (scikit-learn 1.9 warns and returns NaN too).
     """
     _scored(c, "roc_auc")
-    pos, neg = _by_score(c)
-    p, n = pos.sum(), neg.sum()
+    pos, neg, tps = _ranked(c)
+    p, n = float(pos.sum()), float(neg.sum())
     if p == 0 or n == 0:
         return _NAN
-    tpr = np.concatenate(([0.0], np.cumsum(pos) / p))
-    fpr = np.concatenate(([0.0], np.cumsum(neg) / n))
-    return float(np.trapezoid(tpr, fpr))
+    return float(np.dot(neg, 2 * tps - pos) / (2 * p * n))
 
 
 def average_precision(c: Cells) -> float:
     """Average precision (``sklearn.metrics.average_precision_score``), not interpolated.
 
     ``sum_k (R_k - R_{k-1}) P_k`` over the distinct scores, highest first, with the precision
-    and recall of ``score >= threshold``; 0 without positives, as scikit-learn.
+    and recall of ``score >= threshold``: ``R_k - R_{k-1}`` is ``pos_k / P``, so the sum is
+    ``sum_k pos_k P_k / P``. 0 without positives, as scikit-learn.
     """
     _scored(c, "average_precision")
-    pos, neg = _by_score(c)
-    tps, fps = np.cumsum(pos), np.cumsum(neg)
-    if tps[-1] == 0:
+    pos, neg, tps = _ranked(c)
+    total = float(tps[-1]) if tps.size else 0.0
+    if total == 0:
         return 0.0
-    prec = tps / (tps + fps)
-    rec = tps / tps[-1]
-    return float(max(0.0, np.sum(np.diff(np.concatenate(([0.0], rec))) * prec)))
+    called = tps + np.cumsum(neg)
+    prec = np.divide(tps, called, out=np.zeros_like(tps), where=called > 0)
+    return float(max(0.0, np.dot(pos, prec) / total))
 
 
 def _confusion(c: Cells, name: str) -> tuple[float, float, float, float]:
@@ -108,13 +110,7 @@ def _confusion(c: Cells, name: str) -> tuple[float, float, float, float]:
         raise PerformanceInputError(
             f"{name} needs a decision: a prediction column or a score and a threshold"
         )
-    w = c.count.astype(np.float64)
-    y, d = c.label, c.decision
-    tp = float(np.sum(w * y * d))
-    fp = float(np.sum(w * (1 - y) * d))
-    tn = float(np.sum(w * (1 - y) * (1 - d)))
-    fn = float(np.sum(w * y * (1 - d)))
-    return tp, fp, tn, fn
+    return c.confusion
 
 
 def _ratio0(a: float, b: float) -> float:
@@ -164,16 +160,17 @@ def log_loss(c: Cells) -> float:
     """
     _probabilities(c, "log_loss")
     eps = float(np.finfo(np.float64).eps)
-    p1 = np.clip(c.score, eps, 1 - eps)
-    p0 = np.clip(1 - c.score, eps, 1 - eps)
-    loss = -(c.label * np.log(p1) + (1 - c.label) * np.log(p0))
-    return float(np.sum(c.count * loss) / c.n)
+    # the probability given to the observed class (labels are 0/1), clipped as scikit-learn
+    observed = np.where(c.label == 1, c.score, 1 - c.score)
+    loss = -np.log(np.clip(observed, eps, 1 - eps))
+    return float(np.dot(c.count, loss) / c.n)
 
 
 def brier_score(c: Cells) -> float:
     """Mean squared difference of probability and label (``brier_score_loss``)."""
     _probabilities(c, "brier_score")
-    return float(np.sum(c.count * (c.label - c.score) ** 2) / c.n)
+    diff = c.label - c.score
+    return float(np.dot(c.count * diff, diff) / c.n)
 
 
 def calibration_bins(

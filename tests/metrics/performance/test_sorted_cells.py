@@ -1,0 +1,110 @@
+"""The two ways of building cells give the same cells, and the shared per-score sums are exact.
+
+With mostly distinct scores, :func:`classification_cells` sorts the fetched rows in numpy
+instead of a DuckDB ``GROUP BY``; both must give the same cells in the same order (score,
+label, decision), so every metric is the same number either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.metrics as skm
+
+from govern.metrics.performance import METRICS, Cells, bootstrap_interval, classification_cells
+from govern.metrics.performance import cells as cells_module
+
+
+def _con(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE rows AS SELECT * FROM frame")
+    return con
+
+
+def _both(
+    monkeypatch: pytest.MonkeyPatch, frame: pd.DataFrame, **kwargs: Any
+) -> tuple[Cells, Cells]:
+    """(numpy-sorted cells, GROUP BY cells) of the same rows."""
+    con = _con(frame)
+    sorted_cells = classification_cells(con, "rows", **kwargs)
+    monkeypatch.setattr(cells_module, "_MANY", 10**9)
+    grouped = classification_cells(con, "rows", **kwargs)
+    monkeypatch.undo()
+    return sorted_cells, grouped
+
+
+def _frame(seed: int, n: int = 12_000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    score = rng.normal(0.2 * y, 1.0)  # not probabilities: negative scores too
+    score[: n // 3] = np.round(score[: n // 3], 1)  # a third tied on a coarse grid
+    prediction = (rng.random(n) < 0.5).astype(int)
+    return pd.DataFrame({"__label": y, "__score": score, "pred": prediction})
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"threshold": 0.1}, {"prediction": "pred"}, {}],
+    ids=["threshold", "prediction", "no decision"],
+)
+def test_sorted_cells_equal_group_by_cells(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, Any]
+) -> None:
+    fast, slow = _both(monkeypatch, _frame(1), **kwargs)
+    assert fast.score.size > 2_000  # the numpy path ran: many distinct scores
+    assert len(fast.count) == len(slow.count) < 12_000  # ties merged into cells
+    np.testing.assert_array_equal(fast.score, slow.score)
+    np.testing.assert_array_equal(fast.label, slow.label)
+    np.testing.assert_array_equal(fast.decision, slow.decision)
+    np.testing.assert_array_equal(fast.count, slow.count)
+    names = ["roc_auc", "average_precision"] + (["accuracy", "f1"] if kwargs else [])
+    for name in names:
+        assert METRICS[name].compute(fast) == METRICS[name].compute(slow), name
+
+
+def test_ranking_metrics_equal_sklearn_on_unscaled_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _frame(2)
+    fast, slow = _both(monkeypatch, frame, threshold=0.0)
+    y, s = frame["__label"].to_numpy(), frame["__score"].to_numpy()
+    for cells in (fast, slow):
+        assert METRICS["roc_auc"].compute(cells) == pytest.approx(
+            skm.roc_auc_score(y, s), abs=1e-12
+        )
+        assert METRICS["average_precision"].compute(cells) == pytest.approx(
+            skm.average_precision_score(y, s), abs=1e-12
+        )
+
+
+def test_grouped_cells_are_sorted_for_the_ranking_metrics() -> None:
+    """Cells split by a group are sorted by group first; the per-score sums still hold."""
+    frame = _frame(3, 4_000)
+    frame["g"] = np.where(np.arange(4_000) % 3 == 0, "a", "b")
+    con = _con(frame)
+    grouped = classification_cells(con, "rows", threshold=0.0, group="g")
+    assert np.any(grouped.score[1:] < grouped.score[:-1])  # not sorted by score
+    y, s = frame["__label"].to_numpy(), frame["__score"].to_numpy()
+    assert METRICS["roc_auc"].compute(grouped) == pytest.approx(skm.roc_auc_score(y, s), abs=1e-12)
+
+
+def test_bootstrap_with_empty_top_cells_stays_finite() -> None:
+    """A resample that leaves the highest scores empty has a precision there of 0/0."""
+    cells = Cells(
+        score=np.array([0.1, 0.2, 0.8, 0.9]),
+        label=np.array([0.0, 1.0, 0.0, 1.0]),
+        decision=np.array([0.0, 0.0, 1.0, 1.0]),
+        count=np.array([3, 2, 0, 0], dtype=np.int64),
+    )
+    # ranked highest first: scores 0.9 and 0.8 hold no row; 0.2 holds 2 positives, 0.1 none
+    assert METRICS["average_precision"].compute(cells) == 1.0
+    assert METRICS["roc_auc"].compute(cells) == 1.0
+    low, high = bootstrap_interval(
+        cells.with_counts(np.array([30, 20, 5, 5], dtype=np.int64)),
+        METRICS["average_precision"].compute,
+        n_boot=50,
+    )
+    assert 0 < low <= high <= 1
