@@ -111,9 +111,13 @@ def test_report_content(stores: dict[str, Path]) -> None:
     data = json.loads(render_json(ctx))
     assert data["schema"] == "govern.report/v1"
     assert data["decision"] == "pass"
-    assert data["summary"] == {"pass": 19, "fail": 5, "waived": 0, "not_evaluated": 1}
+    assert data["summary"] == {"pass": 20, "fail": 5, "waived": 0, "not_evaluated": 2}
     keys = [s["key"] for s in data["sections"]]
-    assert keys == ["lineage", "metrics", "fairness", "drift"]
+    assert keys == ["lineage", "metrics", "fairness", "drift", "performance"]
+    performance = next(s for s in data["sections"] if s["key"] == "performance")["data"]
+    auc = next(r for r in performance["rows"] if r["rule"] == "perf.production-auc")
+    assert auc["status"] == "not_evaluated" and auc["labelled"] == 2206
+    assert "0.7639 (within the bound)" in auc["label_note"]
     drift = next(s for s in data["sections"] if s["key"] == "drift")["data"]
     since = {r["column"]: r["drifted_since"] for r in drift["rows"] if r["drifted_since"]}
     assert since == {"appinc": "2026-09-01", "loanamt": "2026-10-01"}

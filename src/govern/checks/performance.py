@@ -418,7 +418,10 @@ class _Evaluation:
         try:
             return self._judge()
         except _NotJudged as stop:
-            return self._finding(Status.not_evaluated, stop.reason, evidence=stop.evidence)
+            # the bounds the window would have been judged against (the report draws them)
+            base = stop.evidence.baseline if stop.evidence is not None else None
+            return self._finding(Status.not_evaluated, stop.reason, evidence=stop.evidence,
+                                 threshold=self._threshold(base))  # fmt: skip
 
     def _finding(
         self,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from govern.report.sections import DriftRow, FairnessBlock
+from govern.report.sections import DriftRow, FairnessBlock, PerformanceRow
 
 WIDTH = 760
 LABEL_W = 170
@@ -446,11 +446,17 @@ def trend_lines(
     series: Sequence[TrendInput],
     bounds: Sequence[tuple[float, str, str]] = (),
     digits: int = 3,
+    unit: str = "window",
+    flags: str = "Filled markers are regressions or values outside a policy bound; hollow "
+    "markers are not.",
+    extra: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> LineChart | None:
     """A line per series across the windows, with the policy bounds as long-dashed lines.
 
     ``bounds`` are ``(value, label, rule)``, e.g. ``(0.8, "impact ratio min 0.8",
-    "fairness.four-fifths")``.
+    "fairness.four-fifths")``. ``windows`` are the x positions: calendar windows, or any
+    ordered categories named by ``unit`` (``score bin``); ``flags`` says what a filled marker
+    means; ``extra`` adds ``(column, one cell per window)`` to the data table.
 
     A window without a value breaks the line (no point is invented). Returns None when no
     series has a value. Styles come from :data:`LINE_STYLES` in order (at most five series).
@@ -524,9 +530,8 @@ def trend_lines(
     return LineChart(
         id=chart_id,
         title=title,
-        desc=f"Line chart of {subject} per window from {windows[0]} to {windows[-1]}: "
-        f"{styles}. Filled markers are regressions or values outside a policy bound; hollow "
-        f"markers are not. A gap in a line is a window without a value.{bound_text}",
+        desc=f"Line chart of {subject} per {unit} from {windows[0]} to {windows[-1]}: "
+        f"{styles}. {flags} A gap in a line is a {unit} without a value.{bound_text}",
         axis=axis,
         width=WIDTH,
         height=int(y1) + 46,
@@ -539,7 +544,7 @@ def trend_lines(
         xticks=tuple(Tick(x, w) for x, w in zip(xs, windows, strict=True)),
         yticks=yticks,
         lines=lines,
-        columns=("window", *(s.name for s in series)),
+        columns=(unit, *(s.name for s in series), *(name for name, _ in extra)),
         rows=tuple(
             Row(
                 (
@@ -549,8 +554,74 @@ def trend_lines(
                         + (" (flagged)" if i < len(s.flagged) and s.flagged[i] else "")
                         for s in series
                     ),
+                    *(cells[i] if i < len(cells) else "" for _, cells in extra),
                 )
             )
             for i, w in enumerate(windows)
+        ),
+    )
+
+
+# -- production performance: the trend and the reliability of the score ----------------------
+
+
+def performance_trend(row: PerformanceRow, chart_id: str) -> LineChart | None:
+    """The metric per calendar window with the rule's bounds; windows outside them are filled."""
+    points = row.trend
+    if not points:
+        return None
+    flagged = tuple(p.met is False for p in points)
+    return trend_lines(
+        chart_id,
+        title=f"{row.metric} per window ({row.rule})",
+        subject=f"{row.metric} over the labelled records",
+        axis=row.metric,
+        windows=tuple(p.short for p in points),
+        series=(TrendInput(row.metric, tuple(p.value for p in points), flagged),),
+        bounds=tuple((value, label, row.rule) for value, label in row.bounds),
+        digits=4,
+        flags="Filled markers are windows outside the bound; hollow markers are within it, or "
+        f"not judged because fewer than {row.min_labelled:.0%} of their records were labelled "
+        "(see the table).",
+        extra=(
+            (
+                "labelled",
+                tuple(f"{p.labelled:,} of {p.rows:,} ({p.labelled_share:.1%})" for p in points),
+            ),
+            (
+                "judged",
+                tuple(_judged_text(p.met, p.labelled_share < row.min_labelled) for p in points),
+            ),
+        ),
+    )
+
+
+def _judged_text(met: bool | None, delayed: bool) -> str:
+    if met is None:
+        return "no: label delay" if delayed else "no"
+    return "within bound" if met else "outside bound"
+
+
+def reliability(row: PerformanceRow, chart_id: str) -> LineChart | None:
+    """Reliability of the score: per bin, the mean score against the share of positive labels."""
+    bins = row.calibration
+    if not bins or not any(b.n for b in bins):
+        return None
+    return trend_lines(
+        chart_id,
+        title=f"Reliability of the score ({row.rule})",
+        subject="the observed positive rate and the mean score",
+        axis="score bin (equal width)",
+        windows=tuple(b.label for b in bins),
+        series=(
+            TrendInput("observed rate", tuple(b.mean_label for b in bins), ()),
+            TrendInput("mean score", tuple(b.mean_score for b in bins), ()),
+        ),
+        unit="score bin",
+        flags="A calibrated score has the two lines on top of each other; the vertical gap in "
+        "a bin is its calibration error, weighted by the bin's share of records in the ECE.",
+        extra=(
+            ("records", tuple(f"{b.n:,}" for b in bins)),
+            ("|gap|", tuple(fmt(b.gap) for b in bins)),
         ),
     )

@@ -65,7 +65,7 @@ EXPECTED_CHECKS = {
     "reproducibility": "lineage (run, commit, data, environment)",
     "fairness": "group rates and disparities",
     "drift": "distribution drift of features and score",
-    "performance": "performance on labelled production data (check not built yet)",
+    "performance": "performance on labelled production data",
     "explainability": "feature importance and proxies (check not built yet)",
 }
 

@@ -19,7 +19,7 @@ from govern.errors import GovernError
 from govern.report import charts
 from govern.report.context import ReportContext
 from govern.report.json import json_sha256
-from govern.report.sections import DriftData, FairnessData
+from govern.report.sections import DriftData, FairnessData, PerformanceData
 
 
 class RenderError(GovernError):
@@ -109,11 +109,11 @@ def _group_label(group: str) -> str:
     return _GROUPS.get(group, group)
 
 
-def _charts(context: ReportContext) -> dict[str, list[charts.BarChart]]:
+def _charts(context: ReportContext) -> dict[str, list[charts.BarChart | charts.LineChart]]:
     """Charts per section key, with ids unique in the document."""
-    out: dict[str, list[charts.BarChart]] = {}
+    out: dict[str, list[charts.BarChart | charts.LineChart]] = {}
     for section in context.sections:
-        made: list[charts.BarChart | None] = []
+        made: list[charts.BarChart | charts.LineChart | None] = []
         data = section.data
         if isinstance(data, FairnessData):
             for i, block in enumerate(data.blocks):
@@ -127,6 +127,10 @@ def _charts(context: ReportContext) -> dict[str, list[charts.BarChart]]:
                 by_rule.setdefault(row.rule, []).append(row)
             for i, rows in enumerate(by_rule.values()):
                 made.append(charts.drift_columns(rows, f"chart-{section.key}-{i}"))
+        elif isinstance(data, PerformanceData):
+            for i, perf in enumerate(data.rows):
+                made.append(charts.performance_trend(perf, f"chart-{section.key}-{i}-trend"))
+                made.append(charts.reliability(perf, f"chart-{section.key}-{i}-reliability"))
         out[section.key] = [c for c in made if c is not None]
     return out
 

@@ -2,8 +2,8 @@
 
 A check kind brings its own section: an entry of :data:`SECTIONS` names the section's title,
 its template partial (in ``templates/``) and a builder that turns the findings of that kind
-into a frozen section (rows of plain values, never recomputed statistics). Performance and
-explainability register here when their checks land; a kind without an entry gets the generic
+into a frozen section (rows of plain values, never recomputed statistics). Explainability
+registers here when its section lands; a kind without an entry gets the generic
 section (its findings and messages). Missing evidence is a sentence in ``missing``: the
 section says what is missing and the report still renders.
 """
@@ -25,6 +25,7 @@ from govern.checks.monitoring_evidence import (
     OutOfBounds,
     Violation,
 )
+from govern.checks.performance import PerformanceEvidence
 from govern.checks.reproducibility import LineageEvidence
 from govern.inventory import GAP_CODES, VersionLineage
 from govern.models import Finding
@@ -314,7 +315,108 @@ class GenericData:
     rows: tuple[GenericRow, ...]
 
 
-SectionData = LineageData | MetricData | FairnessData | DriftData | MonitoringData | GenericData
+@dataclass(frozen=True)
+class PerformancePoint:
+    """The metric of a performance rule in one calendar window of its trend."""
+
+    window: str
+    start: str | None
+    rows: int
+    labelled: int
+    labelled_share: float
+    value: float | None
+    #: None when the window was not judged (too few labels, or no value)
+    met: bool | None
+
+    @property
+    def short(self) -> str:
+        """The month (``2026-09``) for a window that starts on a first day, else the label."""
+        return TrendWindow(self.window, self.start).short
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """One equal-width score bin of the expected calibration error (a reliability point)."""
+
+    low: float
+    high: float
+    n: int
+    mean_score: float | None
+    mean_label: float | None
+
+    @property
+    def label(self) -> str:
+        """``0.3–0.4``: the bin's score range."""
+        digits = _bin_digits(self.high - self.low)
+        return f"{self.low:.{digits}f}–{self.high:.{digits}f}"
+
+    @property
+    def gap(self) -> float | None:
+        """``|mean label − mean score|`` of a non-empty bin."""
+        if self.mean_score is None or self.mean_label is None:
+            return None
+        return abs(self.mean_label - self.mean_score)
+
+
+def _bin_digits(width: float) -> int:
+    """Decimals that tell equal-width bin edges apart (0.1 -> 1, 0.05 -> 2)."""
+    digits = 1
+    while digits < 4 and abs(round(width, digits) - width) > 1e-12:
+        digits += 1
+    return digits
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    """A performance rule: value, interval, bounds, baseline, labels and trend of its window."""
+
+    rule: str
+    status: str
+    severity: str
+    metric: str
+    greater_is_better: bool
+    window: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float | None
+    decided_on: str
+    #: the rule's own bounds in words (``≥ 0.75``); the baseline's is in ``baseline``
+    bound: str
+    #: the bounds as (value, legend label) pairs: min, max and what the baseline requires
+    bounds: tuple[tuple[float, str], ...]
+    baseline_value: float | None
+    #: where the baseline comes from, e.g. ``run metric roc_auc 0.7813, max_drop 0.05``
+    baseline: str
+    baseline_required: float | None
+    rows: int
+    labelled: int
+    labelled_share: float
+    min_labelled: float
+    #: the label-delay sentence when the window has too few labels, else ``""``
+    label_note: str
+    below_since: str | None
+    trend: tuple[PerformancePoint, ...]
+    calibration: tuple[CalibrationRow, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class PerformanceData:
+    """The production-performance section."""
+
+    rows: tuple[PerformanceRow, ...]
+
+
+SectionData = (
+    LineageData
+    | MetricData
+    | FairnessData
+    | DriftData
+    | MonitoringData
+    | PerformanceData
+    | GenericData
+)
 
 
 @dataclass(frozen=True)
@@ -578,6 +680,99 @@ def _drift(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData
     )
 
 
+def _performance_bounds(
+    threshold: Mapping[str, Any] | None, greater: bool
+) -> tuple[tuple[float, str], ...]:
+    out: list[tuple[float, str]] = []
+    for key in ("min", "max"):
+        value = _number(threshold, key)
+        if value is not None:
+            out.append((value, f"{key} {value:g}"))
+    required = _number(threshold, "required")
+    if required is not None:
+        sign = "−" if greater else "+"
+        out.append((required, f"baseline {sign} max_drop: {required:.3f}"))
+    return tuple(out)
+
+
+def _performance(findings: Sequence[Finding], _v: VersionLineage) -> tuple[SectionData, list[str]]:
+    rows: list[PerformanceRow] = []
+    for f in findings:
+        ev = f.evidence
+        if not isinstance(ev, PerformanceEvidence):
+            continue
+        base = ev.baseline
+        note = ""
+        if ev.rows and ev.labelled_share < ev.min_labelled:
+            note = (
+                f"{ev.n:,} of {ev.rows:,} records ({ev.labelled_share:.1%}) of "
+                f"{ev.window} are labelled, below min_labelled {ev.min_labelled:g}; the window "
+                "is judged once enough ground truth has arrived."
+            )
+            judged = [p for p in ev.trend or () if p.met is not None and p.value is not None]
+            if judged:
+                last = judged[-1]
+                verdict = "within the bound" if last.met else "outside the bound"
+                note += (
+                    f" The latest judged window, {last.window}, had {last.value:.4f} ({verdict})."
+                )
+        since = ev.below_since
+        own = {k: v for k, v in (f.threshold or {}).items() if k in ("min", "max")}
+        rows.append(
+            PerformanceRow(
+                rule=f.rule,
+                status=f.status.value,
+                severity=f.severity.value,
+                metric=ev.metric,
+                greater_is_better=ev.greater_is_better,
+                window=ev.window,
+                value=finite(ev.value),
+                ci_low=finite(ev.interval.low) if ev.interval else None,
+                ci_high=finite(ev.interval.high) if ev.interval else None,
+                confidence=ev.interval.confidence if ev.interval else None,
+                decided_on=ev.decided_on,
+                bound=bound_text(own),
+                bounds=_performance_bounds(
+                    {**own, **({"required": base.required} if base else {})},
+                    ev.greater_is_better,
+                ),
+                baseline_value=finite(base.value) if base else None,
+                baseline=base.describe() if base else "—",
+                baseline_required=finite(base.required) if base else None,
+                rows=ev.rows,
+                labelled=ev.n,
+                labelled_share=ev.labelled_share,
+                min_labelled=ev.min_labelled,
+                label_note=note,
+                below_since=since.isoformat() if since else None,
+                trend=tuple(
+                    PerformancePoint(
+                        p.window,
+                        p.start.isoformat() if p.start else None,
+                        p.rows,
+                        p.labelled,
+                        p.labelled_share,
+                        finite(p.value),
+                        p.met,
+                    )
+                    for p in ev.trend or ()
+                ),
+                calibration=tuple(
+                    CalibrationRow(b.low, b.high, b.n, finite(b.mean_score), finite(b.mean_label))
+                    for b in ev.calibration or ()
+                ),
+                message=f.message,
+            )
+        )
+    missing = _missing(findings, PerformanceEvidence)
+    missing += [
+        f"{f.label} (not evaluated): {f.message}"
+        for f in findings
+        if isinstance(f.evidence, PerformanceEvidence) and f.status.value == "not_evaluated"
+    ]
+    return PerformanceData(tuple(rows)), missing
+
+
 def _item_name(item: MonitoringItem) -> str:
     if isinstance(item, FailedTest):
         return item.name
@@ -660,6 +855,16 @@ SECTIONS: dict[str, SectionSpec] = {
         "monthly trend and the window from which each column has drifted without a break.",
         "section_drift.html",
         _drift,
+    ),
+    "performance": SectionSpec(
+        "performance",
+        "Production performance",
+        "Predictive performance on the labelled production records (scikit-learn's "
+        "definitions), per rule: the value in the rule's window, its bounds and baseline, the "
+        "share of records whose ground truth has arrived, the monthly trend and, for the "
+        "expected calibration error, the reliability of the score per bin.",
+        "section_performance.html",
+        _performance,
     ),
     "monitoring": SectionSpec(
         "monitoring",
