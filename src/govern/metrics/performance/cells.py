@@ -210,7 +210,9 @@ def _many_scores(con: DuckDBPyConnection, relation: str, s: str, where: str) -> 
     return int(distinct) > _MANY
 
 
-def _sorted_cells(con: DuckDBPyConnection, sql: str, params: list[Any]) -> Cells:
+def _sorted_cells(
+    con: DuckDBPyConnection, sql: str, params: list[Any], threshold: float | None
+) -> Cells:
     """Cells of rows whose scores are mostly distinct, built in numpy from the fetched rows.
 
     A ``GROUP BY`` over about as many groups as rows, and DuckDB's sort of them, cost more
@@ -218,11 +220,15 @@ def _sorted_cells(con: DuckDBPyConnection, sql: str, params: list[Any]) -> Cells
     apart (numpy's vectorised sort), the sorted runs are concatenated in class order and
     merged by a stable argsort (a merge of presorted runs), and a cell starts wherever the
     score or the class changes: the same cells, in the same order, as the ``GROUP BY``.
+    A decision by ``threshold`` is computed here (``score >= threshold``), not fetched.
     """
     got = con.execute(sql, params).fetchnumpy()
     s = np.asarray(got["s"], dtype=np.float64)
     y = np.asarray(got["y"], dtype=np.float64)
-    d = np.asarray(got["d"], dtype=np.float64)
+    if threshold is not None:
+        d = (s >= threshold).astype(np.float64)
+    else:
+        d = np.asarray(got["d"], dtype=np.float64)
     decided = not np.isnan(d).any()
     code = (2 * y + d if decided else y).astype(np.int8)
     runs = [np.sort(s[code == k]) for k in range(4)]
@@ -270,15 +276,19 @@ def classification_cells(
     types = _types(con, relation)
     where = present_sql(label)
     rel = quote(relation)
-    # one scan counts the labelled records and, with a numeric score, those without a score
+    # one scan counts the labelled records, those without a score (a numeric score) and the
+    # first three distinct labels
     unscored = "0"
     if score is not None and _numeric(types.get(score, "")):
         unscored = f"count(*) FILTER (WHERE NOT {present_sql(score)})"
-    sql = f"SELECT count(*), {unscored} FROM {rel} WHERE {where}"
-    labelled, missing = con.execute(sql).fetchall()[0]
+    sql = (
+        f"SELECT count(*), {unscored}, list_sort(list(DISTINCT {quote(label)}))[1:3] "
+        f"FROM {rel} WHERE {where}"
+    )
+    labelled, missing, labels = con.execute(sql).fetchall()[0]
     if not labelled:
         raise PerformanceInputError("no record has a label", hint="ingest ground truth first")
-    positive = _positive(_distinct(con, relation, label, where), pos_label, "labels")
+    positive = _positive(list(labels), pos_label, "labels")
     params: list[Any] = []
     y = "0" if positive is None else f"CAST({quote(label)} = ? AS INTEGER)"
     if positive is not None:
@@ -308,8 +318,11 @@ def classification_cells(
     else:
         d = "CAST('NaN' AS DOUBLE)"
     if group is None and score is not None and _many_scores(con, relation, s, where):
-        raw = f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d FROM {rel} WHERE {where}"
-        return _sorted_cells(con, raw, params)
+        # a decision by threshold is computed in numpy: its parameter (the last) is not bound
+        cut = float(threshold) if prediction is None and threshold is not None else None
+        item, bound = ("", params[:-1]) if cut is not None else (f", {d} AS d", params)
+        raw = f"SELECT {s} AS s, CAST({y} AS TINYINT) AS y{item} FROM {rel} WHERE {where}"
+        return _sorted_cells(con, raw, bound, cut)
     g, order = _grouping(group, params)
     sql = (
         f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n{g} "
