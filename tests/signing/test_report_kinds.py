@@ -1,4 +1,4 @@
-"""Signed report sets of every kind: the portfolio and the periodic review report.
+"""Signed report sets of every kind: the portfolio, the periodic review, the LL144 summary.
 
 Each set is written twice from copies of the same demo store, once plain and once with
 ``--sign``: the signed set's HTML and JSON are the plain ones byte for byte, its PDF's first
@@ -30,7 +30,7 @@ from govern.signing.attest import REPORT_PREDICATE
 from govern.signing.pdf import ISSUER_FIELD, find_signature_boxes, verify_pdf
 from govern.store import ledger
 from govern.store.store import Store
-from tests.report import test_portfolio, test_review_report
+from tests.report import test_ll144, test_portfolio, test_review_report
 from tests.signing.conftest import make_keys
 from tests.stores import demo_store
 
@@ -38,6 +38,8 @@ INGESTED = datetime(2026, 12, 1, tzinfo=UTC)
 AS_OF = "2026-12-03"
 PORTFOLIO = "portfolio-2026-12-03"
 REVIEW = "credit-risk-review-2026-06-2026-11"
+MODEL = "credit-risk-v2-2026-12-03"
+LL144 = "credit-risk-v2-ll144-2026-12-03"
 
 pytestmark = pytest.mark.slow
 
@@ -164,21 +166,21 @@ def assert_attests_every_file(sets: Sets, stem: str, kind: str) -> dict[str, Any
     return predicate
 
 
-def assert_pdf_certified(pdf: Path, keys: Path) -> None:
+def assert_pdf_certified(pdf: Path, keys: Path, roles: tuple[str, ...] = SIGNOFF_ROLES) -> None:
     from cryptography import x509
 
     cert = x509.load_pem_x509_certificate((keys / "cert.pem").read_bytes())
     result = verify_pdf(pdf, trust=[cert])
     assert result.ok, result.failures
     assert result.signatures[0].field == ISSUER_FIELD and result.signatures[0].certification
-    assert result.unsigned_fields == SIGNOFF_ROLES
+    assert result.unsigned_fields == roles
     report = subprocess.run(
         ["pdfsig", "-nocert", str(pdf)], capture_output=True, text=True, check=False
     ).stdout
     issuer = report[report.index(f"Signature Field Name: {ISSUER_FIELD}") :]
     assert "Signature Validation: Signature is Valid." in issuer
     assert "Total document signed" in issuer
-    for role in SIGNOFF_ROLES:
+    for role in roles:
         assert re.search(
             rf"Signature Field Name: {re.escape(role)}\n\s+The signature form field is not signed",
             report,
@@ -313,3 +315,53 @@ def test_review_command_sign_needs_report(demo: Path, keys: Path) -> None:
     code, output = govern("--db", demo, "review", "credit-risk", "--sign")
     assert code == 2
     assert "add --report" in output
+
+
+# --- a model version's report and its LL144 summary --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(demo: Path, keys: Path, tmp_path_factory: pytest.TempPathFactory) -> Sets:
+    """credit-risk v2's report under a policy with an ``ll144:`` rule (tests/report/test_ll144)."""
+    root = tmp_path_factory.mktemp("model")
+    policy = root / "aedt.yaml"
+    policy.write_text(test_ll144.POLICY, encoding="utf-8")
+    return _write_sets(
+        demo, keys, root,
+        "report", "-m", "credit-risk", "--version", "2", "--policy", str(policy),
+        "--as-of", AS_OF, "-f", "html,json,pdf",
+    )  # fmt: skip
+
+
+def test_model_report_signs_its_ll144_summary(model: Sets) -> None:
+    assert_signing_changes_nothing_else(model, MODEL)
+    predicate = assert_attests_every_file(model, MODEL, "model-version")
+    assert predicate["model"] == {"name": "credit-risk", "version": "2"}
+    assert {f"{LL144}.html", f"{LL144}.json", f"{LL144}.pdf"} <= set(
+        p.name for p in model.signed.iterdir()
+    )
+    # the summary has the issuer's box only: certified, no approver field
+    assert_pdf_certified(model.signed / f"{LL144}.pdf", model.keys, roles=())
+    assert_pdf_certified(model.signed / f"{MODEL}.pdf", model.keys)
+    code, output = verify(
+        model, model.signed / f"{MODEL}.sigstore.json", model.signed / f"{LL144}.pdf"
+    )
+    assert code == 0, output
+    assert "report attestation: credit-risk v2" in output
+
+
+def test_sign_a_plain_ll144_summary_later(model: Sets, tmp_path: Path) -> None:
+    pdf = tmp_path / f"{LL144}.pdf"
+    shutil.copyfile(model.plain / f"{LL144}.pdf", pdf)
+    assert sorted(find_signature_boxes(pdf.read_bytes())) == [0]
+    keys = model.keys
+    code, output = govern("sign", pdf, "--key", keys / "key.pem", "--cert", keys / "cert.pem")
+    assert code == 0, output
+    assert_pdf_certified(pdf, keys, roles=())
+
+
+def test_ll144_plain_render_is_the_golden(model: Sets, demo: Path) -> None:
+    policy = model.plain.parent.parent / "aedt.yaml"
+    summary = test_ll144.summary.__wrapped__(demo, policy)  # type: ignore[attr-defined]
+    test_ll144.test_golden_html(summary)
+    test_ll144.test_golden_json(summary)

@@ -260,10 +260,18 @@ def report_command(
     rendered = render_formats(context, chosen, stem=stem, now=now, pdf_variant=pdf_variant)
     if signer is not None and "pdf" in rendered:
         rendered["pdf"] = sign_rendered_pdf(rendered["pdf"], signer, source=out / f"{stem}.pdf")
-    files = {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()}
-    written, entry = write_and_record(
-        db, context, with_ll144_summary(context, files, chosen, out=out, now=now)
+    files = with_ll144_summary(
+        context,
+        {out / f"{stem}.{fmt}": content for fmt, content in rendered.items()},
+        chosen,
+        out=out,
+        now=now,
     )
+    if signer is not None:  # the LL144 summary's PDF too (the report's is signed above)
+        for path, content in list(files.items()):
+            if path.suffix == ".pdf" and path.name != f"{stem}.pdf":
+                files[path] = sign_rendered_pdf(content, signer, source=path)
+    written, entry = write_and_record(db, context, files)
     for item in written:
         data = item.text.encode("utf-8") if isinstance(item.text, str) else item.text
         err_console.print(f"wrote {item.where()} (sha256 {hashlib.sha256(data).hexdigest()})")

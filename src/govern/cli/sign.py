@@ -38,11 +38,17 @@ def register(app: typer.Typer) -> None:
 
 
 def sign_report_pdf(data: bytes, signer: Signer, *, source: Path | str) -> bytes:
-    """Certify a govern PDF report, with an empty signature field per sign-off role."""
-    from govern.report.context import SIGNOFF_ROLES
-    from govern.signing.pdf import sign_pdf
+    """Certify a govern PDF report, with an empty signature field per sign-off role.
 
-    return sign_pdf(data, signer, approvers=SIGNOFF_ROLES, source=source)
+    A report with a sign-off block (model, review, portfolio) gets a field per role; the LL144
+    summary, which has the issuer's box only, gets none.
+    """
+    from govern.report.context import SIGNOFF_ROLES
+    from govern.signing.pdf import find_signature_boxes, sign_pdf
+
+    boxes = find_signature_boxes(data, source=source)
+    approvers = SIGNOFF_ROLES if set(boxes) - {0} else ()
+    return sign_pdf(data, signer, approvers=approvers, source=source)
 
 
 @handle_errors
