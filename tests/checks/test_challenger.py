@@ -164,3 +164,48 @@ def test_challenger_without_logs_in_the_window_is_not_evaluated(
     assert finding["status"] == "not_evaluated"
     assert "no current prediction log rows of version 3 of credit-risk" in finding["message"]
     assert "[2026-09-01, 2026-10-01)" in finding["message"]
+
+
+def test_rules_over_the_same_records_share_their_cells(
+    registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rules against the champion on one window read each version's records once."""
+    import govern.metrics.performance as performance
+
+    frame = _log({"2026-09": ["2", "3"]})
+    db = _store(registry, tmp_path, frame)
+    policy = tmp_path / "promote.yaml"
+    rule = ("  - {id: %s.vs-champion, check: performance, metric: %s, threshold: 0.5, "
+            "baseline: {alias: champion}, max_drop: 0.5, window: month}\n")  # fmt: skip
+    policy.write_text(
+        "apiVersion: govern/v1\nkind: Policy\nmetadata: {id: promote}\n"
+        "scope: {models: [credit-risk]}\nrules:\n"
+        + rule % ("auc", "roc_auc")
+        + rule % ("ap", "average_precision")
+        + rule % ("f1", "f1"),
+        encoding="utf-8",
+    )
+    built = []
+    original = performance.classification_cells
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(performance, "classification_cells", counted)
+    code, result, _ = _gate(db, policy)
+    assert code == 0
+    # the JSON and the table run: two evaluations, each building the cells of v3 and v2 once
+    # (a score metric asks for the threshold decision too, so f1 shares the cells)
+    assert len(built) == 4
+    values = {f["metric"]: f for f in result["findings"]}
+    rows = frame[frame["model_version"] == "3"]
+    assert values["roc_auc"]["value"] == pytest.approx(
+        skm.roc_auc_score(rows["y"], rows["score"]), abs=1e-9
+    )
+    assert values["average_precision"]["value"] == pytest.approx(
+        skm.average_precision_score(rows["y"], rows["score"]), abs=1e-9
+    )
+    assert values["f1"]["value"] == pytest.approx(
+        skm.f1_score(rows["y"], rows["approved"]), abs=1e-9
+    )

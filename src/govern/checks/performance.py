@@ -12,7 +12,9 @@ its ``to_json`` is the one place its JSON is made.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,6 +54,13 @@ DEFAULT_MIN_LABELLED = 0.8
 BaselineSource = Literal["reference", "registry_metric", "alias", "version", "stage"]
 _SELECTORS: tuple[BaselineSource, ...] = ("alias", "version", "stage")
 _VIEW = "__govern_perf"
+#: Cells shared between the rules (and windows) of one evaluation: by the prediction data
+#: object (one per evaluation, so a new evaluation never sees old cells), then by what the
+#: view held and how the cells were asked for. A few entries are kept, the oldest dropped.
+_SHARED: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Cells]] = (
+    weakref.WeakKeyDictionary()
+)
+_SHARED_ENTRIES = 8
 
 
 @dataclass(frozen=True)
@@ -408,6 +417,8 @@ class _Evaluation:
         self.rule = rule
         self.subject = subject
         self.help = help_text
+        #: what each view of this evaluation holds: (model, role, version, window)
+        self.held: dict[str, tuple[Any, ...]] = {}
         self.p = rule.params
         self.metric: PerformanceMetric = metric_named(str(self.p["metric"]))
         self.min_labelled = float(self.p.get("min_labelled", DEFAULT_MIN_LABELLED))
@@ -549,11 +560,14 @@ class _Evaluation:
         """Create the view of a version's current records; (records, labelled records)."""
         from govern.metrics.performance import present_sql
 
+        model = self.subject.version.model
+        self.held.pop(name, None)
         try:
-            self.data.view(name, model=self.subject.version.model, role="current",
-                           version=version, window=window)  # fmt: skip
+            self.data.view(name, model=model, role="current", version=version,
+                           window=window)  # fmt: skip
         except UsageError as exc:
             raise _NotJudged(exc.message) from None
+        self.held[name] = (model, "current", version, window)
         row = self.data.connection.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {present_sql('__label')}) FROM {quote(name)}"
         ).fetchall()[0]
@@ -597,22 +611,52 @@ class _Evaluation:
         try:
             if m.task == "regression":
                 value = "__prediction" if self._mapped("prediction", spans) else "__score"
-                return regression_cells(self.data.connection, view, prediction=value, group=group)
+                key: tuple[Any, ...] = ("regression", value, group)
+                return self._shared(view, key, lambda: regression_cells(
+                    self.data.connection, view, prediction=value, group=group))  # fmt: skip
             if m.needs in ("score", "probability") and not self._mapped("score", spans):
                 raise PerformanceInputError(
                     "needs a score column: map the model's score at ingest (--score)"
                 )
             decision = self._decision_text()
-            return classification_cells(
-                self.data.connection, view,
-                score="__score" if self._mapped("score", spans) else None,
-                prediction="__prediction" if decision == "prediction" else None,
-                threshold=float(self.p.get("threshold", 0.5)) if decision else None,
-                pos_label=self.p.get("pos_label", 1), group=group,
-            )  # fmt: skip
+            score = "__score" if self._mapped("score", spans) else None
+            prediction = "__prediction" if decision == "prediction" else None
+            # a score metric ignores the decision; asking for the threshold's anyway gives the
+            # same cells as a decision rule by that threshold, so the two rules share them
+            by_score = decision is None and score is not None
+            threshold = float(self.p.get("threshold", 0.5)) if decision or by_score else None
+            pos_label = self.p.get("pos_label", 1)
+            key = ("classification", score, prediction, threshold, repr(pos_label), group)
+            return self._shared(view, key, lambda: classification_cells(
+                self.data.connection, view, score=score, prediction=prediction,
+                threshold=threshold, pos_label=pos_label, group=group))  # fmt: skip
         except (PerformanceInputError, GovernError) as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             raise _NotJudged(f"{m.name}: {exc.message}{hint}", evidence) from None
+
+    def _shared(self, view: str, key: tuple[Any, ...], make: Callable[[], Cells]) -> Cells:
+        """The cells ``make`` builds, shared with the other rules of this evaluation.
+
+        Keyed by what ``view`` holds (model, role, version, window) and how the cells are
+        asked for, so two rules over the same records read them once (e.g. roc_auc and
+        log_loss over the same month). A view of unknown content is never shared.
+        """
+        held = self.held.get(view)
+        try:
+            entries = _SHARED.setdefault(self.data, OrderedDict())
+        except TypeError:  # prediction data that cannot be weakly referenced: not shared
+            held = None
+        if held is None:
+            return make()
+        full = (*held, *key)
+        if full in entries:
+            entries.move_to_end(full)
+            return entries[full]
+        cells = make()
+        entries[full] = cells
+        while len(entries) > _SHARED_ENTRIES:
+            entries.popitem(last=False)
+        return cells
 
     def _by_group(self, cells: Cells) -> tuple[GroupPerformance, ...] | None:
         """The metric per group of the ``by`` column (None without one)."""
@@ -695,10 +739,12 @@ class _Evaluation:
         v = self.subject.version
         if spec == "reference":
             view = "__govern_perf_ref"
+            self.held.pop(view, None)
             try:
                 spans = self.data.view(view, model=v.model, role="reference")
             except UsageError as exc:
                 raise _NotJudged(f"baseline reference: {exc.message}", evidence) from None
+            self.held[view] = (v.model, "reference", None, None)
             cells = self._cells(view, evidence, spans)
             value = self._baseline_value(cells, "the reference log", evidence)
             return made("reference", "reference", value, n=cells.n)
