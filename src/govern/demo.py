@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.checks.drift import ColumnDrift, TrendPoint
 from govern.checks.fairness_evidence import FairnessEvidence, GroupRates, Interval
+from govern.checks.performance import PerformanceEvidence
 from govern.models import Finding, Status
 
 if TYPE_CHECKING:
@@ -144,6 +145,54 @@ def drift_summaries(findings: Iterable[Finding]) -> list[DriftSummary]:
             )
         rows.sort(key=lambda r: (r.status is not Status.failed, r.column))
         out.append(DriftSummary(rule, window, tuple(sorted(periods)), tuple(rows), share))
+    return out
+
+
+@dataclass(frozen=True)
+class PerformanceSummary:
+    """A performance finding as a table row: the value now, per month, and the labels."""
+
+    rule: str
+    metric: str
+    window: str
+    value: float | None
+    #: the bound the window is judged against, e.g. ``min 0.75`` (the baseline's included)
+    bound: str
+    labelled_share: float | None
+    status: Status
+    severity: str
+    #: (month, value, judged: True within, False outside, None not judged) per trend window
+    trend: tuple[tuple[str, float | None, bool | None], ...]
+    message: str
+
+
+def performance_summaries(findings: Iterable[Finding]) -> list[PerformanceSummary]:
+    """The performance findings, by rule, with their monthly trend."""
+    out = []
+    for f in sorted((f for f in findings if f.check == "performance"), key=lambda f: f.rule):
+        ev = f.evidence if isinstance(f.evidence, PerformanceEvidence) else None
+        threshold = f.threshold or {}
+        parts = [f"{k} {threshold[k]:g}" for k in ("min", "max") if k in threshold]
+        if "required" in threshold:
+            word = "min" if ev is None or ev.greater_is_better else "max"
+            parts.append(f"baseline {word} {threshold['required']:.3f}")
+        out.append(
+            PerformanceSummary(
+                rule=f.rule,
+                metric=f.metric or "",
+                window="all" if ev is None else ev.window,
+                value=f.value,
+                bound=", ".join(parts) or "—",
+                labelled_share=None if ev is None else ev.labelled_share,
+                status=f.status,
+                severity=f.severity.value,
+                trend=tuple(
+                    (_day(p.start) if p.start else p.window, p.value, p.met)
+                    for p in (ev.trend or () if ev else ())
+                ),
+                message=f.message,
+            )
+        )
     return out
 
 

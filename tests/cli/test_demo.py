@@ -240,6 +240,45 @@ def test_demo_shows_fairness_per_group_with_intervals(
     assert fair[("fairness.equalized-odds", "race")]["status"] == "fail"
 
 
+def test_demo_gates_on_production_performance_and_recommends_retraining(
+    demo: tuple[Path, Any],
+) -> None:
+    """AUC per month with November waiting for labels; ECE judged; retrain names appinc."""
+    path, result = demo
+    table = result.stdout
+    assert "production performance on labelled records, by month" in table
+    auc_line = next(line for line in table.splitlines() if "perf.production-auc" in line)
+    assert "0.764" in auc_line and "0.726~" in auc_line  # October judged, November not
+    assert "23%" in auc_line and "not evaluated (warn)" in auc_line
+    assert "min 0.75, baseline min" in auc_line  # 0.731: the run's AUC 0.781 - max_drop 0.05
+    lines = table.splitlines()
+    assert "0.731" in lines[lines.index(auc_line) + 1]  # the bound wraps onto the next line
+    ece_line = next(line for line in table.splitlines() if "perf.calibration" in line)
+    assert "ECE" in ece_line and "0.019" in ece_line and "pass (warn)" in ece_line
+    model, version = MONITORED
+    args = ["--db", str(path), "check", "--policy", str(demo_policies())]
+    args += ["--model", model, "--version", version, "--format", "json"]
+    checked = CliRunner().invoke(app, args)
+    assert checked.exit_code == 0, checked.output
+    data = json.loads(checked.stdout)
+    perf = {f["rule"]: f for f in data["findings"] if f["check"] == "performance"}
+    auc = perf["perf.production-auc"]
+    assert auc["status"] == "not_evaluated" and auc["severity"] == "warn"
+    assert "2206 of 9548 records (23.1%) are labelled" in auc["message"]
+    assert auc["evidence"]["baseline"]["source"] == "registry_metric"
+    assert auc["threshold"]["min"] == 0.75
+    assert [p["met"] for p in auc["evidence"]["trend"]] == [True] * 5 + [None]
+    ece = perf["perf.calibration"]
+    assert ece["status"] == "pass" and ece["value"] == pytest.approx(0.0192, abs=1e-4)
+    assert len(ece["evidence"]["calibration"]) == 10
+    retrain = data["retrain"]
+    assert retrain["recommended"] is True
+    assert "credit-production/drift.psi" in retrain["rules"]
+    assert "credit-production/perf.production-auc" in retrain["rules"]
+    drifted = {t["subject"] for t in retrain["triggers"] if t["rule"] == "drift.psi"}
+    assert "appinc" in drifted
+
+
 def test_demo_gate_passes_with_warnings_and_says_why(demo: tuple[Path, Any]) -> None:
     _, result = demo
     err = result.stderr

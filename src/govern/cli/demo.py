@@ -11,7 +11,7 @@ import typer
 from govern.cli.common import err_console, handle_errors, settings, stdout_width, write_output
 
 if TYPE_CHECKING:
-    from govern.demo import DriftSummary, FairnessSummary
+    from govern.demo import DriftSummary, FairnessSummary, PerformanceSummary
     from govern.models import CheckResult, Finding
     from govern.policy.gate import GateDecision
     from govern.signing.keys import Signer
@@ -110,7 +110,7 @@ def demo_command(
         err_console.print(_logs_text(logs))
 
         _step(
-            f"4. production monitoring of {model} v{version}: drift and fairness "
+            f"4. production monitoring of {model} v{version}: drift, fairness and performance "
             f"(govern check --model {model} --version {version})"
         )
         monitored = evaluate(store, policies, now=now, model=model, version=version)
@@ -447,7 +447,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def _print_monitoring(findings: tuple[Finding, ...]) -> None:
     from rich.table import Table
 
-    from govern.demo import drift_summaries, fairness_summaries
+    from govern.demo import drift_summaries, fairness_summaries, performance_summaries
     from govern.formats.render import to_text
 
     width = stdout_width()
@@ -458,7 +458,42 @@ def _print_monitoring(findings: tuple[Finding, ...]) -> None:
             parts.append(f"{summary.share.status.value}: {summary.share.message}")
     tables = _fairness_tables(fairness_summaries(findings), Table)
     parts.extend(tables)
+    performance = performance_summaries(findings)
+    if performance:
+        parts.append(_performance_table(performance, Table))
+        parts.extend(
+            f"{s.rule}: {s.message}" for s in performance if s.status.value == "not_evaluated"
+        )
     write_output(to_text(*parts, width=width), None)
+
+
+def _performance_table(summaries: list[PerformanceSummary], table_cls: Any) -> Any:
+    periods = list(dict.fromkeys(label for s in summaries for label, _, _ in s.trend))
+    table = table_cls(
+        title="production performance on labelled records, by month (* = outside the bound, "
+        "~ = not judged: too few labels yet)",
+        title_justify="left",
+    )
+    table.add_column("rule")
+    table.add_column("metric")
+    for period in periods:
+        table.add_column(period, justify="right")
+    table.add_column("now", justify="right")
+    table.add_column("bound")
+    table.add_column("labelled", justify="right")
+    table.add_column("status")
+    for s in summaries:
+        points = {label: (value, met) for label, value, met in s.trend}
+        cells = []
+        for period in periods:
+            value, met = points.get(period, (None, None))
+            mark = "" if value is None else "*" if met is False else "~" if met is None else ""
+            cells.append(_fmt(value) + mark)
+        share = "—" if s.labelled_share is None else f"{s.labelled_share:.0%}"
+        status = f"{s.status.value.replace('_', ' ')} ({s.severity})"
+        metric = "ECE" if s.metric == "expected_calibration_error" else s.metric
+        table.add_row(s.rule, metric, *cells, _fmt(s.value), s.bound, share, status)
+    return table
 
 
 def _drift_table(summary: DriftSummary, table_cls: Any) -> Any:
