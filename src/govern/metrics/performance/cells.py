@@ -80,8 +80,12 @@ class Cells:
         if np.any(score[1:] < score[:-1]):
             order = np.argsort(score, kind="stable")
             score, label, w = score[order], label[order], w[order]
-        starts = np.flatnonzero(np.concatenate(([True], score[1:] != score[:-1])))
-        pos = np.add.reduceat(w * label, starts)
+        positives = w * label
+        change = score[1:] != score[:-1]
+        if change.all():  # every score distinct: a cell per score
+            return positives, w - positives
+        starts = np.flatnonzero(np.concatenate(([True], change)))
+        pos = np.add.reduceat(positives, starts)
         total = np.add.reduceat(w, starts)
         return pos, total - pos
 

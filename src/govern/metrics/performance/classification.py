@@ -98,7 +98,8 @@ def average_precision(c: Cells) -> float:
     if total == 0:
         return 0.0
     called = tps + np.cumsum(neg)
-    prec = np.divide(tps, called, out=np.zeros_like(tps), where=called > 0)
+    # no record at or above a score (empty cells of a bootstrap resample): 0 / 1, not 0 / 0
+    prec = tps / np.maximum(called, 1.0)
     return float(max(0.0, np.dot(pos, prec) / total))
 
 
