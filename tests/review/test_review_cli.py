@@ -22,10 +22,11 @@ MAPPING = ["--model", MODEL, "--role", "current", "--timestamp", "ts", "--predic
 TOP = {
     "schema", "model", "version", "period", "generated_at", "params", "span", "compared_to",
     "decision", "summary", "disparities", "windows", "trend", "regressions", "warnings",
+    "performance_regressions",
 }  # fmt: skip
 WINDOW = {
     "label", "start", "end", "partial", "status", "reason", "rows", "reviewed", "labelled",
-    "scored", "missing_prediction", "missing_sensitive", "features", "ll144",
+    "scored", "missing_prediction", "missing_sensitive", "features", "ll144", "performance",
 }  # fmt: skip
 FEATURE = {
     "feature", "columns", "status", "reason", "groups", "excluded", "absent", "disparities",

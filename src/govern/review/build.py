@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from govern.checks.fairness import disparity_statistic
 from govern.metrics.fairness.disparities import Disparity
 from govern.review import compare as comparing
 from govern.review import inputs as reading
+from govern.review import performance as perf
 from govern.review.counting import Counts
 from govern.review.model import (
     BoundCheck,
@@ -72,6 +74,12 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> Review:
     metrics = disparities(terms.bounds)
     measure = _Measure(counts, inputs, metrics, terms.bounds, o, terms.reference_group)
     measured = [measure.window(slot) for slot in slots]
+    versioned = any(log.version or "model_version" in log.mapping for log in inputs.logs)
+    by_slot = perf.measure(store, o.policies, o.model, o.version, slots, versioned=versioned)
+    performance, performance_regressions = perf.compare(
+        [slot.label for slot in slots], [by_slot.get(slot.index, ()) for slot in slots],
+        o.tolerance,
+    )  # fmt: skip
 
     params = ReviewParams(
         model=o.model,
@@ -100,7 +108,10 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> Review:
         else None
     )
     comparison = comparing.compare(measured, metrics, past(stored), o.tolerance)
-    windows = comparison.apply(measured)
+    windows = tuple(
+        replace(w, performance=values)
+        for w, values in zip(comparison.apply(measured), performance, strict=True)
+    )
     return Review(
         params=params,
         generated_at=now,
@@ -118,6 +129,7 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> Review:
         trend=comparing.trend(windows, metrics, inputs.groupings),
         regressions=comparison.regressions,
         warnings=tuple(_warnings(counts, span, stored, params)),
+        performance_regressions=performance_regressions,
     )
 
 

@@ -30,6 +30,8 @@ __all__ = [
     "ImpactDetail",
     "LabelMetrics",
     "Missing",
+    "PerformanceRegression",
+    "PerformanceValue",
     "PreviousValue",
     "Regression",
     "Review",
@@ -308,6 +310,90 @@ class FeatureReview:
 
 
 @dataclass(frozen=True)
+class PerformanceValue:
+    """A ``check: performance`` rule's metric in one window, with its change and bounds.
+
+    ``status`` is ``not_evaluated`` (with the check's reason) when too few of the window's
+    records are labelled, there are none, or the metric is undefined there.
+    """
+
+    rule: str
+    metric: str
+    greater_is_better: bool
+    status: Status
+    reason: str | None
+    value: float | None
+    rows: int
+    labelled: int
+    min_labelled: float
+    bounds: tuple[BoundCheck, ...] = ()
+    previous: PreviousValue | None = None
+    regression: bool = False
+
+    @property
+    def out_of_bounds(self) -> bool:
+        """True when a policy bound is not met."""
+        return any(b.met is False for b in self.bounds)
+
+    def to_json(self) -> dict[str, Any]:
+        """The value as JSON."""
+        return {
+            "rule": self.rule,
+            "metric": self.metric,
+            "greater_is_better": self.greater_is_better,
+            "value": number(self.value),
+            "rows": self.rows,
+            "labelled": self.labelled,
+            "labelled_share": self.labelled / self.rows if self.rows else None,
+            "min_labelled": self.min_labelled,
+            "previous": self.previous.to_json() if self.previous else None,
+            "regression": self.regression,
+            "bounds": [b.to_json() for b in self.bounds],
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class PerformanceRegression:
+    """A performance metric that got worse beyond the tolerance, or crossed a rule's bound."""
+
+    window: str
+    rule: str
+    metric: str
+    value: float
+    reason: Literal["moved", "bound_crossed"]
+    #: the earlier window's label
+    compared_with: str
+    earlier: float
+    delta: float
+    message: str
+    tolerance: float | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The regression as JSON (``basis`` is always the previous window)."""
+        out: dict[str, Any] = {
+            "window": self.window,
+            "rule": self.rule,
+            "metric": self.metric,
+            "value": self.value,
+            "basis": "previous_window",
+            "reason": self.reason,
+            "compared_with": self.compared_with,
+            "earlier": self.earlier,
+            "delta": self.delta,
+        }
+        if self.reason == "moved":
+            out["tolerance"] = self.tolerance
+        else:
+            out["bound"] = _limits(self.low, self.high)
+        out["message"] = self.message
+        return out
+
+
+@dataclass(frozen=True)
 class ReviewWindow:
     """One calendar window: its bounds, row counts, features and LL144 table."""
 
@@ -326,6 +412,8 @@ class ReviewWindow:
     reason: str | None
     features: tuple[FeatureReview, ...] = ()
     ll144: LL144Table | None = None
+    #: the policies' performance rules in this window (labelled records only)
+    performance: tuple[PerformanceValue, ...] = ()
 
     @property
     def evaluated(self) -> bool:
@@ -349,6 +437,7 @@ class ReviewWindow:
             "reason": self.reason,
             "features": [f.to_json() for f in self.features],
             "ll144": ll144_json(self.ll144) if self.ll144 is not None else None,
+            "performance": [p.to_json() for p in self.performance],
         }
 
 
@@ -541,6 +630,7 @@ class Review:
     trend: tuple[TrendSeries, ...]
     regressions: tuple[Regression, ...]
     warnings: tuple[str, ...] = ()
+    performance_regressions: tuple[PerformanceRegression, ...] = ()
 
     @property
     def model(self) -> str:
@@ -559,8 +649,8 @@ class Review:
 
     @property
     def decision(self) -> Literal["regression", "ok"]:
-        """``regression`` when any regression is flagged."""
-        return "regression" if self.regressions else "ok"
+        """``regression`` when any regression (fairness or performance) is flagged."""
+        return "regression" if self.regressions or self.performance_regressions else "ok"
 
     @property
     def summary(self) -> ReviewSummary:
@@ -595,4 +685,5 @@ class Review:
             "trend": [t.to_json() for t in self.trend],
             "regressions": [r.to_json() for r in self.regressions],
             "warnings": list(self.warnings),
+            "performance_regressions": [r.to_json() for r in self.performance_regressions],
         }

@@ -1,0 +1,103 @@
+"""Production performance in ``govern review``: the policies' performance rules per window.
+
+On the demo store the review's monthly AUC equals the performance check's monthly trend (one
+code path), November waits for labels, and the JSON gains fields without changing others;
+the regression rules (worse beyond the tolerance, a bound crossed) on hand-made values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from govern.checks.base import Rule, Subject
+from govern.checks.performance import Performance, PerformanceEvidence
+from govern.demo import demo_policies
+from govern.inventory import inventory
+from govern.models import Severity
+from govern.policy.engine import StoreData, baseline_lookup
+from govern.policy.loader import load
+from govern.review import ReviewOptions, review
+from govern.review.model import BoundCheck, PerformanceValue
+from govern.review.performance import compare
+from govern.store import Store
+from tests.stores import demo_store
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    path = demo_store(tmp_path_factory.mktemp("perf-review") / "demo.duckdb",
+                      now=datetime(2026, 12, 1, tzinfo=UTC))  # fmt: skip
+    with Store.open(path) as opened:
+        yield opened
+
+
+def test_review_windows_carry_the_performance_rules(store: Store) -> None:
+    options = ReviewOptions(model="credit-risk", version="2", policies=load([demo_policies()]))
+    result = review(store, options, now=NOW)
+    auc = {w.label: next(p for p in w.performance if p.rule == "perf.production-auc")
+           for w in result.windows}  # fmt: skip
+    assert list(auc) == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+    # the same numbers as the check's own monthly trend
+    versions = inventory(store)
+    v2 = next(v for v in versions if v.model == "credit-risk" and v.version == "2")
+    rule = Rule("t", "performance", Severity.warn, {"metric": "roc_auc", "min": 0.75,
+                                                    "trend": "month"})  # fmt: skip
+    checked = Performance().evaluate(rule, Subject(v2, baseline_lookup(versions), StoreData(store)))
+    assert isinstance(checked.evidence, PerformanceEvidence) and checked.evidence.trend
+    trend = {p.start.isoformat()[:7]: p.value or 0.0 for p in checked.evidence.trend if p.start}
+    for label in ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10"):
+        assert auc[label].status == "evaluated"
+        assert auc[label].value == pytest.approx(trend[label], abs=1e-12)
+        assert auc[label].bounds == (BoundCheck("perf.production-auc", 0.75, None, True),)
+    november = auc["2026-11"]
+    assert november.status == "not_evaluated" and november.value is None
+    assert (november.labelled, november.rows) == (2206, 9548)
+    assert "2206 of 9548 records (23.1%) are labelled" in (november.reason or "")
+    october = auc["2026-10"]
+    assert october.previous is not None and october.previous.window == "2026-09"
+    assert october.previous.delta == pytest.approx(trend["2026-10"] - trend["2026-09"])
+    assert not result.performance_regressions  # AUC falls by less than the tolerance 0.05
+    data = result.to_json()
+    assert data["performance_regressions"] == []
+    entry = data["windows"][-1]["performance"][0]
+    assert entry["labelled_share"] == pytest.approx(2206 / 9548)
+    assert {"rule", "metric", "value", "previous", "regression", "bounds", "status"} <= set(entry)
+
+
+def _value(rule: str, value: float, *, greater: bool, met: bool | None) -> PerformanceValue:
+    low, high = (0.75, None) if greater else (None, 0.05)
+    return PerformanceValue(rule, "m", greater, "evaluated", None, value, 100, 100, 0.8,
+                            (BoundCheck(rule, low, high, met),))  # fmt: skip
+
+
+def test_regressions_move_the_wrong_way_or_cross_a_bound() -> None:
+    labels = ["2026-01", "2026-02", "2026-03"]
+    values = [
+        (_value("auc", 0.85, greater=True, met=True), _value("ece", 0.01, greater=False, met=True)),
+        (_value("auc", 0.78, greater=True, met=True), _value("ece", 0.04, greater=False, met=True)),
+        (_value("auc", 0.74, greater=True, met=False), _value("ece", 0.06, greater=False,
+                                                               met=False)),
+    ]  # fmt: skip
+    windows, regressions = compare(labels, values, 0.05)
+    found = [(r.window, r.rule, r.reason) for r in regressions]
+    assert found == [
+        ("2026-02", "auc", "moved"),  # 0.85 -> 0.78: worse by 0.07
+        ("2026-03", "auc", "bound_crossed"),  # -0.04 is within the tolerance, the bound is not
+        ("2026-03", "ece", "bound_crossed"),  # a loss up by 0.02, past max 0.05
+    ]
+    assert [v.regression for v in windows[1]] == [True, False]  # ece up 0.03: within 0.05
+    assert windows[0][0].previous is None
+    assert windows[2][1].previous is not None and windows[2][1].previous.value == 0.04
+    moved = regressions[0]
+    assert moved.delta == pytest.approx(-0.07) and "fell from 0.8500" in moved.message
+
+
+def test_no_performance_rules_leaves_windows_empty(store: Store) -> None:
+    result = review(store, ReviewOptions(model="credit-risk", version="2"), now=NOW)
+    assert all(w.performance == () for w in result.windows)
+    assert result.to_json()["windows"][0]["performance"] == []
