@@ -15,6 +15,7 @@ import pytest
 from govern.checks.base import Rule, Subject
 from govern.checks.performance import Performance, PerformanceEvidence
 from govern.demo import demo_policies
+from govern.formats.review import render_table
 from govern.inventory import inventory
 from govern.models import Severity
 from govern.policy.engine import StoreData, baseline_lookup
@@ -62,6 +63,9 @@ def test_review_windows_carry_the_performance_rules(store: Store) -> None:
     assert october.previous is not None and october.previous.window == "2026-09"
     assert october.previous.delta == pytest.approx(trend["2026-10"] - trend["2026-09"])
     assert not result.performance_regressions  # AUC falls by less than the tolerance 0.05
+    text = render_table(result, width=400)
+    assert "performance perf.production-auc (roc_auc): 0.7639 ▼0.005 over 8,338 labelled" in text
+    assert "performance perf.production-auc (roc_auc): not evaluated, labels are incomplete" in text
     data = result.to_json()
     assert data["performance_regressions"] == []
     entry = data["windows"][-1]["performance"][0]

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from govern.formats.render import to_json, to_text
 from govern.metrics.fairness.disparities import DISPARITIES
-from govern.review.model import DisparityValue, Review, ReviewWindow, iso
+from govern.review.model import DisparityValue, PerformanceValue, Review, ReviewWindow, iso
 
 #: Short column headers of the disparities (the registry's labels).
 SHORT: dict[str, str] = {name: d.label for name, d in DISPARITIES.items()}
@@ -186,7 +186,26 @@ def _window_parts(w: ReviewWindow, metrics: Sequence[str], missing: str) -> list
             )
     parts.append(groups)
     parts.extend(Text(f"  not evaluated: {note}", style="magenta") for note in notes)
+    parts.extend(_performance_line(p) for p in w.performance)
     return parts
+
+
+def _performance_line(p: PerformanceValue) -> Text:
+    """A performance rule in a window: its value, change and flags, or why it is not judged."""
+    head = f"  performance {p.rule} ({p.metric}): "
+    if p.status != "evaluated" or p.value is None:
+        return Text(head + f"not evaluated, {p.reason}", style="magenta")
+    text = head + _n(p.value, 4)
+    if p.previous:
+        text += " " + _arrow(p.previous.delta)
+    style = ""
+    if p.out_of_bounds:
+        text += " ✗"
+        style = "yellow"
+    if p.regression:
+        text += " !"
+        style = "bold red"
+    return Text(text + f" over {p.labelled:,} labelled of {p.rows:,}", style=style)
 
 
 def _trend(review: Review) -> list[Any]:
@@ -221,6 +240,26 @@ def _regressions(review: Review) -> list[Any]:
             Text(r.window),
             Text(r.feature),
             Text(SHORT.get(r.metric, r.metric)),
+            Text(r.compared_with),
+            Text(r.message, style="red"),
+        )
+    return [table]
+
+
+def _performance_regressions(review: Review) -> list[Any]:
+    regs = review.performance_regressions
+    if not regs:
+        return []
+    table = Table(
+        title=f"Performance regressions ({len(regs)})", title_justify="left", expand=False
+    )
+    for name in ("window", "rule", "metric", "against", "message"):
+        table.add_column(name, overflow="fold")
+    for r in regs:
+        table.add_row(
+            Text(r.window),
+            Text(r.rule),
+            Text(r.metric),
             Text(r.compared_with),
             Text(r.message, style="red"),
         )
@@ -279,7 +318,8 @@ def render_table(review: Review, *, width: int = 160, color: bool = False) -> st
             style="dim",
         )
     )
-    for section in (_trend(review), _regressions(review), _ll144(review)):
+    sections = (_trend(review), _regressions(review), _performance_regressions(review))
+    for section in (*sections, _ll144(review)):
         if section:
             parts.append(Text(""))
             parts.extend(section)
