@@ -66,6 +66,11 @@ def test_review_windows_carry_the_performance_rules(store: Store) -> None:
     text = render_table(result, width=400)
     assert "performance perf.production-auc (roc_auc): 0.7639 ▼0.005 over 8,338 labelled" in text
     assert "performance perf.production-auc (roc_auc): not evaluated, labels are incomplete" in text
+    from govern.report.review_report import build_review_report, render_review_html
+
+    html = render_review_html(build_review_report(store, result, now=NOW, store_path="x"))
+    assert "Production performance: the policies' performance rules" in html
+    assert "8,338 / 9,236" in html and "2,206 / 9,548" in html
     data = result.to_json()
     assert data["performance_regressions"] == []
     entry = data["windows"][-1]["performance"][0]
