@@ -146,8 +146,12 @@ def test_champion_without_logs_in_the_window_is_not_evaluated(
     assert code == 0, table  # missing evidence does not fail the gate by default
     (finding,) = result["findings"]
     assert finding["status"] == "not_evaluated"
-    assert finding["message"].startswith("baseline version 2 (alias champion) has 0 labelled")
-    assert "[2026-09-01, 2026-10-01)" in finding["message"]
+    assert finding["message"] == (
+        "baseline version 2 (alias champion) has no records in [2026-09-01, 2026-10-01): it "
+        "and version 3 have no production window in common to compare on"
+    )
+    assert finding["evidence"]["window"] == "[2026-09-01, 2026-10-01)"
+    assert finding["evidence"]["labelled"] > 0  # the challenger's own records are there
     assert result["summary"]["not_evaluated"] == 1
     strict, _, _ = _gate(db, policy, "--strict")
     assert strict == 1

@@ -774,7 +774,13 @@ class _Evaluation:
         where = f" in {window.label()}" if window else ""
         view = "__govern_perf_base"
         rows, labelled = self._view(view, base.version, window)
-        if not rows or labelled / rows < self.min_labelled:
+        if not rows:
+            raise _NotJudged(
+                f"baseline version {base.version} ({label}) has no records{where}: it and "
+                f"version {v.version} have no production window in common to compare on",
+                evidence,
+            )
+        if labelled / rows < self.min_labelled:
             raise _NotJudged(
                 f"baseline version {base.version} ({label}) has {labelled} labelled of {rows} "
                 f"records{where}, below min_labelled {self.min_labelled:g}",
