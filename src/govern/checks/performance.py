@@ -56,11 +56,13 @@ _SELECTORS: tuple[BaselineSource, ...] = ("alias", "version", "stage")
 _VIEW = "__govern_perf"
 #: Cells shared between the rules (and windows) of one evaluation: by the prediction data
 #: object (one per evaluation, so a new evaluation never sees old cells), then by what the
-#: view held and how the cells were asked for. A few entries are kept, the oldest dropped.
+#: view held and how the cells were asked for. The oldest entries are dropped beyond a few
+#: entries or a few million cells in all (the newest is always kept), so memory stays bounded.
 _SHARED: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Cells]] = (
     weakref.WeakKeyDictionary()
 )
 _SHARED_ENTRIES = 8
+_SHARED_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -654,7 +656,10 @@ class _Evaluation:
             return entries[full]
         cells = make()
         entries[full] = cells
-        while len(entries) > _SHARED_ENTRIES:
+        while len(entries) > 1 and (
+            len(entries) > _SHARED_ENTRIES
+            or sum(c.count.size for c in entries.values()) > _SHARED_CELLS
+        ):
             entries.popitem(last=False)
         return cells
 
