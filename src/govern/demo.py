@@ -316,3 +316,28 @@ def review_rows(
             if any(c.value is not None for c in cells):
                 rows.append(ReviewRow(name, metric, tuple(cells)))
     return labels, rows
+
+
+def performance_review_rows(windows: Sequence[ReviewWindow]) -> list[ReviewRow]:
+    """One row per performance rule of a review (``feature`` is the rule id) across its windows.
+
+    A window where the rule was not evaluated (e.g. labels still missing) has no value.
+    """
+    rules: dict[tuple[str, str], None] = {}
+    for window in windows:
+        rules.update(((p.rule, p.metric), None) for p in window.performance)
+    rows = []
+    for rule, metric in rules:
+        cells = []
+        for window in windows:
+            found = next((p for p in window.performance if p.rule == rule), None)
+            judged = found is not None and found.status == "evaluated"
+            cells.append(
+                ReviewCell(
+                    value=found.value if found is not None and judged else None,
+                    out_of_bounds=found.out_of_bounds if found is not None else False,
+                    regression=found.regression if found is not None else False,
+                )
+            )
+        rows.append(ReviewRow(rule, metric, tuple(cells)))
+    return rows

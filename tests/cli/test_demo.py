@@ -300,6 +300,9 @@ def test_demo_runs_a_monthly_fairness_review(demo: tuple[Path, Any]) -> None:
     assert impact.count("✗") == 6  # below the four-fifths bound in every month
     sex = next(line for line in lines if line.startswith("│ sex ") and "DP diff" in line)
     assert "✗" not in sex
+    # production AUC beside the disparities; November, waiting for labels, has no value
+    auc = [line for line in lines if line.startswith("│ perf.production-auc")]
+    assert any("0.764" in line and "0.726" not in line and "—" in line for line in auc)
     with Store.open(db, read_only=True) as store:
         assert store.query("SELECT count(*) AS n FROM reviews")[0]["n"] == 1
 

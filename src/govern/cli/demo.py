@@ -365,16 +365,18 @@ def _monthly_review(
 ) -> None:
     from rich.table import Table
 
-    from govern.demo import review_rows
+    from govern.demo import performance_review_rows, review_rows
     from govern.formats.render import to_text
-    from govern.review import ReviewOptions, review, store_review
+    from govern.review import Regression, ReviewOptions, review, store_review
+    from govern.review.model import PerformanceRegression
 
     result = review(store, ReviewOptions(model=model, version=version, policies=policies), now=now)
     stored = store_review(store, result, now=now)
     labels, rows = review_rows(result.windows)
+    rows += performance_review_rows(result.windows)
     table = Table(
-        title="disparity per calendar month (✗ policy bound not met, ! regression against the "
-        "previous month)",
+        title="disparity and production performance per calendar month (✗ policy bound not "
+        "met, ! regression against the previous month, — not evaluated)",
         title_justify="left",
     )
     table.add_column("feature")
@@ -391,7 +393,10 @@ def _monthly_review(
             ),
         )
     write_output(to_text(table, width=stdout_width()), None)
-    regressions = result.regressions
+    regressions: list[Regression | PerformanceRegression] = [
+        *result.regressions,
+        *result.performance_regressions,
+    ]
     err_console.print(
         f"review #{stored.id}: {len(regressions)} regression(s) against the previous month "
         f"(tolerance {result.params.tolerance}); govern review exits "
@@ -401,7 +406,8 @@ def _monthly_review(
         markup=False,
     )
     for r in regressions[:5]:
-        err_console.print(f"  {r.window} {r.feature}: {r.message}", markup=False)
+        what = r.feature if isinstance(r, Regression) else r.rule
+        err_console.print(f"  {r.window} {what}: {r.message}", markup=False)
     if len(regressions) > 5:
         err_console.print(f"  … and {len(regressions) - 5} more", markup=False)
 
