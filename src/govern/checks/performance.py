@@ -6,7 +6,7 @@ labelled records of the rule's window of the current prediction logs, and bounde
 only when at least ``min_labelled`` of its records have one. The evidence
 (:class:`PerformanceEvidence`) holds the value, its interval, the baseline, the labelled share,
 with ``trend`` the value per calendar window, and for the ECE its bins (a reliability chart);
-its ``to_json`` is the one place its JSON is made.
+it and its parts are typed in :mod:`govern.checks.performance_evidence` (re-exported here).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import math
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from govern.checks.base import (
@@ -28,6 +26,17 @@ from govern.checks.base import (
     finding,
 )
 from govern.checks.fairness_evidence import Interval
+from govern.checks.performance_evidence import (
+    BaselineSource,
+    CalibrationBin,
+    GroupPerformance,
+    PerformanceBaseline,
+    PerformanceEvidence,
+    PerformanceWindow,
+    bound_text,
+    judged_trend,
+    last_judged_text,
+)
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
 from govern.sql import quote
@@ -50,8 +59,6 @@ __all__ = [
 
 #: The share of a window's records that must carry a label before it is judged.
 DEFAULT_MIN_LABELLED = 0.8
-#: Where a baseline value comes from (the key of the rule's ``baseline``, or ``reference``).
-BaselineSource = Literal["reference", "registry_metric", "alias", "version", "stage"]
 _SELECTORS: tuple[BaselineSource, ...] = ("alias", "version", "stage")
 _VIEW = "__govern_perf"
 #: Cells shared between the rules (and windows) of one evaluation: by the prediction data
@@ -63,195 +70,6 @@ _SHARED: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Cells]] = (
 )
 _SHARED_ENTRIES = 8
 _SHARED_CELLS = 2_000_000
-
-
-@dataclass(frozen=True)
-class PerformanceWindow:
-    """The metric in one calendar window of the current log (``trend:`` in a rule).
-
-    ``value`` is computed over the window's labelled records whenever it can be (also below
-    ``min_labelled``, to show what is known); ``met`` is ``None`` when the window was not
-    judged (too few labels, or the metric undefined there).
-    """
-
-    #: the window's label, e.g. ``[2026-10-01, 2026-11-01)``
-    window: str
-    start: date | None
-    rows: int
-    labelled: int
-    value: float | None
-    met: bool | None
-
-    @property
-    def labelled_share(self) -> float:
-        """Labelled records over all records of the window."""
-        return self.labelled / self.rows if self.rows else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The point as JSON (``start`` as an ISO date)."""
-        return {
-            "window": self.window,
-            "start": self.start.isoformat() if self.start else None,
-            "rows": self.rows,
-            "labelled": self.labelled,
-            "labelled_share": self.labelled_share,
-            "value": self.value,
-            "met": self.met,
-        }
-
-
-@dataclass(frozen=True)
-class GroupPerformance:
-    """The metric over the labelled records of one group of the rule's ``by`` column."""
-
-    group: str
-    n: int
-    #: None when the metric is undefined in the group (e.g. one class only)
-    value: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"group", "n", "value"}``."""
-        return {"group": self.group, "n": self.n, "value": self.value}
-
-
-@dataclass(frozen=True)
-class CalibrationBin:
-    """One equal-width bin of the score (expected calibration error): a reliability-chart point.
-
-    ``mean_score`` and ``mean_label`` are ``None`` for an empty bin.
-    """
-
-    low: float
-    high: float
-    n: int
-    mean_score: float | None
-    mean_label: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        """The bin as JSON."""
-        return {
-            "low": self.low,
-            "high": self.high,
-            "n": self.n,
-            "mean_score": self.mean_score,
-            "mean_label": self.mean_label,
-        }
-
-
-@dataclass(frozen=True)
-class PerformanceBaseline:
-    """The value the candidate was compared with, where it came from and what it had to reach."""
-
-    source: BaselineSource
-    #: ``reference``, the registry metric's key, or the selector's value (``champion``, 3)
-    name: str
-    value: float
-    #: the value the candidate had to reach: ``value - max_drop`` (``+`` for a loss)
-    required: float
-    max_drop: float
-    #: the baseline version (alias, version, stage), else None
-    version: str | None = None
-    #: labelled records behind the value (reference log, baseline version's window)
-    n: int | None = None
-
-    def describe(self) -> str:
-        """``the reference log 0.7650, max_drop 0.02`` and the like, for messages."""
-        if self.source == "reference":
-            what = "the reference log"
-        elif self.source == "registry_metric":
-            what = f"run metric {self.name}"
-        else:
-            what = f"version {self.version} ({self.source} {self.name})"
-        return f"{what} {self.value:.4f}, max_drop {self.max_drop:g}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The baseline as JSON."""
-        return {
-            "source": self.source,
-            "name": self.name,
-            "version": self.version,
-            "value": self.value,
-            "n": self.n,
-            "max_drop": self.max_drop,
-            "required": self.required,
-        }
-
-
-@dataclass(frozen=True)
-class PerformanceEvidence:
-    """The evidence of a performance finding: value, interval, baseline, labels and trend.
-
-    ``value`` is ``None`` when the window was not judged (the finding is then
-    ``not_evaluated`` and its message says why); ``n`` is the labelled records the value rests
-    on, ``rows`` every record of the window.
-    """
-
-    metric: str
-    task: Literal["classification", "regression"]
-    greater_is_better: bool
-    #: the rule's window (``all`` for the whole log)
-    window: str
-    rows: int
-    n: int
-    min_labelled: float
-    value: float | None = None
-    interval: Interval | None = None
-    decided_on: Literal["ci", "point"] = "point"
-    baseline: PerformanceBaseline | None = None
-    #: the decision of threshold metrics: ``prediction`` (the log's column) or ``score >= t``
-    decision: str | None = None
-    #: equal-width bins of the expected calibration error
-    bins: int | None = None
-    trend: tuple[PerformanceWindow, ...] | None = None
-    #: the bins of expected_calibration_error over the rule's window (a reliability chart)
-    calibration: tuple[CalibrationBin, ...] | None = None
-    #: the rule's ``by`` column and the metric per group of it (informational, not judged)
-    by: str | None = None
-    by_group: tuple[GroupPerformance, ...] | None = None
-
-    @property
-    def labelled_share(self) -> float:
-        """Labelled records over all records of the window."""
-        return self.n / self.rows if self.rows else 0.0
-
-    @property
-    def below_since(self) -> date | None:
-        """The start of the run of trend windows failing the bound that reaches the latest one.
-
-        Windows not judged (label delay) neither start nor break the run.
-        """
-        began: date | None = None
-        for point in self.trend or ():
-            if point.met is None:
-                continue
-            began = (began or point.start) if not point.met else None
-        return began
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``evidence`` of the finding (``ci`` is lifted to the finding when set)."""
-        out: dict[str, Any] = {
-            "task": self.task,
-            "greater_is_better": self.greater_is_better,
-            "window": self.window,
-            "rows": self.rows,
-            "labelled": self.n,
-            "labelled_share": self.labelled_share,
-            "min_labelled": self.min_labelled,
-            "ci": self.interval.to_json() if self.interval else None,
-            "fail_when": self.decided_on,
-            "baseline": self.baseline.to_json() if self.baseline else None,
-        }
-        if self.decision is not None:
-            out["decision"] = self.decision
-        if self.bins is not None:
-            out["bins"] = self.bins
-        if self.trend is not None:
-            out["trend"] = [point.to_json() for point in self.trend]
-        if self.calibration is not None:
-            out["calibration"] = [b.to_json() for b in self.calibration]
-        if self.by_group is not None:
-            out["by_group"] = {"column": self.by, "groups": [g.to_json() for g in self.by_group]}
-        return out
 
 
 _BASELINE_SCHEMA: dict[str, Any] = {
@@ -480,7 +298,7 @@ class _Evaluation:
             greater_is_better=self.metric.greater_is_better,
             window=window.label() if window else "all", rows=rows, n=labelled,
             min_labelled=self.min_labelled, decision=self._decision_text(),
-            bins=self._bins(), trend=_judged(raw, *self._bounds(None), self.min_labelled),
+            bins=self._bins(), trend=judged_trend(raw, *self._bounds(None), self.min_labelled),
         )  # fmt: skip
         # a baseline that does not depend on the window (the reference log, a run metric) is
         # known before the labels are counted, so the trend is judged against it even then
@@ -488,7 +306,7 @@ class _Evaluation:
         fixed = spec == "reference" or (isinstance(spec, Mapping) and "registry_metric" in spec)
         baseline = self._baseline(window, evidence) if fixed else None
         if baseline is not None:
-            trend = _judged(raw, *self._bounds(baseline), self.min_labelled)
+            trend = judged_trend(raw, *self._bounds(baseline), self.min_labelled)
             evidence = _replace(evidence, baseline=baseline, trend=trend)
         if not labelled:
             raise _NotJudged(
@@ -502,7 +320,7 @@ class _Evaluation:
                 f"labels are incomplete{where}: {labelled} of {rows} records "
                 f"({share:.1%}) are labelled, below min_labelled {self.min_labelled:g}; the "
                 "window is judged once enough ground truth has arrived"
-                + _last_judged(evidence.trend),
+                + last_judged_text(evidence.trend),
                 evidence,
             )
         by = self.p.get("by")
@@ -537,7 +355,7 @@ class _Evaluation:
         met = bound_met(estimate, low=low, high=high)
         evidence = _replace(
             evidence, interval=interval, decided_on=fail_when, baseline=baseline,
-            trend=_judged(raw, low, high, self.min_labelled),
+            trend=judged_trend(raw, low, high, self.min_labelled),
         )  # fmt: skip
         name = self.metric.name
         ci_text = (
@@ -547,7 +365,7 @@ class _Evaluation:
         )
         base_text = f"; baseline: {baseline.describe()}" if baseline is not None else ""
         message = (
-            f"{name} {value:.4f}{ci_text} ({_bound_text(low, high)}; decided on the {fail_when})"
+            f"{name} {value:.4f}{ci_text} ({bound_text(low, high)}; decided on the {fail_when})"
             f" over {labelled} labelled of {rows} records ({share:.1%}){where}{base_text}"
         )
         since = evidence.below_since
@@ -856,30 +674,6 @@ class _Evaluation:
         return tuple(out)
 
 
-def _judged(
-    points: tuple[PerformanceWindow, ...] | None,
-    low: float | None,
-    high: float | None,
-    min_labelled: float,
-) -> tuple[PerformanceWindow, ...] | None:
-    """Trend points with ``met`` set where the window can be judged (enough labels, a value)."""
-    import dataclasses
-
-    from govern.metrics.fairness import bound_met
-
-    if points is None:
-        return None
-    return tuple(
-        dataclasses.replace(
-            point,
-            met=bound_met(point.value, low=low, high=high)
-            if point.value is not None and point.labelled_share >= min_labelled
-            else None,
-        )
-        for point in points
-    )
-
-
 def _finite(bound: Any) -> bool:
     """True for a number that is neither NaN nor infinite (nor too large for a float)."""
     if isinstance(bound, bool):
@@ -894,20 +688,3 @@ def _replace(evidence: PerformanceEvidence, **changes: Any) -> PerformanceEviden
     import dataclasses
 
     return dataclasses.replace(evidence, **changes)
-
-
-def _last_judged(trend: tuple[PerformanceWindow, ...] | None) -> str:
-    """'; the latest judged window [..) had 0.7639 (met)' for a label-delay message."""
-    judged = [p for p in trend or () if p.met is not None and p.value is not None]
-    if not judged:
-        return ""
-    last = judged[-1]
-    verdict = "within the bound" if last.met else "outside the bound"
-    return f"; the latest judged window, {last.window}, had {last.value:.4f} ({verdict})"
-
-
-def _bound_text(low: float | None, high: float | None) -> str:
-    parts = ([f"min {low:.4g}"] if low is not None else []) + (
-        [f"max {high:.4g}"] if high is not None else []
-    )
-    return ", ".join(parts) if parts else "no bound"
