@@ -8,7 +8,8 @@ judge it), the lineage from :mod:`govern.inventory`, the production logs' time s
 once, and the evaluation, the inventory and the log look-ups are shared by every version.
 :func:`model_reports` writes each version's own model report (:mod:`govern.report.context`), so
 the portfolio's links lead somewhere; :func:`render_portfolio` gives the HTML, the
-``govern.portfolio/v1`` JSON and the tagged PDF.
+``govern.portfolio/v1`` JSON and the tagged PDF (:mod:`govern.report.portfolio_render`, over the
+rows of :mod:`govern.report.portfolio_types`; both re-exported here).
 
 **Decisions.** Each version gets exactly one, the first that holds:
 
@@ -37,11 +38,8 @@ the host or the environment except the library versions.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -56,10 +54,27 @@ from govern.report.context import (
     SIGNOFF_ROLES,
     PolicyRow,
     ReportContext,
-    Tool,
     build_context,
     report_stem,
     tool_versions,
+)
+from govern.report.portfolio_render import (
+    render_portfolio,
+    render_portfolio_html,
+    render_portfolio_json,
+)
+from govern.report.portfolio_types import (
+    DECISION_LABELS,
+    DECISIONS,
+    DEFAULT_STALE_AFTER,
+    PORTFOLIO_SCHEMA,
+    ControlRow,
+    FrameworkRow,
+    ModelRow,
+    OutOfScopeRow,
+    PortfolioContext,
+    VersionRow,
+    portfolio_stem,
 )
 from govern.sql import quote
 from govern.store import predictions
@@ -78,184 +93,15 @@ __all__ = [
     "portfolio_files",
     "portfolio_stem",
     "render_portfolio",
+    "render_portfolio_html",
+    "render_portfolio_json",
 ]
 
-PORTFOLIO_SCHEMA = "govern.portfolio/v1"
-
-#: The decisions of a version, in precedence order (the first that holds is the decision).
-DECISIONS = ("fail", "stale", "not_evaluated", "waived", "pass")
-#: How each decision reads in the report.
-DECISION_LABELS = {
-    "fail": "failed",
-    "stale": "stale evidence",
-    "not_evaluated": "not evaluated",
-    "waived": "waived",
-    "pass": "passed",
-}
-#: Production evidence older than this at the evaluation time is stale (``--stale-after``).
-DEFAULT_STALE_AFTER = "90d"
 #: How many names a sentence of the executive summary lists before "and N more".
 _LISTED = 8
 
 #: Called after each model version: (what was done, steps done, steps in all).
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    """One model version of the portfolio and its decision."""
-
-    model: str
-    version: str
-    registry: str
-    stage: str | None
-    aliases: tuple[str, ...]
-    #: the portfolio decision (one of :data:`DECISIONS`)
-    decision: str
-    #: the gate's decision (``pass`` / ``fail``), as ``govern gate`` would print it
-    gate: str
-    #: findings per status: ``pass``, ``fail``, ``waived``, ``not_evaluated``
-    counts: tuple[tuple[str, int], ...]
-    #: one plain sentence: why this decision
-    reason: str
-    #: findings at or above ``fail_on`` that failed (labels)
-    blocking: tuple[str, ...]
-    #: findings below ``fail_on`` that failed (labels): for review, never blocking
-    below: tuple[str, ...]
-    waived: tuple[str, ...]
-    not_evaluated: tuple[str, ...]
-    #: why the evidence is stale (empty when it is not)
-    stale: tuple[str, ...]
-    #: the newest production evidence (``YYYY-MM-DD HH:MM`` UTC), if any
-    newest_evidence: str | None
-    gaps: tuple[str, ...]
-    policies: tuple[str, ...]
-    #: the file name of the version's own model report (HTML), in the same folder
-    report: str
-
-    def count(self, status: str) -> int:
-        """How many findings of the version have this status."""
-        return dict(self.counts).get(status, 0)
-
-
-@dataclass(frozen=True)
-class ModelRow:
-    """One model: how many of its versions have each decision."""
-
-    model: str
-    versions: int
-    decisions: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True)
-class OutOfScopeRow:
-    """A version of a model that no policy's ``scope.models`` names."""
-
-    model: str
-    version: str
-    registry: str
-    stage: str | None
-
-
-@dataclass(frozen=True)
-class ControlRow:
-    """A control with mapped evidence: how many versions pass, fail, ... on it."""
-
-    id: str
-    title: str
-    #: versions per coverage group: evaluated-pass, evaluated-fail, waived, not-evaluated
-    counts: tuple[tuple[str, int], ...]
-    #: the versions that fail the control (``model vVERSION``)
-    failing: tuple[str, ...]
-    rules: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FrameworkRow:
-    """One framework across the portfolio."""
-
-    id: str
-    title: str
-    version: str
-    controls: int
-    #: controls some rule maps evidence to, and how many of them fail in at least one version
-    mapped: int
-    failing: int
-    not_covered: int
-    rows: tuple[ControlRow, ...]
-
-
-@dataclass(frozen=True)
-class PortfolioContext:
-    """Everything a portfolio report shows (``govern.portfolio/v1``)."""
-
-    schema: str
-    kind: str
-    generated_at: str
-    as_of: str
-    fail_on: str
-    stale_after: str
-    #: the ``--model`` filter, if any
-    model: str | None
-    decisions: tuple[tuple[str, int], ...]
-    executive_summary: tuple[str, ...]
-    versions: tuple[VersionRow, ...]
-    models: tuple[ModelRow, ...]
-    out_of_scope: tuple[OutOfScopeRow, ...]
-    coverage: tuple[FrameworkRow, ...]
-    policies: tuple[PolicyRow, ...]
-    warnings: tuple[str, ...]
-    limitations: tuple[str, ...]
-    signoff_roles: tuple[str, ...]
-    tools: tuple[Tool, ...]
-    commands: tuple[str, ...]
-    store: str
-
-    def count(self, decision: str) -> int:
-        """How many versions have this decision."""
-        return dict(self.decisions).get(decision, 0)
-
-    @property
-    def decision(self) -> str:
-        """The most severe decision of a version in scope (``none`` without a version)."""
-        return next((d for d, n in self.decisions if n), "none")
-
-    @property
-    def version(self) -> None:
-        """A portfolio covers many versions: no single one."""
-        return None
-
-    @property
-    def sources(self) -> tuple[()]:
-        """The portfolio lists no ingested inputs itself (its model reports do)."""
-        return ()
-
-    def attestation_details(self) -> dict[str, Any]:
-        """What the attestation of a portfolio adds: the staleness bar, counts per decision."""
-        return {
-            "staleAfter": self.stale_after,
-            "versions": len(self.versions),
-            "decisions": dict(self.decisions),
-            "outOfScope": len(self.out_of_scope),
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        """The context as JSON-ready data (``govern.portfolio/v1``; keys sorted when dumped)."""
-        out = dataclasses.asdict(self)
-        out["decisions"] = dict(self.decisions)
-        for row in out["versions"]:
-            row["counts"] = dict(row["counts"])
-        for row in out["models"]:
-            row["decisions"] = dict(row["decisions"])
-        for fw in out["coverage"]:
-            for row in fw["rows"]:
-                row["counts"] = dict(row["counts"])
-        return out
-
-
-def portfolio_stem(as_of: str) -> str:
-    """The output file name without extension: ``portfolio-2026-12-03``."""
-    return f"portfolio-{as_of}"
 
 
 # -- deciding ----------------------------------------------------------------------------------
@@ -820,118 +666,3 @@ def portfolio_files(
     if "pdf" in rendered:
         files[f"{stem}.pdf"] = rendered["pdf"]
     return context, files
-
-
-# -- rendering ---------------------------------------------------------------------------------
-
-
-def render_portfolio_json(context: PortfolioContext) -> str:
-    """The ``govern.portfolio/v1`` JSON: sorted keys, indented, one trailing newline."""
-    return json.dumps(context.to_json(), indent=2, sort_keys=True, ensure_ascii=False,
-                      allow_nan=False) + "\n"  # fmt: skip
-
-
-def render_portfolio_html(context: PortfolioContext, *, links: bool = True) -> str:
-    """The portfolio as one self-contained HTML document (same context, same bytes).
-
-    ``links``: each row links (relative ``href``) to the version's model report; the PDF's
-    HTML names the files instead (a PDF's relative link would not resolve beside it).
-    """
-    from markupsafe import Markup
-
-    from govern.report.html import STYLESHEET, RenderError, templates_dir
-
-    env = _environment()
-    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
-    if "</" in css:
-        raise RenderError(f"{STYLESHEET} must not contain '</' (it is inlined in <style>).")
-    return str(
-        env.get_template(PORTFOLIO_TEMPLATE).render(
-            c=context,
-            css=Markup(css),
-            links=links,
-            labels=DECISION_LABELS,
-            order=DECISIONS,
-        )
-    )
-
-
-PORTFOLIO_TEMPLATE = "portfolio.html"
-
-
-def _environment() -> Any:
-    """The Jinja2 environment of the templates folder (autoescape on, strict undefined)."""
-    import jinja2
-
-    from govern.report.html import RenderError, templates_dir
-
-    folder = templates_dir()
-    if not (folder / PORTFOLIO_TEMPLATE).is_file():
-        raise RenderError(
-            f"the portfolio templates are missing from {folder}.",
-            hint="Reinstall govern: its wheel ships them in govern/templates.",
-        )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["decision_label"] = lambda d: DECISION_LABELS.get(d, d)
-    env.filters["group_label"] = lambda g: _GROUPS.get(g, g)
-    return env
-
-
-_GROUPS = {
-    "evaluated-pass": "pass",
-    "evaluated-fail": "fail",
-    "waived": "waived",
-    "not-evaluated": "not evaluated",
-}
-
-
-def render_portfolio(
-    context: PortfolioContext,
-    formats: Sequence[str],
-    *,
-    now: datetime,
-    pdf_variant: str = "pdf/ua-1",
-) -> dict[str, str | bytes]:
-    """The portfolio in each of ``formats`` (``html``, ``json``: text; ``pdf``: bytes).
-
-    A PDF/A-3b carries the portfolio JSON, byte for byte the ``.json`` file.
-    """
-    from govern.report.html import templates_dir
-
-    out: dict[str, str | bytes] = {}
-    for fmt in ("html", "json", "pdf"):
-        if fmt not in formats:
-            continue
-        if fmt == "html":
-            out[fmt] = render_portfolio_html(context)
-        elif fmt == "json":
-            out[fmt] = render_portfolio_json(context)
-        else:
-            from govern.report.pdf import PdfAttachment, render_pdf
-
-            attachments = []
-            if pdf_variant == "pdf/a-3b":
-                evidence = render_portfolio_json(context).encode("utf-8")
-                attachments.append(
-                    PdfAttachment(
-                        f"{portfolio_stem(context.as_of)}.json", evidence, "the portfolio JSON"
-                    )
-                )
-            out[fmt] = render_pdf(
-                render_portfolio_html(context, links=False),
-                variant=pdf_variant,
-                attachments=attachments,
-                base_url=templates_dir(),
-                created=now,
-            )
-    unknown = sorted(set(formats) - set(out))
-    if unknown:
-        raise ValueError(f"unknown report format {unknown[0]!r}")
-    return out
