@@ -7,6 +7,8 @@ only when at least ``min_labelled`` of its records have one. The evidence
 (:class:`PerformanceEvidence`) holds the value, its interval, the baseline, the labelled share,
 with ``trend`` the value per calendar window, and for the ECE its bins (a reliability chart);
 it and its parts are typed in :mod:`govern.checks.performance_evidence` (re-exported here).
+The rule's parameters (their schema, and what lint says of them) are in
+:mod:`govern.checks.performance_params`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from govern.checks.base import (
-    TRIGGERS_SCHEMA,
     PredictionData,
     Rule,
     Subject,
@@ -37,11 +38,12 @@ from govern.checks.performance_evidence import (
     judged_trend,
     last_judged_text,
 )
+from govern.checks.performance_params import lint_params, rule_properties
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
 from govern.sql import quote
 from govern.store.predictions import LogInfo, Window
-from govern.windows import WINDOW_SCHEMA, parse_window, periods
+from govern.windows import parse_window, periods
 
 if TYPE_CHECKING:
     from govern.metrics.performance import Cells, PerformanceMetric
@@ -72,28 +74,6 @@ _SHARED_ENTRIES = 8
 _SHARED_CELLS = 2_000_000
 
 
-_BASELINE_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"const": "reference"},
-        {
-            "type": "object",
-            "properties": {
-                "registry_metric": {"type": "string", "minLength": 1},
-                "alias": {"type": "string", "minLength": 1},
-                "version": {"type": ["string", "integer"]},
-                "stage": {"type": "string", "minLength": 1},
-            },
-            "additionalProperties": False,
-            "minProperties": 1,
-            "maxProperties": 1,
-        },
-    ],
-    "description": "What max_drop is measured from: reference (the reference log), "
-    "{registry_metric: KEY} (a metric this version's run logged), or a version of the model "
-    "({alias: champion}, {version: 3}, {stage: Production}) on the same production window.",
-}
-
-
 class Performance:
     """Predictive performance on the labelled production records is within bounds.
 
@@ -122,77 +102,11 @@ class Performance:
     @property
     def properties(self) -> Mapping[str, Any]:
         """Rule parameters (metric names come from the performance metrics module)."""
-        from govern.metrics.performance import METRIC_NAMES
-
-        return {
-            "metric": {"enum": list(METRIC_NAMES), "description": "Metric to bound."},
-            "min": {"type": "number", "description": "Lowest acceptable value."},
-            "max": {"type": "number", "description": "Highest acceptable value."},
-            "baseline": _BASELINE_SCHEMA,
-            "max_drop": {
-                "type": "number",
-                "minimum": 0,
-                "description": "Largest acceptable worsening against the baseline (default 0).",
-            },
-            "threshold": {
-                "type": "number",
-                "description": "Decision of accuracy, precision, ...: score >= threshold "
-                "(default: the log's prediction column, else 0.5).",
-            },
-            "pos_label": {
-                "type": ["string", "number", "boolean"],
-                "description": "Label value of the positive class (default 1).",
-            },
-            "bins": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 1000,
-                "description": "Equal-width bins of expected_calibration_error (default 10).",
-            },
-            "min_labelled": {
-                "type": "number",
-                "minimum": 0,
-                "maximum": 1,
-                "description": "Share of a window's records that must be labelled (default 0.8).",
-            },
-            "confidence": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-            "fail_when": {"enum": ["ci", "point"]},
-            "n_boot": {"type": "integer", "minimum": 100, "maximum": 10000},
-            "seed": {"type": "integer"},
-            "window": WINDOW_SCHEMA,
-            "trend": {
-                "enum": ["day", "week", "month"],
-                "description": "Also compute the metric per calendar window.",
-            },
-            "by": {
-                "type": "string",
-                "minLength": 1,
-                "description": "Also report the metric per group of this column (e.g. a "
-                "sensitive feature); informational, the rule judges the whole window.",
-            },
-            "triggers": TRIGGERS_SCHEMA,
-        }
+        return rule_properties()
 
     def lint(self, params: Mapping[str, Any]) -> list[tuple[str, str]]:
         """What the rule alone shows to be wrong, as (key, message) pairs for policy lint."""
-        out: list[tuple[str, str]] = []
-        low, high = params.get("min"), params.get("max")
-        numbers = all(isinstance(b, int | float) and math.isfinite(b) for b in (low, high))
-        if low is not None and high is not None and numbers and low > high:
-            out.append(("min", f"min {low} is above max {high}, so no value can pass"))
-        if "max_drop" in params and "baseline" not in params:
-            out.append(
-                (
-                    "max_drop",
-                    "max_drop needs a baseline to drop from (reference, a run metric or a version)",
-                )
-            )
-        if not {"min", "max", "baseline"} & set(params):
-            out.append(("metric", "a performance rule needs min, max or a baseline"))
-        metric = params.get("metric")
-        if "bins" in params and metric != "expected_calibration_error":
-            out.append(("bins", "bins applies only to expected_calibration_error"))
-        return out
+        return lint_params(params)
 
     def evaluate(self, rule: Rule, subject: Subject) -> Finding:
         """One finding: the metric over the rule's window, judged against its bounds."""
