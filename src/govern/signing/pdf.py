@@ -36,37 +36,46 @@ signing time it shows is the signer's clock, to the minute, in UTC).
 analysis: integrity, the signature value, the signer's certificate against the trusted
 certificates or a pinned public key, that nothing but form filling and signatures was changed
 after the certification, and that nothing at all was appended after the newest signature.
+
+Reading a PDF and finding its signature boxes live in :mod:`govern.signing.pdf_read`, the
+check in :mod:`govern.signing.pdf_verify`; this module re-exports their public names.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import logging
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from govern.errors import GovernError, VerificationError
-from govern.fileio import Unreadable, read_regular
 from govern.signing.keys import KeyFileError, Signer
+from govern.signing.pdf_read import (
+    ANCHOR_PREFIX,
+    MAX_PDF,
+    PdfInputError,
+    SignatureBox,
+    _asn1_certificate,
+    _boxes,
+    _der,
+    _get,
+    _page_refs,
+    _reader,
+    find_signature_boxes,
+    read_pdf,
+)
+from govern.signing.pdf_verify import PdfVerification, SignatureCheck, verify_pdf
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import SimpleSigner
-    from pyhanko.sign.validation import EmbeddedPdfSignature
-    from pyhanko.sign.validation.status import PdfSignatureStatus
     from pyhanko.stamp import BaseStampStyle
 
 __all__ = [
@@ -83,14 +92,8 @@ __all__ = [
     "verify_pdf",
 ]
 
-#: The anchor (named destination) prefix of the signature boxes in the report template.
-ANCHOR_PREFIX: Final = "govern-signature-"
-
 #: The field name of the issuer's (certification) signature.
 ISSUER_FIELD: Final = "Issuer"
-
-#: The largest PDF govern signs or verifies.
-MAX_PDF: Final = 512 << 20
 
 _REASON: Final = "Issued this audit report; later changes other than sign-off show"
 _STAMP_TEXT: Final = "Signed by %(signer)s\n%(ts)s\nCertified: later changes show"
@@ -101,232 +104,6 @@ div {{ box-sizing: border-box; width: {width}pt; height: {height}pt; padding: 3p
       border: 0.75pt solid #1a1a1a; overflow: hidden }}
 </style></head><body><div><strong>Signed by {name}</strong><br>{when}<br>Certified: changes
 other than sign-off fields show</div></body></html>"""
-
-
-class PdfInputError(GovernError):
-    """A file to sign or verify is not a PDF govern can sign or read (bad input, exit 2)."""
-
-
-@dataclass(frozen=True)
-class SignatureBox:
-    """Where a signature field goes: a page (0-based) and a rectangle in PDF points."""
-
-    page: int
-    box: tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class SignatureCheck:
-    """What :func:`verify_pdf` found for one signature.
-
-    ``trusted`` means the certificate chains to a ``trust`` certificate or has the pinned key;
-    ``key_matches`` is None when no key was pinned. ``modification`` is pyHanko's judgement of
-    what changed after this signature (``NONE``, ``LTA_UPDATES``, ``FORM_FILLING``,
-    ``ANNOTATIONS``, ``OTHER``); ``problems`` says in words what fails.
-    """
-
-    field: str
-    signer: str
-    signed_at: datetime | None
-    certification: bool
-    intact: bool
-    valid: bool
-    trusted: bool
-    key_matches: bool | None
-    coverage: str
-    modification: str
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing fails."""
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class PdfVerification:
-    """The result of :func:`verify_pdf`: each signature, the unsigned fields, what fails."""
-
-    path: Path
-    signatures: tuple[SignatureCheck, ...]
-    unsigned_fields: tuple[str, ...]
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when the file is signed and every signature holds."""
-        return not self.failures
-
-    @property
-    def failures(self) -> tuple[str, ...]:
-        """Every problem, the document's first, then each signature's (named by field)."""
-        found = list(self.problems)
-        for check in self.signatures:
-            found.extend(f"signature {check.field!r}: {p}" for p in check.problems)
-        return tuple(found)
-
-    def check(self) -> None:
-        """Raise :class:`VerificationError` naming every failure; return when all holds."""
-        if self.failures:
-            raise VerificationError(
-                f"{self.path}: the PDF signature does not verify: " + "; ".join(self.failures),
-                hint="Re-sign the report from its source, or ask its issuer for the original.",
-            )
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def read_pdf(path: Path) -> bytes:
-    """The bytes of the PDF file at ``path`` (a regular file, at most :data:`MAX_PDF`)."""
-
-    def refuse(problem: Unreadable) -> PdfInputError:
-        return PdfInputError(
-            f"{path} cannot be read: {problem.reason}.", hint="Give the path of a PDF file."
-        )
-
-    data, size = read_regular(path, error=refuse, limit=MAX_PDF + 1)
-    if size > MAX_PDF:
-        raise PdfInputError(f"{path} is {size} bytes, larger than govern reads as a PDF.")
-    return data
-
-
-def _reader(data: bytes, source: Path | str) -> PdfFileReader:
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise PdfInputError(
-            f"{source} is not a PDF (it does not start with %PDF-).",
-            hint="Give a PDF report, e.g. the one `govern report --format pdf` wrote.",
-        )
-    try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
-        _ = reader.root
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise PdfInputError(
-            f"{source} cannot be read as a PDF ({exc}).",
-            hint="Give an intact PDF file.",
-        ) from None
-    if reader.encrypted:
-        raise PdfInputError(
-            f"{source} is encrypted; govern signs and verifies unencrypted PDFs only.",
-            hint="Sign the report as govern wrote it.",
-        )
-    return reader
-
-
-def _get(node: object, key: str, default: object = None) -> Any:
-    """``node[key]`` resolved (pyHanko's ``get`` leaves indirect references unresolved)."""
-    from pyhanko.pdf_utils import generic
-
-    if isinstance(node, generic.DictionaryObject) and key in node:
-        return node[key]
-    return default
-
-
-def _page_numbers(reader: PdfFileReader) -> dict[int, int]:
-    """Object number of each page -> its 0-based index."""
-    refs = _page_refs(reader.root.raw_get("/Pages"), 0)
-    return {ref.idnum: index for index, ref in enumerate(refs)}
-
-
-def _page_refs(ref: generic.PdfObject, depth: int) -> list[generic.IndirectObject]:
-    """The references of the pages under a page tree node, in order."""
-    from pyhanko.pdf_utils import generic
-
-    node = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref  # type: ignore[no-untyped-call]
-    if not isinstance(node, generic.DictionaryObject) or depth > 64:
-        return []
-    if _get(node, "/Type") == "/Page" or "/Kids" not in node:
-        return [ref] if isinstance(ref, generic.IndirectObject) else []
-    kids = node.raw_get("/Kids")
-    kids = kids.get_object() if isinstance(kids, generic.IndirectObject) else kids  # type: ignore[no-untyped-call]
-    if not isinstance(kids, generic.ArrayObject):
-        return []
-    return [page for kid in kids for page in _page_refs(kid, depth + 1)]
-
-
-def _named_destinations(reader: PdfFileReader) -> dict[str, generic.PdfObject]:
-    """The document's named destinations (``/Names /Dests`` tree and the older ``/Dests``)."""
-    from pyhanko.pdf_utils import generic
-
-    found: dict[str, generic.PdfObject] = {}
-    root = reader.root
-
-    def walk(node: generic.DictionaryObject, depth: int) -> None:
-        if depth > 32:  # a malformed, cyclic name tree
-            return
-        names = _get(node, "/Names")
-        if isinstance(names, generic.ArrayObject):
-            for i in range(0, len(names) - 1, 2):
-                key, value = names[i], names[i + 1]
-                if isinstance(value, generic.DictionaryObject):
-                    value = _get(value, "/D")
-                found[str(key)] = value
-        for kid in _get(node, "/Kids", ()):
-            kid_node = kid.get_object() if isinstance(kid, generic.IndirectObject) else kid  # type: ignore[no-untyped-call]
-            if isinstance(kid_node, generic.DictionaryObject):
-                walk(kid_node, depth + 1)
-
-    names_dict = _get(root, "/Names")
-    if isinstance(names_dict, generic.DictionaryObject):
-        tree = _get(names_dict, "/Dests")
-        if isinstance(tree, generic.DictionaryObject):
-            walk(tree, 0)
-    old = _get(root, "/Dests")
-    if isinstance(old, generic.DictionaryObject):
-        for key, value in old.items():
-            found.setdefault(str(key).lstrip("/"), value)
-    return found
-
-
-def find_signature_boxes(data: bytes, *, source: Path | str = "PDF") -> dict[int, SignatureBox]:
-    """The signature boxes the report template left: box number -> page and rectangle.
-
-    Box 0 is the issuer's, 1, 2, ... the sign-off roles' in order. A box whose two anchors
-    are missing, on different pages or not ``/XYZ`` destinations is left out.
-    """
-    reader = _reader(data, source)
-    return _boxes(reader)
-
-
-def _boxes(reader: PdfFileReader) -> dict[int, SignatureBox]:
-    from pyhanko.pdf_utils import generic
-
-    pages = _page_numbers(reader)
-    destinations = _named_destinations(reader)
-
-    def point(name: str) -> tuple[int, float, float] | None:
-        dest = destinations.get(name)
-        if not isinstance(dest, generic.ArrayObject) or len(dest) < 4 or dest[1] != "/XYZ":
-            return None
-        page_ref = dest.raw_get(0)
-        if not isinstance(page_ref, generic.IndirectObject) or page_ref.idnum not in pages:
-            return None
-        try:
-            return pages[page_ref.idnum], float(dest[2]), float(dest[3])
-        except (TypeError, ValueError):
-            return None
-
-    boxes: dict[int, SignatureBox] = {}
-    for name in destinations:
-        if not name.startswith(ANCHOR_PREFIX) or name.endswith("-end"):
-            continue
-        number = name.removeprefix(ANCHOR_PREFIX)
-        if not number.isdigit():
-            continue
-        start, end = point(name), point(f"{name}-end")
-        if start is None or end is None or start[0] != end[0]:
-            continue
-        left, right = sorted((start[1], end[1]))
-        bottom, top = sorted((start[2], end[2]))
-        if right - left < 10 or top - bottom < 10:
-            continue
-        boxes[int(number)] = SignatureBox(
-            page=start[0], box=(round(left), round(bottom), round(right), round(top))
-        )
-    return boxes
 
 
 # --- signing -------------------------------------------------------------------------------
@@ -557,16 +334,6 @@ def _pyhanko_signer(signer: Signer) -> SimpleSigner:
     )
 
 
-def _der(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.DER)
-
-
-def _asn1_certificate(certificate: x509.Certificate) -> Any:
-    from asn1crypto import x509 as asn1_x509
-
-    return asn1_x509.Certificate.load(_der(certificate))
-
-
 def _stamp_style(name: str, spot: SignatureBox, scratch: Path) -> BaseStampStyle:
     """The issuer's stamp: a one-page PDF the size of the box, drawn by WeasyPrint.
 
@@ -598,237 +365,4 @@ def _stamp_style(name: str, spot: SignatureBox, scratch: Path) -> BaseStampStyle
             y_align=layout.AxisAlignment.ALIGN_MIN,
             margins=layout.Margins(),
         ),
-    )
-
-
-# --- verifying -----------------------------------------------------------------------------
-
-
-def verify_pdf(
-    path: Path,
-    *,
-    trust: Sequence[x509.Certificate] = (),
-    key: ec.EllipticCurvePublicKey | None = None,
-) -> PdfVerification:
-    """Check every signature of the PDF at ``path``.
-
-    A signature holds when its digest matches the bytes it covers, its value verifies with
-    the certificate's key, the certificate chains to one of ``trust`` (or has the pinned
-    ``key``), and the changes after it are what its document allows. The newest signature
-    must cover the whole file: anything appended after it fails. With ``key``, the
-    certification signature must be made with that key (a wrong key fails).
-
-    Returns the findings; :meth:`PdfVerification.check` raises on any failure.
-
-    Raises:
-        PdfInputError: the file cannot be read, is not a PDF, or is encrypted.
-    """
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.sign import fields
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.settings import KeyUsageConstraints
-    from pyhanko_certvalidator import ValidationContext
-
-    data = read_pdf(path)
-    reader = _reader(data, path)
-    try:
-        embedded, checks = _embedded_signatures(reader)
-        unsigned = tuple(
-            name for name, _, _ in fields.enumerate_sig_fields(reader, filled_status=False)
-        )
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise PdfInputError(
-            f"{path}: its form fields cannot be read ({exc}).",
-            hint="Give an intact PDF file.",
-        ) from None
-    problems: list[str] = []
-    if not embedded and not checks:
-        problems.append("it holds no signature")
-    roots = [_asn1_certificate(c) for c in trust]
-    pinned = _spki(key) if key is not None else None
-    newest = len(embedded) - 1
-    # a document signing certificate has digitalSignature or nonRepudiation (either will do,
-    # as in Acrobat; pyHanko's default asks for nonRepudiation)
-    usage = KeyUsageConstraints(
-        key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
-    )
-    for index, sig in enumerate(embedded):
-        context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        certification = False
-        try:
-            certification = sig.docmdp_level is not None
-            with _quiet():
-                status = validate_pdf_signature(
-                    sig, signer_validation_context=context, key_usage_settings=usage
-                )
-        except Exception as exc:  # pyHanko raises many kinds on malformed signatures
-            checks.append(_broken(sig.field_name, certification, exc, what="does not validate"))
-            continue
-        checks.append(
-            _judge(
-                sig.field_name,
-                status,
-                certification=certification,
-                newest=index == newest,
-                pinned=pinned,
-                has_trust=bool(trust),
-            )
-        )
-    return PdfVerification(
-        path=path, signatures=tuple(checks), unsigned_fields=unsigned, problems=tuple(problems)
-    )
-
-
-def _embedded_signatures(
-    reader: PdfFileReader,
-) -> tuple[list[EmbeddedPdfSignature], list[SignatureCheck]]:
-    """The signed ``/Sig`` fields in signing order, and a failed check for each unreadable one.
-
-    pyHanko's ``embedded_regular_signatures`` stops at the first signature it cannot parse;
-    here each field is read on its own, so one broken signature is a finding, not a crash.
-    """
-    from pyhanko.sign import fields
-    from pyhanko.sign.validation import EmbeddedPdfSignature
-
-    readable: list[tuple[int, EmbeddedPdfSignature]] = []
-    broken: list[SignatureCheck] = []
-    for name, _, field in fields.enumerate_sig_fields(reader, filled_status=True):
-        try:
-            with _quiet():
-                sig = EmbeddedPdfSignature(reader, field, name)
-                kind, revision = sig.sig_object_type, sig.signed_revision
-        except Exception as exc:  # a malformed signature dictionary or CMS structure
-            broken.append(_broken(name, False, exc))
-            continue
-        if kind == "/Sig":
-            readable.append((revision, sig))
-    readable.sort(key=lambda item: item[0])
-    return [sig for _, sig in readable], broken
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Keep pyHanko's log of validation problems off stderr (they are reported as findings)."""
-    loggers = [logging.getLogger(name) for name in ("pyhanko", "pyhanko_certvalidator")]
-    sink = logging.NullHandler()
-    before = [logger.propagate for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(sink)
-        logger.propagate = False
-    try:
-        yield
-    finally:
-        for logger, state in zip(loggers, before, strict=True):
-            logger.removeHandler(sink)
-            logger.propagate = state
-
-
-def _subject(name: object) -> str:
-    """A certificate subject as people write it: ``CN (O)``."""
-    if not isinstance(name, dict):
-        return str(name)
-    common = name.get("common_name")
-    org = name.get("organization_name")
-    if common and org:
-        return f"{common} ({org})"
-    return str(common or org or ", ".join(f"{k}={v}" for k, v in name.items()))
-
-
-def _spki(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _broken(
-    field: str, certification: bool, exc: Exception, *, what: str = "cannot be read"
-) -> SignatureCheck:
-    return SignatureCheck(
-        field=field,
-        signer="(unknown)",
-        signed_at=None,
-        certification=certification,
-        intact=False,
-        valid=False,
-        trusted=False,
-        key_matches=None,
-        coverage="UNCLEAR",
-        modification="OTHER",
-        problems=(f"the signature {what} ({type(exc).__name__}: {exc})",),
-    )
-
-
-def _untrusted_because(status: PdfSignatureStatus, has_trust: bool) -> str:
-    """Why the signer's certificate is not trusted, as a parenthesis (or nothing).
-
-    Read from the certificate itself (pyHanko reports most path failures alike).
-    """
-    if not has_trust:
-        return ""
-    cert = status.signing_cert
-    now = datetime.now(UTC)
-    if not cert.not_valid_before <= now <= cert.not_valid_after:
-        return " (it is expired or not yet valid)"
-    usage = cert.key_usage_value
-    if usage is not None and not {"digital_signature", "non_repudiation"} & set(usage.native):
-        return " (its key usage does not allow signing documents)"
-    return " (it does not chain to a --trust certificate)"
-
-
-def _judge(
-    field: str,
-    status: PdfSignatureStatus,
-    *,
-    certification: bool,
-    newest: bool,
-    pinned: bytes | None,
-    has_trust: bool,
-) -> SignatureCheck:
-    from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-
-    cert = status.signing_cert
-    signer = _subject(cert.subject.native)
-    key_matches = None if pinned is None else cert.public_key.dump() == pinned
-    chained = status.trusted
-    trusted = status.valid and status.intact and (chained or bool(key_matches))
-    coverage = status.coverage
-    level = status.modification_level
-    problems: list[str] = []
-    if not status.intact:
-        problems.append("the signed bytes were changed (their digest does not match)")
-    elif not status.valid:
-        problems.append("the signature value does not verify with the certificate's key")
-    if status.intact and status.valid:
-        if pinned is not None and certification and not key_matches:
-            problems.append(f"it was made by {signer} with another key than the one given")
-        elif not trusted:
-            why = _untrusted_because(status, has_trust)
-            problems.append(
-                f"the certificate of {signer} is not trusted{why}; give its certificate or CA "
-                "with --trust, or its public key with --key"
-            )
-    if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        problems.append("it does not cover a whole revision of the file")
-    elif newest and coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        problems.append("the file was changed after it was signed (an appended update)")
-    if level is not None and level > ModificationLevel.FORM_FILLING:
-        problems.append(
-            "changes after signing go beyond filling in and signing the sign-off fields"
-        )
-    elif status.docmdp_ok is False:
-        problems.append("changes after signing break the certification's permissions")
-    signed_at = status.signer_reported_dt
-    return SignatureCheck(
-        field=field,
-        signer=signer,
-        signed_at=signed_at,
-        certification=certification,
-        intact=status.intact,
-        valid=status.valid,
-        trusted=trusted,
-        key_matches=key_matches,
-        coverage=coverage.name if coverage is not None else "UNCLEAR",
-        modification=level.name if level is not None else "UNKNOWN",
-        problems=tuple(problems),
     )
