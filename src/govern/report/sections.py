@@ -98,6 +98,9 @@ def bound_text(threshold: Mapping[str, Any] | None) -> str:
             parts.append(f"p ≥ {value}")
         elif key == "required" and isinstance(value, list):
             parts.append(f"{len(value)} requirement(s)")
+        elif isinstance(value, float):
+            # a computed bound (``required`` = baseline - max_drop): four significant digits
+            parts.append(f"{key} {value:.4g}")
         else:
             parts.append(f"{key} {value}")
     return ", ".join(parts)
