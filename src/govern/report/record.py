@@ -151,12 +151,11 @@ def record_portfolio(
 ) -> ledger.Entry:
     """Append the ``report`` entry of a portfolio report set (its own transaction).
 
-    Its decision is the portfolio's most severe one (``fail`` before ``stale``,
-    ``not_evaluated``, ``waived`` and ``pass``; ``none`` without a version in scope); the
+    Its decision is the portfolio's most severe one (:attr:`PortfolioContext.decision`); the
     payload counts every decision.
     """
     counts = dict(context.decisions)
-    decision = next((d for d, n in context.decisions if n), "none")
+    decision = context.decision
     return ledger.append(
         store,
         kind=ledger.REPORT,
