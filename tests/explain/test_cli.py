@@ -1,8 +1,9 @@
 """`govern check` and `govern gate` with an explainability rule on the demo store (credit-risk v2).
 
-The demo ships no model file: the test trains one on the demo's reference log, saves it with
-skops where MLflow recorded credit-risk v2's logged model (a path on Alice's machine), and
-points govern there with --artifact-root.
+The demo ships v2's model (``scripts/fixtures/make_demo_model.py``) in its FileStore, which
+govern finds next to the ingested store. The tests also train another model on the demo's
+reference log, save it with skops where MLflow recorded credit-risk v2's logged model (a path
+on Alice's machine), and point govern there with --artifact-root, which comes first.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def check(db: Path, policy: Path, *extra: str) -> tuple[int, dict[str, object]]:
     result = CliRunner().invoke(
         app,
         ["--db", str(db), "check", "-p", str(policy), "--model", "credit-risk",
-         "--version", "2", "-f", "json", *extra],
+         "-f", "json", *(extra if "--version" in extra else ("--version", "2", *extra))],
     )  # fmt: skip
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.stdout)
@@ -87,9 +88,24 @@ def test_check_with_artifact_root(setup: tuple[Path, Path, Path]) -> None:
     assert evidence["seed"] == 1 and evidence["sample_size"] == 200
 
 
-def test_check_without_the_mapping_is_not_evaluated(setup: tuple[Path, Path, Path]) -> None:
+def test_check_without_the_mapping_finds_the_model_beside_the_ingested_store(
+    setup: tuple[Path, Path, Path],
+) -> None:
     db, _, policy = setup
     _, report = check(db, policy)
+    findings = {f["subject"]: f for f in report["findings"]}  # type: ignore[index, union-attr]
+    evidence = findings["max_share"]["evidence"]
+    # the demo's own model: twelve inputs, a scaled logistic regression explained exactly
+    assert len(evidence["importance"]) == 12 and "gdlin" in evidence["importance"]
+    assert evidence["explainer"] == "linear (log-odds)"
+    assert {findings[k]["status"] for k in ("not_in_top_k", "max_share")} <= {"pass", "fail"}
+
+
+def test_check_of_a_version_whose_model_file_was_not_exported_is_not_evaluated(
+    setup: tuple[Path, Path, Path],
+) -> None:
+    db, _, policy = setup
+    _, report = check(db, policy, "--version", "1")  # v1's export has MLmodel, no model.skops
     found = report["findings"]  # type: ignore[index]
     assert found and all(f["status"] == "not_evaluated" for f in found)  # type: ignore[union-attr]
     assert "--artifact-root" in found[0]["message"]  # type: ignore[index]

@@ -72,10 +72,10 @@ def test_tree_shap_values_add_up_to_the_model_output() -> None:
 
 
 def test_model_agnostic_shap_values_add_up_to_the_model_output() -> None:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
 
     df = arrests()
-    model = LogisticRegression(max_iter=1000).fit(df[FEATURES], df["released"])
+    model = GaussianNB().fit(df[FEATURES], df["released"])  # neither trees nor linear
     rows = df[FEATURES].iloc[:60]
     seen: list[tuple[str, int, int]] = []
     token = sv.PROGRESS.set(lambda what, done, total: seen.append((what, done, total)))
@@ -87,6 +87,18 @@ def test_model_agnostic_shap_values_add_up_to_the_model_output() -> None:
     assert explained.explainer == "permutation"
     total = explained.values.sum(axis=1) + explained.base
     np.testing.assert_allclose(total, model.predict_proba(rows)[:, 1], atol=1e-6)
+
+
+def test_linear_model_is_explained_exactly_on_its_log_odds() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    df = arrests()
+    model = LogisticRegression(max_iter=1000).fit(df[FEATURES], df["released"])
+    rows = df[FEATURES].iloc[:60]
+    explained = sv.shap_values(model, rows, df[FEATURES].iloc[100:200], seed=0)
+    assert explained.explainer == "linear (log-odds)"
+    total = explained.values.sum(axis=1) + explained.base
+    np.testing.assert_allclose(total, model.decision_function(rows), atol=1e-9)
 
 
 def test_sample_is_seeded_and_stratified(world: World) -> None:

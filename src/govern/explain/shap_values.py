@@ -6,9 +6,13 @@ are kept (all rows when the log has at most ``size``), so every group keeps its 
 same seed and rows give the same sample. The sample is at most ``size`` plus one row per group.
 
 Explainer: shap's TreeExplainer (exact, for tree ensembles: random forests, gradient boosting,
-decision trees), else shap's PermutationExplainer on the model's output with a background of at
-most 100 sampled rows. The explained output is the probability of the last class for a
-classifier with ``predict_proba``, else ``predict``.
+decision trees, XGBoost and LightGBM; it explains the trees' raw output: the probability of a
+random forest, the log-odds margin of a boosted classifier), else shap's PermutationExplainer
+on the model's output with a background of at most 100 sampled rows. The explained output is
+the probability of the last class for a classifier with ``predict_proba``, else ``predict``.
+
+A linear model (a scikit-learn linear estimator behind per-column scalers) is explained
+exactly by shap's LinearExplainer on its log-odds or prediction (:mod:`govern.explain.linear`).
 
 Importance of a feature: the mean of |SHAP value| over the rows explained; its share: that
 over the sum of all features' importances. **Attribution drift** of a feature: the absolute
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -100,6 +105,8 @@ def shap_values(
     import numpy as np
     import shap
 
+    from govern.explain.linear import linear_parts, linear_shap
+
     report = PROGRESS.get() or (lambda what, done, total: None)
 
     features = list(rows.columns)
@@ -108,13 +115,20 @@ def shap_values(
     except Exception:
         tree = None
     if tree is not None:
-        raw = np.asarray(tree.shap_values(rows))
+        with warnings.catch_warnings():  # shap notes a format change for LightGBM binary models
+            warnings.filterwarnings("ignore", message="LightGBM binary classifier")
+            raw = np.asarray(tree.shap_values(rows))
         expected = np.atleast_1d(np.asarray(tree.expected_value, dtype=float))
         if raw.ndim == 3:  # (rows, features, classes): the last class, as _output explains
             raw = raw[:, :, -1]
         base = np.full(len(rows), expected[-1])
         report(what, len(rows), len(rows))
         return ShapValues(raw.astype(float), base, "tree")
+    parts = linear_parts(model)
+    if parts is not None:  # exact and fast (see govern.explain.linear)
+        raw, base = linear_shap(parts, rows, background[features])
+        report(what, len(rows), len(rows))
+        return ShapValues(raw, base, f"linear ({parts.output})")
     masker = shap.maskers.Independent(background[features], max_samples=BACKGROUND_ROWS)
     explainer = shap.PermutationExplainer(_output(model, features), masker, seed=seed)
     values, bases = [], []
