@@ -6,11 +6,24 @@ the ``--artifact-root OLD=NEW`` mappings; then, when none is a local folder hold
 ``MLmodel``, the folder the store ingested (an MLflow FileStore or an export-import folder),
 searched for the logged model's or the run's artefacts.
 
-How: the ``sklearn`` flavor's ``serialization_format``. A skops file loads when every type it
-names is in :data:`ALLOWED_MODULES` (scikit-learn and NumPy); any other type is refused by
-name. A pickle or cloudpickle file runs code when loaded, so it loads only when trusted
-(``--trust-model`` or the rule's ``trust_model: true``). XGBoost and LightGBM native formats are
-not loaded yet.
+How, by the ``MLmodel`` flavor (the fields MLflow's ``save_model`` writes for it):
+
+* ``sklearn``: ``pickled_model`` and ``serialization_format``. A skops file loads when every
+  type it names is in :data:`ALLOWED_MODULES` (scikit-learn and NumPy); any other type is
+  refused by name. A pickle or cloudpickle file runs code when loaded, so it loads only when
+  trusted (``--trust-model`` or the rule's ``trust_model: true``).
+* ``xgboost``: ``data`` (``model.<model_format>``), ``model_format`` (``xgb``, ``json`` or
+  ``ubj``) and ``model_class`` (``xgboost.core.Booster`` or one of XGBoost's scikit-learn
+  classes, :data:`XGBOOST_CLASSES`; any other class is refused). The file is XGBoost's own
+  JSON/UBJSON model format: data, not code, so no trust is needed.
+* ``lightgbm``: ``data`` and ``model_class``. A ``lightgbm.basic.Booster`` is LightGBM's text
+  model file (``model.lgb``): data, loaded without trust. A scikit-learn wrapper
+  (``LGBMClassifier``, ``LGBMRegressor``) is saved like an ``sklearn`` model under
+  ``serialization_format``: skops (allowing LightGBM's own types too) or, only when trusted,
+  pickle/cloudpickle.
+
+XGBoost and LightGBM load only when the package is installed (``pip install 'govern[boost]'``);
+otherwise the reason names that extra.
 
 Every failure raises :class:`ModelUnavailable` with a plain reason, which the check turns into
 a ``not_evaluated`` finding.
@@ -30,7 +43,29 @@ from urllib.parse import unquote, urlparse
 ALLOWED_MODULES = ("sklearn.", "numpy.", "scipy.sparse.")
 
 #: Flavors whose model govern can load (the others give a reason naming them).
+FLAVORS = ("sklearn", "xgboost", "lightgbm")
+
+#: ``serialization_format`` values of a scikit-learn model.
 SKLEARN_FORMATS = ("skops", "pickle", "cloudpickle")
+
+#: ``model_class`` values of the ``xgboost`` flavor govern instantiates (then ``load_model``).
+XGBOOST_CLASSES = (
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "xgboost.sklearn.XGBRanker",
+    "xgboost.sklearn.XGBRFClassifier",
+    "xgboost.sklearn.XGBRFRegressor",
+)
+
+#: Types a skops file of a LightGBM scikit-learn wrapper may hold besides scikit-learn/NumPy
+#: (the set MLflow's ``mlflow.lightgbm`` trusts by default).
+LIGHTGBM_SKOPS_TYPES = (
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+)
 
 
 class ModelUnavailable(Exception):
@@ -78,7 +113,7 @@ class LoadedModel:
     path: Path
     #: SHA-256 of the model file
     digest: str
-    #: ``skops``, ``pickle`` or ``cloudpickle``
+    #: ``skops``, ``pickle``, ``cloudpickle``, ``xgboost <model_format>`` or ``lightgbm``
     serialization: str
     #: the model's input names (``feature_names_in_``, else the MLmodel signature), if known
     features: tuple[str, ...]
@@ -250,17 +285,26 @@ def load(folder: Path, options: LoadOptions) -> LoadedModel:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ModelUnavailable(f"{folder / 'MLmodel'} could not be read: {exc}") from exc
     flavors = meta.get("flavors") if isinstance(meta, dict) else None
-    if not isinstance(flavors, dict) or "sklearn" not in flavors:
+    if not isinstance(flavors, dict) or not any(f in flavors for f in FLAVORS):
         names = ", ".join(sorted(flavors)) if isinstance(flavors, dict) else "none"
         raise ModelUnavailable(
-            f"{folder / 'MLmodel'}: no sklearn flavor (flavors: {names}); govern loads "
-            "scikit-learn models only (XGBoost and LightGBM native formats are not supported yet)"
+            f"{folder / 'MLmodel'}: no flavor govern loads (flavors: {names}); govern loads "
+            f"{', '.join(FLAVORS)} models"
         )
-    flavor = flavors["sklearn"] or {}
-    fmt = str(flavor.get("serialization_format") or "cloudpickle")
-    name = flavor.get("pickled_model")
-    if fmt not in SKLEARN_FORMATS or not name:
-        raise ModelUnavailable(f"{folder / 'MLmodel'}: unsupported sklearn model {fmt!r}")
+    if "sklearn" in flavors:
+        model, path, fmt = _sklearn(folder, flavors["sklearn"] or {}, options, ())
+    elif "xgboost" in flavors:
+        model, path, fmt = _xgboost(folder, flavors["xgboost"] or {})
+    else:
+        model, path, fmt = _lightgbm(folder, flavors["lightgbm"] or {}, options)
+    features = _feature_names(model) or _signature_inputs(meta)
+    return LoadedModel(model, folder, path, _sha256(path), fmt, features)
+
+
+def _model_file(folder: Path, name: Any) -> Path:
+    """The model file ``name`` inside ``folder``; refused outside it, reasoned when missing."""
+    if not name:
+        raise ModelUnavailable(f"{folder / 'MLmodel'} names no model file")
     path = folder / str(name)
     if not path.resolve().is_relative_to(folder.resolve()):
         raise ModelUnavailable(
@@ -271,23 +315,90 @@ def load(folder: Path, options: LoadOptions) -> LoadedModel:
             f"the model file {path} named by MLmodel is missing (exports often leave it out: "
             "point govern at the full artefacts with --artifact-root OLD=NEW)"
         )
-    digest = _sha256(path)
+    return path
+
+
+def _sklearn(
+    folder: Path, flavor: Any, options: LoadOptions, allowed: Sequence[str]
+) -> tuple[Any, Path, str]:
+    """A scikit-learn(-compatible) model saved as skops, pickle or cloudpickle."""
+    fmt = str(flavor.get("serialization_format") or "cloudpickle")
+    name = flavor.get("pickled_model") or flavor.get("data")
+    if fmt not in SKLEARN_FORMATS or not name:
+        raise ModelUnavailable(f"{folder / 'MLmodel'}: unsupported sklearn model {fmt!r}")
+    path = _model_file(folder, name)
     if fmt == "skops":
-        model = _load_skops(path)
-    elif not options.trust_model:
+        return _load_skops(path, allowed), path, fmt
+    if not options.trust_model:
         raise ModelUnavailable(
             f"{path} is a {fmt} file, which runs code when loaded: refused. Load it only if you "
             "trust its source, with govern check --trust-model (or trust_model: true in the rule)"
         )
-    else:
-        model = _load_pickle(path, fmt)
-    features = tuple(str(f) for f in getattr(model, "feature_names_in_", ()))
-    if not features:
-        features = _signature_inputs(meta)
-    return LoadedModel(model, folder, path, digest, fmt, features)
+    return _load_pickle(path, fmt), path, fmt
 
 
-def _load_skops(path: Path) -> Any:
+def _boost_missing(path: Path, package: str) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"{path} is a {package} model and {package} is not installed: pip install 'govern[boost]'"
+    )
+
+
+def _xgboost(folder: Path, flavor: Any) -> tuple[Any, Path, str]:
+    """An XGBoost model in XGBoost's own format (``mlflow.xgboost``: data, model_class)."""
+    fmt = str(flavor.get("model_format") or "xgb")
+    cls = str(flavor.get("model_class") or "xgboost.core.Booster")
+    if cls not in XGBOOST_CLASSES:
+        raise ModelUnavailable(
+            f"{folder / 'MLmodel'}: XGBoost model class {cls} is not one govern loads "
+            f"({', '.join(XGBOOST_CLASSES)})"
+        )
+    path = _model_file(folder, flavor.get("data") or f"model.{fmt}")
+    try:
+        import xgboost
+    except ImportError as exc:
+        raise _boost_missing(path, "xgboost") from exc
+    model = getattr(xgboost, cls.rpartition(".")[2])()
+    try:  # from bytes: XGBoost reads JSON or UBJSON by content, whatever the file's extension
+        model.load_model(bytearray(path.read_bytes()))
+    except Exception as exc:
+        raise ModelUnavailable(f"{path} could not be loaded with XGBoost: {exc}") from exc
+    return model, path, f"xgboost {fmt}"
+
+
+def _lightgbm(folder: Path, flavor: Any, options: LoadOptions) -> tuple[Any, Path, str]:
+    """A LightGBM Booster (text model file) or scikit-learn wrapper (``mlflow.lightgbm``)."""
+    cls = str(flavor.get("model_class") or "lightgbm.basic.Booster")
+    if cls != "lightgbm.basic.Booster":
+        try:  # the skops or pickle file's classes live there
+            import lightgbm
+        except ImportError as exc:
+            raise _boost_missing(folder / str(flavor.get("data") or "model"), "lightgbm") from exc
+        return _sklearn(folder, flavor, options, LIGHTGBM_SKOPS_TYPES)
+    path = _model_file(folder, flavor.get("data") or "model.lgb")
+    try:
+        import lightgbm
+    except ImportError as exc:
+        raise _boost_missing(path, "lightgbm") from exc
+    try:
+        text = path.read_text(encoding="utf-8")
+        return lightgbm.Booster(model_str=text), path, "lightgbm"
+    except Exception as exc:
+        raise ModelUnavailable(f"{path} could not be loaded with LightGBM: {exc}") from exc
+
+
+def _feature_names(model: Any) -> tuple[str, ...]:
+    """The model's input names: ``feature_names_in_``, a booster's names, else none."""
+    names = list(getattr(model, "feature_names_in_", ()))
+    if not names and callable(getattr(model, "feature_name", None)):  # lightgbm.Booster
+        names = list(model.feature_name())
+        if all(str(n).startswith("Column_") for n in names):  # trained without names
+            names = []
+    if not names and isinstance(getattr(model, "feature_names", None), list):  # xgboost.Booster
+        names = list(model.feature_names)
+    return tuple(str(f) for f in names)
+
+
+def _load_skops(path: Path, allowed: Sequence[str] = ()) -> Any:
     try:
         import skops.io as sio
     except ImportError as exc:
@@ -298,7 +409,7 @@ def _load_skops(path: Path) -> Any:
         types = list(sio.get_untrusted_types(file=path))
     except Exception as exc:
         raise ModelUnavailable(f"{path} is not a readable skops file: {exc}") from exc
-    refused = refused_types(types)
+    refused = [t for t in refused_types(types) if t not in allowed]
     if refused:
         raise ModelUnavailable(
             f"{path} holds types govern does not load: {', '.join(sorted(refused))} "
