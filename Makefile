@@ -74,6 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/ledger.py
 	$(BIN)/python benchmarks/performance.py
+	$(BIN)/python benchmarks/explain.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
