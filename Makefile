@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet 'lightgbm>=4.0' \
+	  "xgboost-cpu>=2.1; sys_platform == 'linux' or sys_platform == 'win32'" \
+	  "xgboost>=2.0; sys_platform == 'darwin'"
 	touch $(STAMP)
 
 install: $(STAMP)
