@@ -66,7 +66,7 @@ EXPECTED_CHECKS = {
     "fairness": "group rates and disparities",
     "drift": "distribution drift of features and score",
     "performance": "performance on labelled production data",
-    "explainability": "feature importance and proxies (check not built yet)",
+    "explainability": "feature importance (SHAP), attribution drift and proxies",
 }
 
 _SEVERITY_ORDER = (Severity.block, Severity.warn, Severity.info)
@@ -593,8 +593,11 @@ def _limitations(result: CheckResult, sections: Sequence[EvidenceSection]) -> tu
         "are listed, never judged. Disparities say nothing about the causes of a difference.",
         "Drift compares distributions of the logged columns; it does not show whether the "
         "model's accuracy changed. Recent windows may lack ground truth.",
-        "Performance on production data and explainability are not evaluated by this version "
-        "of govern.",
+        "Production performance is measured only on records whose ground truth has been "
+        "logged; a window with too few labels is not judged.",
+        "Explainability shows which features a model's output depends on (mean |SHAP value| "
+        "on a sample of the logs); it is not a causal explanation, and a feature the model does "
+        "not see can still act through a proxy.",
     ]
     if any(f.status is Status.not_evaluated for f in result.findings):
         out.append(

@@ -19,7 +19,10 @@ from govern.errors import GovernError
 from govern.report import charts
 from govern.report.context import ReportContext
 from govern.report.json import json_sha256
-from govern.report.sections import DriftData, FairnessData, PerformanceData
+from govern.report.sections import DriftData, ExplainabilityData, FairnessData, PerformanceData
+
+#: A chart of a section (each drawn by its own template partial).
+Chart = charts.BarChart | charts.LineChart | charts.GroupedBarChart
 
 
 class RenderError(GovernError):
@@ -109,11 +112,11 @@ def _group_label(group: str) -> str:
     return _GROUPS.get(group, group)
 
 
-def _charts(context: ReportContext) -> dict[str, list[charts.BarChart | charts.LineChart]]:
+def _charts(context: ReportContext) -> dict[str, list[Chart]]:
     """Charts per section key, with ids unique in the document."""
-    out: dict[str, list[charts.BarChart | charts.LineChart]] = {}
+    out: dict[str, list[Chart]] = {}
     for section in context.sections:
-        made: list[charts.BarChart | charts.LineChart | None] = []
+        made: list[Chart | None] = []
         data = section.data
         if isinstance(data, FairnessData):
             for i, block in enumerate(data.blocks):
@@ -131,6 +134,13 @@ def _charts(context: ReportContext) -> dict[str, list[charts.BarChart | charts.L
             for i, perf in enumerate(data.rows):
                 made.append(charts.performance_trend(perf, f"chart-{section.key}-{i}-trend"))
                 made.append(charts.reliability(perf, f"chart-{section.key}-{i}-reliability"))
+        elif isinstance(data, ExplainabilityData):
+            for i, explanation in enumerate(data.blocks):
+                prefix = f"chart-{section.key}-{i}"
+                made.append(charts.importance_shares(explanation, f"{prefix}-importance"))
+                made.append(charts.attribution_drift(explanation, f"{prefix}-drift"))
+                for j, by in enumerate(explanation.groups):
+                    made.append(charts.group_importance(explanation, by, f"{prefix}-groups-{j}"))
         out[section.key] = [c for c in made if c is not None]
     return out
 

@@ -14,13 +14,19 @@ __all__ = [
     "DriftData",
     "DriftRow",
     "DriftShareRow",
+    "ExplainabilityData",
+    "ExplainabilityRow",
+    "ExplanationBlock",
     "Fact",
     "FairnessBlock",
     "FairnessData",
+    "FeatureImportance",
     "GapRow",
     "GenericData",
     "GenericRow",
+    "GroupComparison",
     "GroupRow",
+    "GroupShare",
     "LL144Block",
     "LL144Row",
     "LineageData",
@@ -31,6 +37,7 @@ __all__ = [
     "PerformanceData",
     "PerformancePoint",
     "PerformanceRow",
+    "ProxyAssociation",
     "RequirementRow",
     "SectionData",
     "TrendCell",
@@ -377,6 +384,111 @@ class PerformanceData:
     rows: tuple[PerformanceRow, ...]
 
 
+@dataclass(frozen=True)
+class FeatureImportance:
+    """One feature of an explanation: its mean |SHAP|, share, rank and attribution drift."""
+
+    feature: str
+    #: 1 for the feature with the largest share of the current importance
+    rank: int
+    #: mean |SHAP value| on the current sample
+    importance: float | None
+    #: the feature's share of the current importance
+    share: float | None
+    #: its share of the reference importance (None: the evidence does not carry it)
+    reference_share: float | None
+    #: |share now − share in the reference| (None: no reference log)
+    drift: float | None
+
+
+@dataclass(frozen=True)
+class GroupShare:
+    """One feature across the groups of a sensitive column: mean |SHAP| and share per group."""
+
+    feature: str
+    #: mean |SHAP| in each group, in the order of :attr:`GroupComparison.groups`
+    importance: tuple[float | None, ...]
+    #: the feature's share of the group's total importance, in the same order
+    shares: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """The by-group comparison for one sensitive column (features in overall rank order)."""
+
+    sensitive: str
+    groups: tuple[str, ...]
+    rows: tuple[GroupShare, ...]
+
+
+@dataclass(frozen=True)
+class ProxyAssociation:
+    """The association of a feature with a sensitive column (η, or mutual information)."""
+
+    sensitive: str
+    feature: str
+    eta: float | None
+    #: the feature's importance rank (None: not a ranked feature)
+    rank: int | None
+    #: η above the rule's ``max_association``
+    above: bool
+    #: named by the failed finding as a proxy among the top features
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class ExplanationBlock:
+    """One rule's SHAP explanation: how it was computed and the importances it found."""
+
+    rule: str
+    #: where the importances come from: ``model`` (SHAP on the logs) or ``clarify``
+    source: str
+    explainer: str
+    seed: int
+    sample_size: int
+    #: SHA-256 of the model file explained (Clarify: of the analysis read)
+    model_digest: str
+    #: the ``explanations`` row of the store that keeps the result (None: not kept)
+    stored_as: str | None
+    #: rows explained per log role (current, reference)
+    rows: tuple[tuple[str, int], ...]
+    #: every feature, by current share (largest first)
+    features: tuple[FeatureImportance, ...]
+    #: a reference log was explained (attribution drift exists)
+    has_reference: bool
+    #: the rule's ``max_share`` and ``max_attribution_drift`` bounds (None: not set)
+    max_share: float | None
+    drift_bound: float | None
+    groups: tuple[GroupComparison, ...]
+    #: Clarify: the report ids read, the current one first
+    reports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExplainabilityRow:
+    """One sub-rule finding (not_in_top_k, max_attribution_drift, max_share, proxy_screen)."""
+
+    rule: str
+    sub_rule: str
+    status: str
+    severity: str
+    value: float | None
+    bound: str
+    message: str
+    #: proxy_screen: the associations above the bound (flagged first), else empty
+    associations: tuple[ProxyAssociation, ...]
+    #: proxy_screen: the association measure, ``correlation`` (η) or ``mutual_information``
+    measure: str = "correlation"
+
+
+@dataclass(frozen=True)
+class ExplainabilityData:
+    """The explainability section: the explanations and every sub-rule's finding."""
+
+    blocks: tuple[ExplanationBlock, ...]
+    rows: tuple[ExplainabilityRow, ...]
+
+
 SectionData = (
     LineageData
     | MetricData
@@ -384,5 +496,6 @@ SectionData = (
     | DriftData
     | MonitoringData
     | PerformanceData
+    | ExplainabilityData
     | GenericData
 )

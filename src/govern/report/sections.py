@@ -3,9 +3,9 @@
 A check kind brings its own section: an entry of :data:`SECTIONS` names the section's title,
 its template partial (in ``templates/``) and a builder that turns the findings of that kind
 into a frozen section (rows of plain values, never recomputed statistics; their classes are in
-:mod:`govern.report.section_data`). Explainability registers here when its section lands; a
-kind without an entry gets the generic section (its findings and messages). Missing evidence
-is a sentence in ``missing``: the section says what is missing and the report still renders.
+:mod:`govern.report.section_data`). A kind without an entry gets the generic section (its
+findings and messages). Missing evidence is a sentence in ``missing``: the section says what
+is missing and the report still renders.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govern.checks.drift import ColumnDrift, DriftShare
+from govern.checks.explainability import SUB_RULES, ExplainabilityEvidence
 from govern.checks.fairness_evidence import FairnessEvidence, LL144Evidence, group_name
 from govern.checks.metric import MetricEvidence
 from govern.checks.monitoring_evidence import (
@@ -34,13 +35,19 @@ from govern.report.section_data import (
     DriftData,
     DriftRow,
     DriftShareRow,
+    ExplainabilityData,
+    ExplainabilityRow,
+    ExplanationBlock,
     Fact,
     FairnessBlock,
     FairnessData,
+    FeatureImportance,
     GapRow,
     GenericData,
     GenericRow,
+    GroupComparison,
     GroupRow,
+    GroupShare,
     LineageData,
     LL144Block,
     LL144Row,
@@ -51,6 +58,7 @@ from govern.report.section_data import (
     PerformanceData,
     PerformancePoint,
     PerformanceRow,
+    ProxyAssociation,
     RequirementRow,
     SectionData,
     TrendCell,
@@ -65,8 +73,11 @@ __all__ = [
     "DriftData",
     "DriftRow",
     "EvidenceSection",
+    "ExplainabilityData",
+    "ExplanationBlock",
     "FairnessBlock",
     "FairnessData",
+    "GroupComparison",
     "LL144Block",
     "PerformanceData",
     "PerformanceRow",
@@ -463,6 +474,139 @@ def _performance(findings: Sequence[Finding], _v: VersionLineage) -> tuple[Secti
     return PerformanceData(tuple(rows)), missing
 
 
+def _sub_rule(f: Finding) -> str:
+    """Which sub-rule of an explainability rule a finding is about (``max_share``, ...)."""
+    return f.subject or f.metric or "explainability"
+
+
+def _group_comparisons(
+    ev: ExplainabilityEvidence, ranking: Sequence[str]
+) -> tuple[GroupComparison, ...]:
+    out: list[GroupComparison] = []
+    for sensitive in sorted(ev.by_group):
+        by_group = ev.by_group[sensitive]
+        groups = tuple(sorted(by_group, key=str))
+        totals = {g: sum(v for v in by_group[g].values() if math.isfinite(v)) for g in groups}
+        rows: list[GroupShare] = []
+        for feature in ranking:
+            values = [finite(by_group[g].get(feature)) for g in groups]
+            rows.append(
+                GroupShare(
+                    feature,
+                    tuple(values),
+                    tuple(
+                        None if v is None or totals[g] <= 0 else v / totals[g]
+                        for g, v in zip(groups, values, strict=True)
+                    ),
+                )
+            )
+        out.append(GroupComparison(str(sensitive), tuple(str(g) for g in groups), tuple(rows)))
+    return tuple(out)
+
+
+def _explanation_block(rule: str, findings: Sequence[Finding]) -> ExplanationBlock | None:
+    evidence = [f.evidence for f in findings if isinstance(f.evidence, ExplainabilityEvidence)]
+    if not evidence:
+        return None
+    ev = evidence[0]
+    ranking = sorted(ev.share, key=lambda name: (-(finite(ev.share[name]) or 0.0), name))
+    drift = ev.attribution_drift
+    reference = ev.reference_share
+    bounds = {_sub_rule(f): _number(f.threshold, "max") for f in findings}
+    features = tuple(
+        FeatureImportance(
+            feature=name,
+            rank=i + 1,
+            importance=finite(ev.importance.get(name)),
+            share=finite(ev.share.get(name)),
+            reference_share=finite(reference.get(name)) if reference is not None else None,
+            drift=finite(drift.get(name)) if drift is not None else None,
+        )
+        for i, name in enumerate(ranking)
+    )
+    return ExplanationBlock(
+        rule=rule,
+        source=ev.source,
+        explainer=ev.explainer,
+        seed=ev.seed,
+        sample_size=ev.sample_size,
+        model_digest=ev.model_digest,
+        stored_as=ev.stored_as,
+        rows=tuple(sorted(ev.rows.items())),
+        features=features,
+        has_reference=drift is not None,
+        max_share=bounds.get("max_share"),
+        drift_bound=bounds.get("max_attribution_drift"),
+        groups=_group_comparisons(ev, ranking),
+        reports=tuple(ev.reports),
+    )
+
+
+def _associations(f: Finding) -> tuple[ProxyAssociation, ...]:
+    """A proxy screen's associations above its bound: flagged (named as proxies) first."""
+    ev = f.evidence
+    if not isinstance(ev, ExplainabilityEvidence) or not ev.association:
+        return ()
+    bound = _number(f.threshold, "max")
+    ranking = sorted(ev.share, key=lambda name: (-(finite(ev.share[name]) or 0.0), name))
+    rank = {name: i + 1 for i, name in enumerate(ranking)}
+    out: list[ProxyAssociation] = []
+    for sensitive, by_feature in ev.association.items():
+        for feature, eta in by_feature.items():
+            value = finite(eta)
+            above = value is not None and bound is not None and value > bound
+            if not above:
+                continue
+            # the check names each proxy it flags as "feature (sensitive: η)" in its message
+            flagged = f.status.value == "fail" and f"{feature} ({sensitive}: {eta:.3f})" in (
+                f.message
+            )
+            out.append(
+                ProxyAssociation(sensitive, feature, value, rank.get(feature), above, flagged)
+            )
+    out.sort(key=lambda a: (not a.flagged, -(a.eta or 0.0), a.sensitive, a.feature))
+    return tuple(out)
+
+
+def _explainability(
+    findings: Sequence[Finding], _v: VersionLineage
+) -> tuple[SectionData, list[str]]:
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    blocks = tuple(
+        block
+        for rule, group in by_rule.items()
+        if (block := _explanation_block(rule, group)) is not None
+    )
+    order = {name: i for i, name in enumerate(SUB_RULES)}
+    rows = tuple(
+        ExplainabilityRow(
+            rule=f.rule,
+            sub_rule=_sub_rule(f),
+            status=f.status.value,
+            severity=f.severity.value,
+            value=finite(f.value),
+            bound=bound_text(f.threshold),
+            message=f.message,
+            associations=_associations(f),
+            measure=(
+                f.evidence.association_measure
+                if isinstance(f.evidence, ExplainabilityEvidence)
+                else "correlation"
+            ),
+        )
+        for f in sorted(findings, key=lambda f: (f.rule, order.get(_sub_rule(f), 99)))
+    )
+    missing = _missing(findings, ExplainabilityEvidence)
+    missing += [
+        f"{f.label} (not evaluated): {f.message}"
+        for f in findings
+        if isinstance(f.evidence, ExplainabilityEvidence) and f.status.value == "not_evaluated"
+    ]
+    return ExplainabilityData(blocks, rows), missing
+
+
 def _item_name(item: MonitoringItem) -> str:
     if isinstance(item, FailedTest):
         return item.name
@@ -555,6 +699,19 @@ SECTIONS: dict[str, SectionSpec] = {
         "expected calibration error, the reliability of the score per bin.",
         "section_performance.html",
         _performance,
+    ),
+    "explainability": SectionSpec(
+        "explainability",
+        "Explainability",
+        "Which features drive the model's output: the mean absolute SHAP value of each "
+        "feature on a seeded sample of the prediction logs, stratified by sensitive group, "
+        "and each feature's share of the total. Each explanation names its explainer, seed, "
+        "sample size and the SHA-256 of the model file, from which it can be reproduced. "
+        "Attribution drift is the change of a feature's share between the reference and the "
+        "current logs; the proxy screen is the correlation ratio of a feature with a sensitive "
+        "attribute the model does not see.",
+        "section_explainability.html",
+        _explainability,
     ),
     "monitoring": SectionSpec(
         "monitoring",
