@@ -108,3 +108,51 @@ def test_bootstrap_with_empty_top_cells_stays_finite() -> None:
         n_boot=50,
     )
     assert 0 < low <= high <= 1
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"threshold": 0.5}, {"prediction": "pred"}, {}],
+    ids=["threshold", "prediction", "no decision"],
+)
+def test_packed_key_cells_equal_group_by_cells(
+    monkeypatch: pytest.MonkeyPatch, kwargs: dict[str, Any]
+) -> None:
+    """Scores in [0, 2) sort as 64-bit keys (bits, class); the cells are the GROUP BY's."""
+    frame = _frame(4)
+    rng = np.random.default_rng(4)
+    score = rng.random(len(frame))
+    score[:3000] = np.round(score[:3000], 2)  # ties
+    score[3000:3100] = 0.0
+    score[3100:3150] = -0.0  # the same score as 0.0: one cell with it
+    score[3150:3200] = 1.0
+    score[3200:3210] = np.nextafter(2.0, 0.0)  # the largest double below 2
+    frame["__score"] = score
+    calls: list[bool] = []
+    packed = cells_module._packed_cells
+
+    def spy(*args: Any) -> Cells | None:
+        got = packed(*args)
+        calls.append(got is not None)
+        return got
+
+    monkeypatch.setattr(cells_module, "_packed_cells", spy)
+    fast, slow = _both(monkeypatch, frame, **kwargs)
+    assert calls == [True]
+    np.testing.assert_array_equal(fast.score, slow.score)
+    np.testing.assert_array_equal(fast.label, slow.label)
+    np.testing.assert_array_equal(fast.decision, slow.decision)
+    np.testing.assert_array_equal(fast.count, slow.count)
+    y = frame["__label"].to_numpy()
+    for name, reference in (
+        ("roc_auc", skm.roc_auc_score),
+        ("average_precision", skm.average_precision_score),
+    ):
+        assert METRICS[name].compute(fast) == pytest.approx(reference(y, score), abs=1e-12)
+
+
+def test_scores_outside_zero_to_two_take_the_general_path() -> None:
+    s = np.array([0.1, 2.0, 0.5])
+    assert cells_module._packed_cells(s, np.zeros(3, dtype=np.int8), False) is None
+    s = np.array([0.1, -0.5, 0.5])
+    assert cells_module._packed_cells(s, np.zeros(3, dtype=np.int8), False) is None

@@ -38,34 +38,26 @@ DEFAULT_BINS = 10
 _NAN = math.nan
 
 
-def _scored(c: Cells, name: str) -> None:
+def _scored(c: Cells, name: str) -> tuple[float, float]:
+    """The score range; raise when there are no records or no scores."""
     if c.n == 0:
         raise PerformanceInputError(f"{name} needs labelled records; there are none")
-    if np.isnan(c.score).any():
+    scores = c.score_range
+    if scores is None:
         raise PerformanceInputError(
             f"{name} needs a score column", hint="map the model's score at ingest (--score)"
         )
+    return scores
 
 
 def _probabilities(c: Cells, name: str) -> None:
-    _scored(c, name)
-    low, high = float(c.score.min()), float(c.score.max())
+    low, high = _scored(c, name)
     if low < 0 or high > 1:
         raise PerformanceInputError(
             f"{name} needs probabilities, but the scores lie in [{low:.6g}, {high:.6g}], "
             "outside [0, 1]",
             hint="map the predicted probability of the positive class as the score",
         )
-
-
-def _ranked(c: Cells) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Per distinct score, highest first: positives, negatives and positives at or above it.
-
-    Shared by the ranking metrics through :attr:`Cells.by_score` (computed once, no sort).
-    """
-    pos, neg = c.by_score
-    pos, neg = pos[::-1], neg[::-1]
-    return pos, neg, np.cumsum(pos)
 
 
 def roc_auc(c: Cells) -> float:
@@ -78,7 +70,7 @@ def roc_auc(c: Cells) -> float:
     (scikit-learn 1.9 warns and returns NaN too).
     """
     _scored(c, "roc_auc")
-    pos, neg, tps = _ranked(c)
+    pos, neg, tps, _ = c.ranked
     p, n = float(pos.sum()), float(neg.sum())
     if p == 0 or n == 0:
         return _NAN
@@ -93,14 +85,16 @@ def average_precision(c: Cells) -> float:
     ``sum_k pos_k P_k / P``. 0 without positives, as scikit-learn.
     """
     _scored(c, "average_precision")
-    pos, neg, tps = _ranked(c)
+    pos, _, tps, fps = c.ranked
     total = float(tps[-1]) if tps.size else 0.0
     if total == 0:
         return 0.0
-    called = tps + np.cumsum(neg)
-    # no record at or above a score (empty cells of a bootstrap resample): 0 / 1, not 0 / 0
-    prec = tps / np.maximum(called, 1.0)
-    return float(max(0.0, np.dot(pos, prec) / total))
+    # precision only where positives sit (pos_k > 0 weighs it); an empty cell of a bootstrap
+    # resample (no record at or above a score) divides by 1, not 0
+    at = np.flatnonzero(pos)
+    tp = tps[at]
+    prec = tp / np.maximum(tp + fps[at], 1.0)
+    return float(max(0.0, np.dot(pos[at], prec) / total))
 
 
 def _confusion(c: Cells, name: str) -> tuple[float, float, float, float]:
