@@ -385,3 +385,30 @@ def test_govern_report_shows_the_explainability_section(reported: Path) -> None:
         assert caption in re.sub(r"\s+", " ", body) or caption in body, caption
     share = block["features"][0]["share"]
     assert f"{share * 100:.1f} %" in body and top in body
+
+
+def test_long_group_names_wrap_the_legend() -> None:
+    names = (
+        "American Indian or Alaska Native",
+        "Native Hawaiian or Other Pacific Islander",
+        "Black or African American",
+        "Asian",
+    )
+    chart = charts.grouped_bars(
+        "c", title="t", desc="d.", axis="a", series=names,
+        categories=[("f01", (0.5, 0.4, 0.3, 0.2)), ("f02", (0.5, 0.6, 0.7, 0.8))],
+    )  # fmt: skip
+    assert chart is not None
+    rows = sorted({e.y for e in chart.legend})
+    assert len(rows) >= 2  # too wide for one row
+    for e in chart.legend:
+        assert e.x + charts.LEGEND_SWATCH + charts.LEGEND_CHAR * len(e.label) <= charts.WIDTH
+    # the plot starts below the last legend row; its first bar below the plot's top
+    assert chart.plot_y0 > rows[-1] + 10
+    assert chart.categories[0].bars[0].y > chart.plot_y0
+    one_row = charts.grouped_bars(
+        "c", title="t", desc="d.", axis="a", series=("a", "b"), categories=[("f", (0.1, 0.2))]
+    )
+    assert one_row is not None and chart.plot_y0 - one_row.plot_y0 >= charts.LEGEND_ROW
+    assert charts.grouped_bars("c", title="t", desc="d.", axis="a", series=tuple("abcde"),
+                               categories=[("f", (0.1,) * 5)]) is None  # fmt: skip

@@ -677,9 +677,10 @@ class Category:
 
 @dataclass(frozen=True)
 class LegendEntry:
-    """A legend swatch with the series name."""
+    """A legend swatch with the series name (its top left corner at ``x``, ``y``)."""
 
     x: float
+    y: float
     label: str
     fill: str
 
@@ -700,6 +701,8 @@ class GroupedBarChart:
     ticks: tuple[Tick, ...]
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+    #: top of the plot area (below the legend and the bound labels)
+    plot_y0: float
 
     @property
     def plot_x0(self) -> int:
@@ -710,11 +713,6 @@ class GroupedBarChart:
     def plot_x1(self) -> int:
         """Right edge of the plot area."""
         return PLOT_X1
-
-    @property
-    def plot_y0(self) -> int:
-        """Top of the plot area (below the legend and the bound labels)."""
-        return GTOP - 8
 
     @property
     def label_x(self) -> int:
@@ -735,6 +733,26 @@ class GroupedBarChart:
 def share_text(value: float | None) -> str:
     """A share as a percentage with one decimal (``34.2 %``), ``—`` for none."""
     return "—" if value is None else f"{value * 100:.1f} %"
+
+
+#: Legend geometry: swatch and gap widths, an estimate of a character's width, row height.
+LEGEND_SWATCH = 19
+LEGEND_GAP = 18
+LEGEND_CHAR = 6.2
+LEGEND_ROW = 16
+
+
+def _legend(series: Sequence[str]) -> tuple[tuple[LegendEntry, ...], int]:
+    """Legend entries left to right from the plot's left edge, wrapped to new rows as needed."""
+    entries: list[LegendEntry] = []
+    x, row = float(PLOT_X0), 0
+    for k, name in enumerate(series):
+        width = LEGEND_SWATCH + LEGEND_CHAR * len(name) + LEGEND_GAP
+        if x > PLOT_X0 and x + width > WIDTH - 8:
+            x, row = float(PLOT_X0), row + 1
+        entries.append(LegendEntry(_r(x), 4 + row * LEGEND_ROW, name, SERIES_FILLS[k][0]))
+        x += width
+    return tuple(entries), row + 1
 
 
 def _share_ticks(scale: _Scale, count: int = 5) -> tuple[Tick, ...]:
@@ -764,10 +782,12 @@ def grouped_bars(
     if not known:
         return None
     scale = _Scale(_nice_top(max([*known, *(b for b, _ in bounds)]) * 1.05))
+    legend, legend_rows = _legend(series)
+    top = GTOP + (legend_rows - 1) * LEGEND_ROW
     block = len(series) * (GBAR_H + GBAR_GAP) - GBAR_GAP
     drawn: list[Category] = []
     for i, (label, values) in enumerate(categories):
-        y0 = GTOP + i * (block + GCAT_GAP)
+        y0 = top + i * (block + GCAT_GAP)
         bars = tuple(
             GroupedBar(
                 k,
@@ -779,10 +799,7 @@ def grouped_bars(
             for k, v in enumerate(values)
         )
         drawn.append(Category(label, _r(y0 + block / 2 + 4), bars))
-    height = GTOP + len(categories) * (block + GCAT_GAP) + BOTTOM
-    legend = tuple(
-        LegendEntry(PLOT_X0 + k * 130, name, SERIES_FILLS[k][0]) for k, name in enumerate(series)
-    )
+    height = top + len(categories) * (block + GCAT_GAP) + BOTTOM
     fills = ", ".join(f"{name}: {SERIES_FILLS[k][1]}" for k, name in enumerate(series))
     bound_text = "".join(f" The dashed line marks {label}." for _, label in bounds)
     return GroupedBarChart(
@@ -799,6 +816,7 @@ def grouped_bars(
         ticks=_share_ticks(scale),
         columns=(first_column, *series),
         rows=tuple(Row((label, *(share_text(v) for v in values))) for label, values in categories),
+        plot_y0=top - 8,
     )
 
 
