@@ -705,11 +705,13 @@ SECTIONS: dict[str, SectionSpec] = {
         "Explainability",
         "Which features drive the model's output: the mean absolute SHAP value of each "
         "feature on a seeded sample of the prediction logs, stratified by sensitive group, "
-        "and each feature's share of the total. Each explanation names its explainer, seed, "
-        "sample size and the SHA-256 of the model file, from which it can be reproduced. "
-        "Attribution drift is the change of a feature's share between the reference and the "
-        "current logs; the proxy screen is the correlation ratio of a feature with a sensitive "
-        "attribute the model does not see.",
+        "and each feature's share of the total (or, with source: clarify, the global mean "
+        "|SHAP| of a SageMaker Clarify analysis linked to the version). Each explanation names "
+        "its explainer, seed, sample size and the SHA-256 of the model file, from which it can "
+        "be reproduced. Attribution drift is the change of a feature's share between the "
+        "reference and the current logs; the proxy screen is the correlation ratio (or "
+        "normalised mutual information) of a feature with a sensitive attribute the model does "
+        "not see.",
         "section_explainability.html",
         _explainability,
     ),
