@@ -254,6 +254,73 @@ def fairness_summaries(findings: Iterable[Finding]) -> list[FairnessSummary]:
     return out
 
 
+@dataclass(frozen=True)
+class ExplainFeature:
+    """One feature's share of the importance: validation, production and by group."""
+
+    feature: str
+    reference_share: float | None
+    share: float
+    drift: float | None
+    #: share within each group of the current sample, as ``(column, group, share)``
+    groups: tuple[tuple[str, str, float], ...]
+
+
+@dataclass(frozen=True)
+class ExplainSummary:
+    """The explainability rule of the monitored version: the features and each verdict."""
+
+    rule: str
+    explainer: str
+    rows: int
+    features: tuple[ExplainFeature, ...]
+    #: ``(sub-rule, status, message)`` per finding
+    verdicts: tuple[tuple[str, Status, str], ...]
+
+
+def explain_summaries(findings: Iterable[Finding], top: int = 6) -> list[ExplainSummary]:
+    """The explainability findings by rule, with the ``top`` features by current share."""
+    from govern.checks.explainability import ExplainabilityEvidence
+    from govern.explain.shap_values import shares
+
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.check == "explainability":
+            by_rule.setdefault(f.rule, []).append(f)
+    out = []
+    for rule, found in sorted(by_rule.items()):
+        verdicts = tuple((f.subject or f.metric or "", f.status, f.message) for f in found)
+        ev = next(
+            (f.evidence for f in found if isinstance(f.evidence, ExplainabilityEvidence)), None
+        )
+        if ev is None:
+            out.append(ExplainSummary(rule, "", 0, (), verdicts))
+            continue
+        group_shares = {
+            (column, group): shares(values)
+            for column, groups in ev.by_group.items()
+            for group, values in groups.items()
+        }
+        ranked = sorted(ev.share, key=lambda f: (-ev.share[f], f))[:top]
+        features = tuple(
+            ExplainFeature(
+                feature=name,
+                reference_share=(ev.reference_share or {}).get(name),
+                share=ev.share[name],
+                drift=(ev.attribution_drift or {}).get(name),
+                groups=tuple(
+                    (column, group, within.get(name, 0.0))
+                    for (column, group), within in group_shares.items()
+                ),
+            )
+            for name in ranked
+        )
+        out.append(
+            ExplainSummary(rule, ev.explainer, ev.rows.get("current", 0), features, verdicts)
+        )
+    return out
+
+
 def warnings_of(findings: Iterable[Finding], failing: Sequence[Finding]) -> list[Finding]:
     """Findings that fail below the gate's bar (e.g. ``warn``): reported, never blocking."""
     blocking = {id(f) for f in failing}

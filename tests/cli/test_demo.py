@@ -30,6 +30,7 @@ from govern.demo import (
     demo_logs,
     demo_policies,
     drift_summaries,
+    explain_summaries,
     fairness_summaries,
     log_options,
     review_rows,
@@ -279,6 +280,35 @@ def test_demo_gates_on_production_performance_and_recommends_retraining(
     assert "appinc" in drifted
 
 
+def test_demo_explains_the_model_behind_the_logs(demo: tuple[Path, Any]) -> None:
+    """SHAP on credit-risk v2's own artefact: shares, drift after the income shift, proxies."""
+    path, result = demo
+    table = result.stdout
+    assert "explain.attributions: share of the importance" in table
+    assert "linear (log-odds)" in table
+    lines = table.splitlines()
+    start = next(i for i, line in enumerate(lines) if "explain.attributions: share" in line)
+    gdlin = next(line for line in lines[start:] if line.startswith("│ gdlin"))
+    assert "0.377" in gdlin and "0.131" in gdlin  # the top feature and its attribution drift
+    assert "max_attribution_drift: fail: largest attribution drift 0.1309 (gdlin" in table
+    assert "proxy_screen: pass" in table
+    model, version = MONITORED
+    args = ["--db", str(path), "check", "--policy", str(demo_policies())]
+    args += ["--model", model, "--version", version, "--format", "json"]
+    checked = CliRunner().invoke(app, args)
+    found = {
+        f["subject"]: f
+        for f in json.loads(checked.stdout)["findings"]
+        if f["check"] == "explainability"
+    }
+    assert set(found) == {"max_attribution_drift", "max_share", "proxy_screen"}
+    evidence = found["max_share"]["evidence"]
+    assert evidence["explainer"] == "linear (log-odds)" and evidence["seed"] == 20261201
+    assert set(evidence["by_group"]) == {"race", "sex"}
+    assert found["max_share"]["status"] == "pass"
+    assert found["max_attribution_drift"]["status"] == "fail"
+
+
 def test_demo_gate_passes_with_warnings_and_says_why(demo: tuple[Path, Any]) -> None:
     _, result = demo
     err = result.stderr
@@ -344,7 +374,9 @@ def test_demo_data_is_bundled() -> None:
     names = {p.name for p in demo_inputs()}
     assert "mlflow3-filestore" in names
     assert (demo_policies() / "credit-risk.yaml").is_file()
-    assert not any(p.suffix == ".skops" for p in demo_inputs()[0].parent.rglob("*"))
+    # one model binary: credit-risk v2's, the model that scored the logs (make_demo_model.py)
+    models = [p for p in demo_inputs()[0].parent.rglob("*") if p.suffix == ".skops"]
+    assert [p.parent.parent.name for p in models] == ["m-0c8d87e0563e48ab8d8e7c2fe5ef0469"]
     logs = demo_logs()
     assert logs["reference"].is_file() and logs["current"].is_dir()
     files = sorted((DEMO_DIR / "logs").rglob("*.parquet"))
@@ -480,3 +512,41 @@ def test_fairness_summaries_read_the_typed_evidence() -> None:
     assert a.selection_interval() == pytest.approx((0.40383, 0.59617), abs=1e-5)
     assert wilson_interval(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-5)
     assert wilson_interval(5, 0) is None
+
+
+def test_explain_summaries_rank_features_and_share_within_groups() -> None:
+    from govern.checks.explainability import ExplainabilityEvidence
+
+    evidence = ExplainabilityEvidence(
+        importance={"a": 3.0, "b": 1.0, "c": 0.0},
+        share={"a": 0.75, "b": 0.25, "c": 0.0},
+        by_group={"sex": {"f": {"a": 1.0, "b": 3.0, "c": 0.0}, "m": {"a": 2.0, "b": 0.0}}},
+        attribution_drift={"a": 0.05, "b": 0.05, "c": 0.0},
+        rows={"current": 40, "reference": 30},
+        sample_size=50,
+        seed=1,
+        explainer="tree",
+        model_digest="0" * 64,
+        reference_share={"a": 0.7, "b": 0.3, "c": 0.0},
+    )
+    found = [
+        _finding(rule="x", check="explainability", subject="max_share", evidence=evidence),
+        _finding(
+            rule="x",
+            check="explainability",
+            subject="proxy_screen",
+            status=Status.failed,
+            message="b proxies sex",
+            evidence=evidence,
+        ),
+    ]
+    [summary] = explain_summaries(found, top=2)
+    assert [f.feature for f in summary.features] == ["a", "b"]
+    a, b = summary.features
+    assert (a.reference_share, a.share, a.drift) == (0.7, 0.75, 0.05)
+    assert dict(((c, g), v) for c, g, v in b.groups) == {("sex", "f"): 0.75, ("sex", "m"): 0.0}
+    assert summary.rows == 40 and summary.explainer == "tree"
+    assert summary.verdicts[1] == ("proxy_screen", Status.failed, "b proxies sex")
+    # a rule whose model could not be loaded: verdicts only
+    [bare] = explain_summaries([_finding(rule="y", check="explainability", subject="max_share")])
+    assert bare.features == () and bare.verdicts[0][0] == "max_share"

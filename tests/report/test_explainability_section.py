@@ -319,7 +319,6 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from sklearn.ensemble import GradientBoostingClassifier
 
     from govern.demo import DEMO_DIR, demo_logs
-    from govern.explain import loading
     from tests.explain.test_cli import FEATURES as DEMO_FEATURES
     from tests.explain.test_cli import MODEL, OLD
     from tests.stores import demo_store
@@ -336,17 +335,13 @@ def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.copyfile(mlmodel, folder / "MLmodel")
     policy = tmp / "explain.yaml"
     policy.write_text(POLICY)
-    # govern report has no --artifact-root: set the load options as govern check would
-    options = loading.LoadOptions(artifact_roots=((OLD, str(tmp / "mlruns")),))
-    token = loading.OPTIONS.set(options)
-    try:
-        result = CliRunner().invoke(
-            app,
-            ["--db", str(db), "report", "-m", "credit-risk", "--version", "2", "-p", str(policy),
-             "-f", "json,pdf", "--out", str(tmp / "out"), "--as-of", "2026-12-03"],
-        )  # fmt: skip
-    finally:
-        loading.OPTIONS.reset(token)
+    # the model trained here, not the demo's own: --artifact-root comes first
+    result = CliRunner().invoke(
+        app,
+        ["--db", str(db), "report", "-m", "credit-risk", "--version", "2", "-p", str(policy),
+         "-f", "json,pdf", "--out", str(tmp / "out"), "--as-of", "2026-12-03",
+         "--artifact-root", f"{OLD}={tmp / 'mlruns'}"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     yield tmp / "out"
 

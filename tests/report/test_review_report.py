@@ -110,7 +110,7 @@ def test_content(report: ReviewReport) -> None:
     assert {i.role for i in report.inputs} == {"current", "reference"}
     for i in report.inputs:
         assert i.sha256 in html
-    assert report.policies[0].sha256 in html and "credit-production v4" in html
+    assert report.policies[0].sha256 in html and "credit-production v5" in html
     # the trend charts: accessible, black-and-white (dash patterns), each with a data table
     assert html.count("<svg") == html.count('<desc id="chart-trend-') == 6
     assert html.count('class="chart-data small"') == 6

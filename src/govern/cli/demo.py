@@ -11,7 +11,7 @@ import typer
 from govern.cli.common import err_console, handle_errors, settings, stdout_width, write_output
 
 if TYPE_CHECKING:
-    from govern.demo import DriftSummary, FairnessSummary, PerformanceSummary
+    from govern.demo import DriftSummary, ExplainSummary, FairnessSummary, PerformanceSummary
     from govern.models import CheckResult, Finding
     from govern.policy.gate import GateDecision
     from govern.signing.keys import Signer
@@ -110,7 +110,8 @@ def demo_command(
         err_console.print(_logs_text(logs))
 
         _step(
-            f"4. production monitoring of {model} v{version}: drift, fairness and performance "
+            f"4. production monitoring of {model} v{version}: drift, fairness, performance and "
+            f"explainability "
             f"(govern check --model {model} --version {version})"
         )
         monitored = evaluate(store, policies, now=now, model=model, version=version)
@@ -453,7 +454,12 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def _print_monitoring(findings: tuple[Finding, ...]) -> None:
     from rich.table import Table
 
-    from govern.demo import drift_summaries, fairness_summaries, performance_summaries
+    from govern.demo import (
+        drift_summaries,
+        explain_summaries,
+        fairness_summaries,
+        performance_summaries,
+    )
     from govern.formats.render import to_text
 
     width = stdout_width()
@@ -470,7 +476,37 @@ def _print_monitoring(findings: tuple[Finding, ...]) -> None:
         parts.extend(
             f"{s.rule}: {s.message}" for s in performance if s.status.value == "not_evaluated"
         )
+    for explained in explain_summaries(findings):
+        if explained.features:
+            parts.append(_explain_table(explained, Table))
+        parts.extend(
+            f"{what}: {status.value}: {message}" for what, status, message in explained.verdicts
+        )
     write_output(to_text(*parts, width=width), None)
+
+
+def _explain_table(summary: ExplainSummary, table_cls: Any) -> Any:
+    groups = [(column, group) for column, group, _ in summary.features[0].groups]
+    table = table_cls(
+        title=f"{summary.rule}: share of the importance (mean |SHAP|, {summary.explainer}, "
+        f"{summary.rows:,} sampled production records) per feature: validation set, production "
+        "and within each group of production",
+        title_justify="left",
+    )
+    for name in ("feature", "validation", "production", "drift"):
+        table.add_column(name, justify="left" if name == "feature" else "right")
+    for _column, group in groups:
+        table.add_column(group, justify="right")
+    for f in summary.features:
+        within = {(c, g): v for c, g, v in f.groups}
+        table.add_row(
+            f.feature,
+            _fmt(f.reference_share),
+            _fmt(f.share),
+            _fmt(f.drift),
+            *(_fmt(within.get(key)) for key in groups),
+        )
+    return table
 
 
 def _performance_table(summaries: list[PerformanceSummary], table_cls: Any) -> Any:

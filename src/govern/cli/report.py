@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from govern.cli import output as output_module
-from govern.cli.check import PolicyOption, WaiverOption, as_of_time, load_policies
+from govern.cli.check import (
+    ArtifactRootOption,
+    PolicyOption,
+    TrustModelOption,
+    WaiverOption,
+    as_of_time,
+    explain_options,
+    load_policies,
+)
 from govern.cli.common import err_console, handle_errors, settings
 from govern.cli.keys import (
     CertOption,
@@ -168,8 +176,11 @@ def report_command(
     cert: CertOption = None,
     chain: ChainOption = None,
     passphrase_env: PassphraseOption = None,
+    trust_model: TrustModelOption = False,
+    artifact_root: ArtifactRootOption = None,
 ) -> None:
     """Write the audit report of one model version, or the review report of a model."""
+    explain_options(trust_model, artifact_root)
     # --sign: the key is loaded first, so a bad key refuses the report before anything is written
     signer = report_signer(
         sign,

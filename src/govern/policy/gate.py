@@ -96,40 +96,43 @@ def gate(
     the wall clock, and so are the ``waiver`` entries of its waived findings, which follow it.
     ``publish`` receives the result inside the entries' transaction.
     """
-    result = evaluate(
-        store,
-        policies,
-        now=now,
-        model=model,
-        version=version,
-        gate=True,
-        fail_on=fail_on,
-        strict=strict,
-    )
+    # one transaction: what the evaluation keeps (SHAP explanations) is written only with the
+    # decision's ledger entry, so a refused append leaves the store exactly as it was
+    with store.transaction():
+        result = evaluate(
+            store,
+            policies,
+            now=now,
+            model=model,
+            version=version,
+            gate=True,
+            fail_on=fail_on,
+            strict=strict,
+        )
 
-    stamp = datetime.now(UTC)
-    waived = [f for f in result.findings if f.status is Status.waived]
+        stamp = datetime.now(UTC)
+        waived = [f for f in result.findings if f.status is Status.waived]
 
-    def before_commit(entry: ledger.Entry) -> None:
-        for finding in waived:
-            ledger.append(
-                store,
-                kind=ledger.WAIVER,
-                subject=entry.subject,
-                decision=Status.waived.value,
-                payload=waiver_use(finding, entry),
-                now=stamp,
-            )
-        if publish is not None:
-            publish(result)
+        def before_commit(entry: ledger.Entry) -> None:
+            for finding in waived:
+                ledger.append(
+                    store,
+                    kind=ledger.WAIVER,
+                    subject=entry.subject,
+                    decision=Status.waived.value,
+                    payload=waiver_use(finding, entry),
+                    now=stamp,
+                )
+            if publish is not None:
+                publish(result)
 
-    entry = ledger.append(
-        store,
-        kind=GATE,
-        subject=subject(model, version),
-        decision=result.decision.value,
-        payload=payload(result),
-        now=stamp,
-        before_commit=before_commit,
-    )
+        entry = ledger.append(
+            store,
+            kind=GATE,
+            subject=subject(model, version),
+            decision=result.decision.value,
+            payload=payload(result),
+            now=stamp,
+            before_commit=before_commit,
+        )
     return GateDecision(result, entry)
