@@ -437,7 +437,7 @@ def tables(payload: dict[str, Any]) -> str:
                 lines.append(
                     f"| {s['rows']:,} | {plan} | "
                     + " | ".join(cells)
-                    + f" | {f'{first:,}' if first else 'none tried'} |"
+                    + f" | {f'{first:,}' if first else 'not reached'} |"
                 )
     return "\n".join(lines)
 
@@ -523,7 +523,7 @@ def main() -> None:
                         print(
                             f"{'':8} {'':>7}      sweep ({plan}, worst of {args.seeds} seeds) "
                             f"{cells} -> within {TOLERANCE} from "
-                            f"{entry[f'{plan}_smallest_within'] or 'none tried'}",
+                            f"{entry[f'{plan}_smallest_within'] or 'not reached'}",
                             flush=True,
                         )
     args.json.parent.mkdir(parents=True, exist_ok=True)
