@@ -522,7 +522,7 @@ def main() -> None:
                         )
                         print(
                             f"{'':8} {'':>7}      sweep ({plan}, worst of {args.seeds} seeds) "
-                            f"{cells} -> within {TOLERANCE} from "
+                            f"{cells} -> smallest within {TOLERANCE}: "
                             f"{entry[f'{plan}_smallest_within'] or 'not reached'}",
                             flush=True,
                         )
