@@ -23,7 +23,7 @@ sensitive columns ``colour`` and ``sex`` (not model inputs). Then, each in a fre
 - ``govern ingest`` of the reference log, then of the current log (timed apart);
 - ``govern gate credit-risk 2 --format json`` of a policy with one explainability rule
   (``not_in_top_k`` + ``max_share`` + ``max_attribution_drift`` + ``proxy_screen``) at the
-  default sample size (500 rows per log; ``--sample N`` sets the rule's ``sample``) and the
+  default sample size (2,000 rows per log; ``--sample N`` sets the rule's ``sample``) and the
   check's sampling plan;
 - the library call: :func:`govern.policy.engine.evaluate` of the same policy on the ingested
   store (heavy imports timed apart from the evaluation).
@@ -37,7 +37,8 @@ one. The largest |difference| per size is printed and flagged above 0.01. Then a
 the library (sampling plan of :func:`govern.explain.shap_values.sample`, ``--seeds`` seeds per
 size, forest only): the smallest sample size whose largest difference over the seeds is within
 0.01, for the check's plan and for the same plan with a row number among the hashed columns
-(see the README: rows with equal values hash alike, so the check's plan samples them together).
+(the check's plan now numbers identical rows apart too, so both columns measure the same plan
+with different hashes; before, rows with equal values hashed alike and were sampled together).
 
 Results go to JSON (default ``benchmarks/results/explain-latest.json``), then the tables are
 printed. Timings depend on the machine and its load. The run exits 1 when a target of the issue
@@ -456,7 +457,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "explain-latest.json")
     parser.add_argument(
-        "--sample", type=int, help="the rule's sample size (default: none set, the check's 500)"
+        "--sample", type=int, help="the rule's sample size (default: none set, the check's 2000)"
     )
     parser.add_argument("--table", type=Path, help="print the tables of a results file")
     parser.add_argument("--task", choices=["cli", "library", "full", "sweep"])

@@ -111,7 +111,7 @@ def test_report_content(stores: dict[str, Path]) -> None:
     data = json.loads(render_json(ctx))
     assert data["schema"] == "govern.report/v1"
     assert data["decision"] == "pass"
-    assert data["summary"] == {"pass": 22, "fail": 6, "waived": 0, "not_evaluated": 2}
+    assert data["summary"] == {"pass": 23, "fail": 5, "waived": 0, "not_evaluated": 2}
     keys = [s["key"] for s in data["sections"]]
     assert keys == ["lineage", "metrics", "fairness", "drift", "performance", "explainability"]
     performance = next(s for s in data["sections"] if s["key"] == "performance")["data"]

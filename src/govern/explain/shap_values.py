@@ -1,9 +1,12 @@
 """SHAP importances of a model on a seeded, stratified sample of its prediction logs.
 
 Sampling plan: the rows of a log (a DuckDB view) are ordered within each sensitive group by a
-hash of the seed and the row's values, and the first ``ceil(n_group * size / n)`` of each group
-are kept (all rows when the log has at most ``size``), so every group keeps its share and the
-same seed and rows give the same sample. The sample is at most ``size`` plus one row per group.
+hash of the seed, the row's values and its occurrence among identical rows (1 for the first row
+with these values, 2 for the second, ...), and the first ``ceil(n_group * size / n)`` of each
+group are kept (all rows when the log has at most ``size``), so every group keeps its share and
+the same seed and rows give the same sample. Identical rows are drawn independently of one
+another: a log that repeats rows (resampled or replayed traffic) is sampled in proportion, not
+all or nothing per distinct row. The sample is at most ``size`` plus one row per group.
 
 Explainer: shap's TreeExplainer (exact, for tree ensembles: random forests, gradient boosting,
 decision trees, XGBoost and LightGBM; it explains the trees' raw output: the probability of a
@@ -57,7 +60,8 @@ def sample(
         f"SELECT {cols} FROM (SELECT {cols}, "
         f"row_number() OVER (PARTITION BY {part} ORDER BY __h) AS __r, "
         f"count(*) OVER (PARTITION BY {part}) AS __n, count(*) OVER () AS __total "
-        f"FROM (SELECT {cols}, hash(CAST(? AS BIGINT), {cols}) AS __h FROM {quote(view)})) "
+        f"FROM (SELECT {cols}, hash(CAST(? AS BIGINT), __k, {cols}) AS __h FROM "
+        f"(SELECT {cols}, row_number() OVER (PARTITION BY {cols}) AS __k FROM {quote(view)}))) "
         "WHERE __total <= ? OR __r <= ceil(__n * CAST(? AS DOUBLE) / __total) "
         f"ORDER BY {part}, __r"
     )
