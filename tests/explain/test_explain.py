@@ -89,6 +89,33 @@ def test_model_agnostic_shap_values_add_up_to_the_model_output() -> None:
     np.testing.assert_allclose(total, model.predict_proba(rows)[:, 1], atol=1e-6)
 
 
+def test_model_output_skips_the_data_frame_only_when_the_model_gives_the_same() -> None:
+    """Arrays are fed bare after the first batch only if the model's output is identical."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    df = arrests()
+    rows = df[FEATURES].iloc[:40]
+    by_name = make_pipeline(  # selects columns by name: needs a DataFrame
+        ColumnTransformer([("s", StandardScaler(), ["age", "checks"])], remainder="drop"),
+        LogisticRegression(),
+    ).fit(df[FEATURES], df["released"])
+    plain = GaussianNB().fit(df[FEATURES], df["released"])
+    for model in (by_name, plain):
+        run = sv._output(model, FEATURES)
+        expected = model.predict_proba(rows)[:, -1]
+        for _ in range(3):  # the first call decides; later calls take the chosen path
+            np.testing.assert_array_equal(run(rows.to_numpy()), expected)
+            np.testing.assert_array_equal(run(rows), expected)
+    explained = sv.shap_values(by_name, rows, df[FEATURES].iloc[100:200], seed=0)
+    assert explained.explainer == "permutation"
+    total = explained.values.sum(axis=1) + explained.base
+    np.testing.assert_allclose(total, by_name.predict_proba(rows)[:, 1], atol=1e-6)
+
+
 def test_linear_model_is_explained_exactly_on_its_log_odds() -> None:
     from sklearn.linear_model import LogisticRegression
 
