@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -66,9 +67,72 @@ def read_pdf(path: Path) -> bytes:
     return data
 
 
+@cache
+def _indexed_reader_class() -> type[PdfFileReader]:
+    """The PDF reader: pyHanko's, finding objects in an object stream through an index built once.
+
+    pyHanko 0.38 reads an object stream's header from its start for every object it looks up
+    in it: quadratic in the objects of the stream. WeasyPrint writes all of a report's
+    dictionaries (thousands in a tagged PDF) into one object stream, so validating a report
+    signed twice (the diff analysis looks up every object of every revision) took 80 s for 23
+    pages. Here the header of each stream is read once into ``object number -> offset`` and a
+    lookup seeks straight to the object: the same objects, found the same way (the first
+    entry with the number; a number the header does not hold, or an index outside it, is the
+    null object, as pyHanko's non-strict reader gives). Strict readers keep pyHanko's method.
+    """
+    from io import BytesIO
+
+    from pyhanko.pdf_utils import generic as generic_module
+    from pyhanko.pdf_utils import misc as misc_module
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    # pyHanko's reading helpers are untyped
+    generic: Any = generic_module
+    misc: Any = misc_module
+
+    class IndexedReader(PdfFileReader):
+        _govern_index: dict[int, tuple[Any, bytes, dict[int, int]]]
+
+        def _get_object_from_stream(self, idnum: int, stmnum: int, idx: int) -> Any:
+            parent: Any = super()
+            if self.strict:
+                return parent._get_object_from_stream(idnum, stmnum, idx)
+            stream = generic.Reference(stmnum, 0, self).get_object()
+            if not isinstance(stream, generic.StreamObject) or stream.get("/Type") != "/ObjStm":
+                return parent._get_object_from_stream(idnum, stmnum, idx)
+            cache = self.__dict__.setdefault("_govern_index", {})
+            entry = cache.get(id(stream))
+            if entry is None or entry[0] is not stream:
+                data = stream.read_data(generic.DecodePurpose.OBJECT_STREAM)
+                buffer, offsets = BytesIO(data), dict[int, int]()
+                try:
+                    for _ in range(int(stream["/N"])):
+                        misc.read_non_whitespace(buffer, seek_back=True)
+                        number = generic.NumberObject.read_from_stream(buffer)
+                        misc.read_non_whitespace(buffer, seek_back=True)
+                        offset = generic.NumberObject.read_from_stream(buffer)
+                        offsets.setdefault(int(number), int(offset))
+                except ValueError:
+                    pass  # a damaged header: the entries before the damage still count
+                entry = (stream, data, offsets)
+                cache[id(stream)] = entry
+            _, data, offsets = entry
+            if not 0 <= idx < int(stream["/N"]) or idnum not in offsets:
+                return generic.NullObject()
+            buffer = BytesIO(data)
+            buffer.seek(int(stream["/First"]) + offsets[idnum])
+            try:
+                return generic.read_object(buffer, generic.Reference(idnum, 0, self))
+            except (misc.PdfStreamError, misc.PdfReadError):
+                return generic.NullObject()
+
+    return IndexedReader
+
+
 def _reader(data: bytes, source: Path | str) -> PdfFileReader:
     from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader_class = _indexed_reader_class()
 
     if not data.lstrip()[:5] == b"%PDF-":
         raise PdfInputError(
@@ -76,7 +140,7 @@ def _reader(data: bytes, source: Path | str) -> PdfFileReader:
             hint="Give a PDF report, e.g. the one `govern report --format pdf` wrote.",
         )
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = reader_class(io.BytesIO(data), strict=False)
         _ = reader.root
     except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise PdfInputError(
