@@ -23,7 +23,7 @@ sensitive columns ``colour`` and ``sex`` (not model inputs). Then, each in a fre
 - ``govern ingest`` of the reference log, then of the current log (timed apart);
 - ``govern gate credit-risk 2 --format json`` of a policy with one explainability rule
   (``not_in_top_k`` + ``max_share`` + ``max_attribution_drift`` + ``proxy_screen``) at the
-  default sample size (2,000 rows per log; ``--sample N`` sets the rule's ``sample``) and the
+  default sample size (3,000 rows per log; ``--sample N`` sets the rule's ``sample``) and the
   check's sampling plan;
 - the library call: :func:`govern.policy.engine.evaluate` of the same policy on the ingested
   store (heavy imports timed apart from the evaluation).
@@ -457,7 +457,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "explain-latest.json")
     parser.add_argument(
-        "--sample", type=int, help="the rule's sample size (default: none set, the check's 2000)"
+        "--sample", type=int, help="the rule's sample size (default: none set, the check's 3000)"
     )
     parser.add_argument("--table", type=Path, help="print the tables of a results file")
     parser.add_argument("--task", choices=["cli", "library", "full", "sweep"])

@@ -26,9 +26,9 @@ from govern.models import Finding, Status
 
 __all__ = ["SUB_RULES", "Explainability", "ExplainabilityEvidence", "correlation_ratio"]
 
-#: Rows sampled per log by default: with rows sampled independently, 2,000 rows keep every
+#: Rows sampled per log by default: with rows sampled independently, 3,000 rows keep every
 #: importance share within 0.01 of its value on the whole log (``benchmarks/explain.py``).
-DEFAULT_SAMPLE = 2000
+DEFAULT_SAMPLE = 3000
 
 #: The rules one ``check: explainability`` rule may set, each giving one finding.
 SUB_RULES = ("not_in_top_k", "max_attribution_drift", "max_share", "proxy_screen")
@@ -132,7 +132,7 @@ class Explainability:
     a feature associated with a sensitive attribute that is not a model input (correlation
     ratio, or normalised mutual information with ``measure: mutual_information``, above
     ``max_association``) ranks among the ``top_k`` most important. Importance is the mean
-    |SHAP value| on a seeded sample of ``sample`` rows (default 2000) stratified by sensitive
+    |SHAP value| on a seeded sample of ``sample`` rows (default 3000) stratified by sensitive
     group; with ``source: clarify`` (or ``auto`` when the model cannot be loaded) it is the
     global mean |SHAP| of the newest SageMaker Clarify analysis linked to the version, and
     attribution drift compares it with the oldest. A model that cannot be found or is refused
