@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from govern.checks.explainability import ExplainabilityEvidence
 from govern.cli.main import app
 from govern.models import Finding, Severity, Status
-from govern.report import charts
+from govern.report import charts_explain as charts
 from govern.report.html import _charts, _environment
 from govern.report.sections import EvidenceSection, ExplainabilityData, build_sections
 from tests.checks.test_rule_cases import lineage

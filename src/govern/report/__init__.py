@@ -7,6 +7,8 @@
 - :mod:`govern.report.sections` (data classes in :mod:`govern.report.section_data`): one
   evidence section per check kind (a small registry);
 - :mod:`govern.report.charts`: deterministic inline SVG charts, each with its data table;
+- :mod:`govern.report.charts_explain`: the explainability charts (importance shares, attribution
+  drift, grouped bars by sensitive group);
 - :mod:`govern.report.html`: ``render_html(context) -> str`` with the Jinja2 templates of the
   top-level ``templates/`` folder (shipped inside the package);
 - :mod:`govern.report.json`: ``render_json(context) -> str``, the ``govern.report/v1`` JSON;

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 
 from govern.report.sections import (
     DriftRow,
-    ExplanationBlock,
     FairnessBlock,
-    GroupComparison,
     PerformanceRow,
 )
 
@@ -84,8 +82,27 @@ class Row:
     cells: tuple[str, ...]
 
 
+class HorizontalFrame:
+    """The frame every horizontal bar chart shares: labels on the left, the plot to the right."""
+
+    @property
+    def plot_x0(self) -> int:
+        """Left edge of the plot area."""
+        return PLOT_X0
+
+    @property
+    def plot_x1(self) -> int:
+        """Right edge of the plot area."""
+        return PLOT_X1
+
+    @property
+    def label_x(self) -> int:
+        """Right edge of the bar labels."""
+        return LABEL_W
+
+
 @dataclass(frozen=True)
-class BarChart:
+class BarChart(HorizontalFrame):
     """A chart ready to draw, with its accessible title, description and data table."""
 
     id: str
@@ -102,24 +119,9 @@ class BarChart:
     rows: tuple[Row, ...]
 
     @property
-    def plot_x0(self) -> int:
-        """Left edge of the plot area."""
-        return PLOT_X0
-
-    @property
-    def plot_x1(self) -> int:
-        """Right edge of the plot area."""
-        return PLOT_X1
-
-    @property
     def bar_h(self) -> int:
         """Height of a bar."""
         return BAR_H
-
-    @property
-    def label_x(self) -> int:
-        """Right edge of the bar labels."""
-        return LABEL_W
 
     @property
     def axis_y(self) -> float:
@@ -127,7 +129,8 @@ class BarChart:
         return self.height - BOTTOM + 4
 
 
-def _r(x: float) -> float:
+def px(x: float) -> float:
+    """A coordinate rounded to 0.1 px (the same context gives the same bytes)."""
     return round(x, 1)
 
 
@@ -136,28 +139,35 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-class _Scale:
+class Scale:
+    """Values from 0 to ``top`` mapped onto the plot's width."""
+
     def __init__(self, top: float) -> None:
         self.top = top if top > 0 else 1.0
 
     def x(self, value: float) -> float:
+        """The x of a value (clamped to the scale)."""
         value = min(max(value, 0.0), self.top)
-        return _r(PLOT_X0 + value / self.top * (PLOT_X1 - PLOT_X0))
+        return px(PLOT_X0 + value / self.top * (PLOT_X1 - PLOT_X0))
 
     def w(self, value: float) -> float:
-        return _r(self.x(value) - PLOT_X0)
+        """The width of a bar from the plot's left edge to a value."""
+        return px(self.x(value) - PLOT_X0)
 
     def ticks(self, count: int = 5) -> tuple[Tick, ...]:
+        """``count`` equal steps of the axis, labelled."""
         step = self.top / count
         digits = 2 if self.top <= 2 else 1
         return tuple(Tick(self.x(i * step), f"{i * step:.{digits}f}") for i in range(count + 1))
 
 
-def _height(n: int) -> int:
+def bars_height(n: int) -> int:
+    """The height of a chart of ``n`` bars."""
     return TOP + n * ROW_H + BOTTOM
 
 
-def _nice_top(value: float) -> float:
+def nice_top(value: float) -> float:
+    """The smallest round axis end at or above ``value``."""
     for top in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 5.0, 10.0):
         if value <= top:
             return top
@@ -170,8 +180,8 @@ def group_rates(block: FairnessBlock, chart_id: str) -> BarChart | None:
     if not groups:
         return None
     rates = [g.selection_rate for g in groups if g.selection_rate is not None]
-    top = _nice_top(max([g.selection_high or 0.0 for g in groups] + rates))
-    scale = _Scale(top)
+    top = nice_top(max([g.selection_high or 0.0 for g in groups] + rates))
+    scale = Scale(top)
     best = max(rates)
     low: float | None = None
     if any(m in block.metric for m in _SELECTION_METRICS):
@@ -211,7 +221,7 @@ def group_rates(block: FairnessBlock, chart_id: str) -> BarChart | None:
         f"95% Wilson interval as a whisker.{band_text}",
         axis="selection rate",
         width=WIDTH,
-        height=_height(len(bars)),
+        height=bars_height(len(bars)),
         bars=tuple(bars),
         lines=(),
         bands=bands,
@@ -238,7 +248,7 @@ def impact_ratios(block: FairnessBlock, chart_id: str) -> BarChart | None:
         return None
     bound = block.threshold_min if "ratio" in block.metric and block.threshold_min else 0.8
     ratios = [g.impact_ratio or 0.0 for g in groups]
-    scale = _Scale(_nice_top(max([*ratios, 1.0])))
+    scale = Scale(nice_top(max([*ratios, 1.0])))
     bars = tuple(
         Bar(
             label=g.group,
@@ -256,7 +266,7 @@ def impact_ratios(block: FairnessBlock, chart_id: str) -> BarChart | None:
         f"The dashed line marks {bound:g}; groups below it are drawn solid.",
         axis="impact ratio",
         width=WIDTH,
-        height=_height(len(bars)),
+        height=bars_height(len(bars)),
         bars=bars,
         lines=(Line(scale.x(bound), f"{bound:g}"),),
         bands=(),
@@ -276,7 +286,7 @@ def drift_columns(rows: Sequence[DriftRow], chart_id: str) -> BarChart | None:
         return None
     threshold = rows[0].threshold
     method = rows[0].method
-    scale = _Scale(_nice_top(max([r.statistic or 0.0 for r in rows] + [threshold]) * 1.05))
+    scale = Scale(nice_top(max([r.statistic or 0.0 for r in rows] + [threshold]) * 1.05))
     bars = tuple(
         Bar(
             label=r.column,
@@ -296,7 +306,7 @@ def drift_columns(rows: Sequence[DriftRow], chart_id: str) -> BarChart | None:
         "are drawn solid.",
         axis=method,
         width=WIDTH,
-        height=_height(len(bars)),
+        height=bars_height(len(bars)),
         bars=bars,
         lines=(Line(scale.x(threshold), f"{threshold:g}"),),
         bands=(),
@@ -427,7 +437,7 @@ def _marker(kind: str, x: float, y: float) -> str:
     s = 4.0
 
     def p(dx: float, dy: float) -> str:
-        return f"{_r(x + dx)},{_r(y + dy)}"
+        return f"{px(x + dx)},{px(y + dy)}"
 
     if kind == "square":
         return f"M{p(-s + 0.6, -s + 0.6)} L{p(s - 0.6, -s + 0.6)} L{p(s - 0.6, s - 0.6)} " \
@@ -472,16 +482,16 @@ def trend_lines(
     known = [v for s in series for v in s.values if v is not None]
     if not known:
         return None
-    top = _nice_top(max([*known, *(b for b, _, _ in bounds), 0.0]) * 1.05)
+    top = nice_top(max([*known, *(b for b, _, _ in bounds), 0.0]) * 1.05)
     y0 = float(LINE_TOP)
     y1 = float(LINE_TOP + LINE_PLOT_H)
 
     def y_of(value: float) -> float:
         value = min(max(value, 0.0), top)
-        return _r(y1 - value / top * (y1 - y0))
+        return px(y1 - value / top * (y1 - y0))
 
     step = (LINE_X1 - LINE_X0) / len(windows)
-    xs = [_r(LINE_X0 + step * (i + 0.5)) for i in range(len(windows))]
+    xs = [px(LINE_X0 + step * (i + 0.5)) for i in range(len(windows))]
     drawn: list[Series] = []
     for k, s in enumerate(series):
         dash, marker, _ = LINE_STYLES[k]
@@ -499,7 +509,7 @@ def trend_lines(
             points.append(
                 Point(x, y, _marker(marker, x, y), fmt(value, digits), flagged, windows[i])
             )
-        legend_y = _r(y0 + 8 + k * 20)
+        legend_y = px(y0 + 8 + k * 20)
         drawn.append(
             Series(
                 name=s.name,
@@ -519,7 +529,7 @@ def trend_lines(
     )
     shown = [(value, label, rule) for value, label, rule in bounds if 0 <= value <= top]
     lines = tuple(
-        HLine(y_of(value), label, rule, _r(y0 + 8 + (len(series) + 0.5) * 20 + k * 28))
+        HLine(y_of(value), label, rule, px(y0 + 8 + (len(series) + 0.5) * 20 + k * 28))
         for k, (value, label, rule) in enumerate(shown)
     )
     styles = ", ".join(
@@ -630,390 +640,4 @@ def reliability(row: PerformanceRow, chart_id: str) -> LineChart | None:
             ("records", tuple(f"{b.n:,}" for b in bins)),
             ("|gap|", tuple(fmt(b.gap) for b in bins)),
         ),
-    )
-
-
-# -- explainability: importance shares, attribution drift, the by-group comparison ------------
-
-#: Features drawn before the rest are summed into one "other" bar.
-TOP_FEATURES = 12
-#: Features drawn in a by-group comparison (the rest summed as "other").
-GROUP_FEATURES = 8
-
-GBAR_H = 10
-GBAR_GAP = 2
-GCAT_GAP = 9
-GTOP = 40
-
-#: Per series of a grouped chart, in order: its fill and the fill's name, so series differ
-#: without colour (``hatch`` is the chart's hatch pattern).
-SERIES_FILLS: tuple[tuple[str, str], ...] = (
-    ("#222", "solid dark"),
-    ("#fff", "white"),
-    ("#aaa", "grey"),
-    ("hatch", "hatched"),
-)
-
-
-@dataclass(frozen=True)
-class GroupedBar:
-    """One bar of a category: its series (an index of :data:`SERIES_FILLS`), geometry, value."""
-
-    series: int
-    y: float
-    width: float
-    value: str
-    fill: str
-
-
-@dataclass(frozen=True)
-class Category:
-    """A category of a grouped chart (a feature): its label and one bar per series."""
-
-    label: str
-    label_y: float
-    bars: tuple[GroupedBar, ...]
-
-
-@dataclass(frozen=True)
-class LegendEntry:
-    """A legend swatch with the series name (its top left corner at ``x``, ``y``)."""
-
-    x: float
-    y: float
-    label: str
-    fill: str
-
-
-@dataclass(frozen=True)
-class GroupedBarChart:
-    """Horizontal bars grouped by category, one per series, with legend and data table."""
-
-    id: str
-    title: str
-    desc: str
-    axis: str
-    width: int
-    height: int
-    categories: tuple[Category, ...]
-    legend: tuple[LegendEntry, ...]
-    lines: tuple[Line, ...]
-    ticks: tuple[Tick, ...]
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
-    #: top of the plot area (below the legend and the bound labels)
-    plot_y0: float
-
-    @property
-    def plot_x0(self) -> int:
-        """Left edge of the plot area."""
-        return PLOT_X0
-
-    @property
-    def plot_x1(self) -> int:
-        """Right edge of the plot area."""
-        return PLOT_X1
-
-    @property
-    def label_x(self) -> int:
-        """Right edge of the category labels."""
-        return LABEL_W
-
-    @property
-    def bar_h(self) -> int:
-        """Height of a bar."""
-        return GBAR_H
-
-    @property
-    def axis_y(self) -> float:
-        """The y of the axis line."""
-        return self.height - BOTTOM + 4
-
-
-def share_text(value: float | None) -> str:
-    """A share as a percentage with one decimal (``34.2 %``), ``—`` for none."""
-    return "—" if value is None else f"{value * 100:.1f} %"
-
-
-#: Legend geometry: swatch and gap widths, an estimate of a character's width, row height.
-LEGEND_SWATCH = 19
-LEGEND_GAP = 18
-LEGEND_CHAR = 6.2
-LEGEND_ROW = 16
-
-
-def _legend(series: Sequence[str]) -> tuple[tuple[LegendEntry, ...], int]:
-    """Legend entries left to right from the plot's left edge, wrapped to new rows as needed."""
-    entries: list[LegendEntry] = []
-    x, row = float(PLOT_X0), 0
-    for k, name in enumerate(series):
-        width = LEGEND_SWATCH + LEGEND_CHAR * len(name) + LEGEND_GAP
-        if x > PLOT_X0 and x + width > WIDTH - 8:
-            x, row = float(PLOT_X0), row + 1
-        entries.append(LegendEntry(_r(x), 4 + row * LEGEND_ROW, name, SERIES_FILLS[k][0]))
-        x += width
-    return tuple(entries), row + 1
-
-
-def _share_ticks(scale: _Scale, count: int = 5) -> tuple[Tick, ...]:
-    step = scale.top / count
-    return tuple(Tick(scale.x(i * step), f"{i * step * 100:.0f} %") for i in range(count + 1))
-
-
-def grouped_bars(
-    chart_id: str,
-    *,
-    title: str,
-    desc: str,
-    axis: str,
-    series: Sequence[str],
-    categories: Sequence[tuple[str, Sequence[float | None]]],
-    bounds: Sequence[tuple[float, str]] = (),
-    first_column: str = "feature",
-) -> GroupedBarChart | None:
-    """Shares per category and series (at most four series), with dashed bound lines.
-
-    ``categories`` are ``(label, one share per series)``; ``bounds`` are ``(value, label)``.
-    None when there is no category, no value or more series than :data:`SERIES_FILLS`.
-    """
-    if not categories or not series or len(series) > len(SERIES_FILLS):
-        return None
-    known = [v for _, values in categories for v in values if v is not None]
-    if not known:
-        return None
-    scale = _Scale(_nice_top(max([*known, *(b for b, _ in bounds)]) * 1.05))
-    legend, legend_rows = _legend(series)
-    top = GTOP + (legend_rows - 1) * LEGEND_ROW
-    block = len(series) * (GBAR_H + GBAR_GAP) - GBAR_GAP
-    drawn: list[Category] = []
-    for i, (label, values) in enumerate(categories):
-        y0 = top + i * (block + GCAT_GAP)
-        bars = tuple(
-            GroupedBar(
-                k,
-                _r(y0 + k * (GBAR_H + GBAR_GAP)),
-                scale.w(v or 0.0),
-                share_text(v),
-                SERIES_FILLS[k][0],
-            )
-            for k, v in enumerate(values)
-        )
-        drawn.append(Category(label, _r(y0 + block / 2 + 4), bars))
-    height = top + len(categories) * (block + GCAT_GAP) + BOTTOM
-    fills = ", ".join(f"{name}: {SERIES_FILLS[k][1]}" for k, name in enumerate(series))
-    bound_text = "".join(f" The dashed line marks {label}." for _, label in bounds)
-    return GroupedBarChart(
-        id=chart_id,
-        title=title,
-        desc=f"{desc} Bars per {first_column}, one per series ({fills}); every value is "
-        f"printed beside its bar.{bound_text}",
-        axis=axis,
-        width=WIDTH,
-        height=height,
-        categories=tuple(drawn),
-        legend=legend,
-        lines=tuple(Line(scale.x(value), label) for value, label in bounds),
-        ticks=_share_ticks(scale),
-        columns=(first_column, *series),
-        rows=tuple(Row((label, *(share_text(v) for v in values))) for label, values in categories),
-        plot_y0=top - 8,
-    )
-
-
-def _top_with_other(
-    labels: Sequence[str], values: Sequence[Sequence[float | None]], top: int
-) -> list[tuple[str, Sequence[float | None]]]:
-    """The first ``top`` categories, the rest summed per series as ``other (n features)``.
-
-    One leftover category is drawn as itself: an ``other`` bar of a single feature says less.
-    """
-    rows = list(zip(labels, values, strict=True))
-    if len(rows) <= top + 1:
-        return rows
-    rest = rows[top:]
-    summed = tuple(
-        sum(v[k] or 0.0 for _, v in rest) if any(v[k] is not None for _, v in rest) else None
-        for k in range(len(values[0]))
-    )
-    return [*rows[:top], (f"other ({len(rest)} features)", summed)]
-
-
-def importance_shares(block: ExplanationBlock, chart_id: str) -> BarChart | GroupedBarChart | None:
-    """Each feature's share of the importance (top features, the rest as "other").
-
-    Current against reference bars when the evidence carries the reference shares; the rule's
-    ``max_share`` is a dashed line and a feature above it is drawn solid.
-    """
-    features = [f for f in block.features if f.share is not None]
-    if not features:
-        return None
-    bounds = (
-        ((block.max_share, f"max_share {block.max_share:g}"),)
-        if block.max_share is not None
-        else ()
-    )
-    title = f"Share of the importance per feature ({block.rule})"
-    where = (
-        f"in the newest SageMaker Clarify analysis ({block.explainer})"
-        if block.source == "clarify"
-        else f"on the current sample ({block.explainer}, seed {block.seed})"
-    )
-    intro = (
-        f"Horizontal bars: each feature's share of the total mean |SHAP value| {where}, "
-        "largest first"
-    )
-    if len(features) > TOP_FEATURES + 1:
-        intro += f"; the {len(features) - TOP_FEATURES} smallest are summed as other"
-    if any(f.reference_share is not None for f in features):
-        categories = _top_with_other(
-            [f.feature for f in features],
-            [(f.share, f.reference_share) for f in features],
-            TOP_FEATURES,
-        )
-        return grouped_bars(
-            chart_id,
-            title=title,
-            desc=intro
-            + (
-                ", against the oldest analysis."
-                if block.source == "clarify"
-                else ", against the reference sample."
-            ),
-            axis="share of the mean |SHAP value|",
-            series=("current", "reference"),
-            categories=categories,
-            bounds=bounds,
-        )
-    rows = _top_with_other(
-        [f.feature for f in features], [(f.share,) for f in features], TOP_FEATURES
-    )
-    scale = _Scale(_nice_top(max([v[0] or 0.0 for _, v in rows] + [b for b, _ in bounds]) * 1.05))
-    bound = block.max_share
-    bars = tuple(
-        Bar(
-            label=label,
-            y=TOP + i * ROW_H,
-            width=scale.w(values[0] or 0.0),
-            value=share_text(values[0]),
-            fail=bound is not None
-            and (values[0] or 0.0) > bound
-            and not label.startswith("other ("),
-        )
-        for i, (label, values) in enumerate(rows)
-    )
-    solid = "; a feature above it is drawn solid" if bound is not None else ""
-    line_text = f" The dashed line marks max_share {bound:g}{solid}." if bound is not None else ""
-    rank = {f.feature: f for f in features}
-    return BarChart(
-        id=chart_id,
-        title=title,
-        desc=intro + "." + line_text,
-        axis="share of the mean |SHAP value|",
-        width=WIDTH,
-        height=_height(len(bars)),
-        bars=bars,
-        lines=tuple(Line(scale.x(v), label) for v, label in bounds),
-        bands=(),
-        ticks=_share_ticks(scale),
-        columns=("rank", "feature", "mean |SHAP|", "share"),
-        rows=tuple(
-            Row(
-                (
-                    str(rank[label].rank) if label in rank else "—",
-                    label,
-                    fmt(rank[label].importance, 4) if label in rank else "—",
-                    share_text(values[0]),
-                )
-            )
-            for label, values in rows
-        ),
-    )
-
-
-def attribution_drift(block: ExplanationBlock, chart_id: str) -> BarChart | None:
-    """|share now − share in the reference| per feature, largest first, against the bound."""
-    features = sorted(
-        (f for f in block.features if f.drift is not None),
-        key=lambda f: (-(f.drift or 0.0), f.feature),
-    )
-    if not features:
-        return None
-    shown = features[:TOP_FEATURES]
-    bound = block.drift_bound
-    scale = _Scale(
-        _nice_top(
-            max([f.drift or 0.0 for f in shown] + ([bound] if bound is not None else [])) * 1.05
-        )
-    )
-    bars = tuple(
-        Bar(
-            label=f.feature,
-            y=TOP + i * ROW_H,
-            width=scale.w(f.drift or 0.0),
-            value=fmt(f.drift, 4),
-            fail=bound is not None and (f.drift or 0.0) > bound,
-        )
-        for i, f in enumerate(shown)
-    )
-    between = (
-        "the oldest and the newest Clarify analysis"
-        if block.source == "clarify"
-        else "the reference and the current sample"
-    )
-    rest = len(features) - len(shown)
-    more = f" The {rest} other features drift less and are in the table." if rest else ""
-    line_text = (
-        f" The dashed line marks max_attribution_drift {bound:g}; a feature above it is drawn "
-        "solid."
-        if bound is not None
-        else ""
-    )
-    return BarChart(
-        id=chart_id,
-        title=f"Attribution drift per feature ({block.rule})",
-        desc="Horizontal bars: the absolute change of each feature's share of the importance "
-        f"between {between}, largest first.{line_text}{more}",
-        axis="|share now − share in the reference|",
-        width=WIDTH,
-        height=_height(len(bars)),
-        bars=bars,
-        lines=(Line(scale.x(bound), f"{bound:g}"),) if bound is not None else (),
-        bands=(),
-        ticks=scale.ticks(),
-        columns=("feature", "share now", "drift", "above bound"),
-        rows=tuple(
-            Row(
-                (
-                    f.feature,
-                    share_text(f.share),
-                    fmt(f.drift, 4),
-                    "—" if bound is None else ("yes" if (f.drift or 0.0) > bound else "no"),
-                )
-            )
-            for f in features
-        ),
-    )
-
-
-def group_importance(
-    block: ExplanationBlock, comparison: GroupComparison, chart_id: str
-) -> GroupedBarChart | None:
-    """Each feature's share of the importance within each group of a sensitive column.
-
-    None with more groups than :data:`SERIES_FILLS` (the section's table shows them).
-    """
-    if not comparison.rows or not comparison.groups:
-        return None
-    categories = _top_with_other(
-        [r.feature for r in comparison.rows], [r.shares for r in comparison.rows], GROUP_FEATURES
-    )
-    return grouped_bars(
-        chart_id,
-        title=f"Share of the importance by {comparison.sensitive} ({block.rule})",
-        desc=f"Horizontal bars: within each group of {comparison.sensitive}, each feature's "
-        "share of the group's total mean |SHAP value|, features in overall rank order. Similar "
-        "bars mean the model relies on the same features for every group.",
-        axis="share of the group's mean |SHAP value|",
-        series=comparison.groups,
-        categories=categories,
     )

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from govern.errors import GovernError
-from govern.report import charts
+from govern.report import charts, charts_explain
 from govern.report.context import ReportContext
 from govern.report.json import json_sha256
 from govern.report.sections import DriftData, ExplainabilityData, FairnessData, PerformanceData
 
 #: A chart of a section (each drawn by its own template partial).
-Chart = charts.BarChart | charts.LineChart | charts.GroupedBarChart
+Chart = charts.BarChart | charts.LineChart | charts_explain.GroupedBarChart
 
 
 class RenderError(GovernError):
@@ -137,10 +137,11 @@ def _charts(context: ReportContext) -> dict[str, list[Chart]]:
         elif isinstance(data, ExplainabilityData):
             for i, explanation in enumerate(data.blocks):
                 prefix = f"chart-{section.key}-{i}"
-                made.append(charts.importance_shares(explanation, f"{prefix}-importance"))
-                made.append(charts.attribution_drift(explanation, f"{prefix}-drift"))
+                made.append(charts_explain.importance_shares(explanation, f"{prefix}-importance"))
+                made.append(charts_explain.attribution_drift(explanation, f"{prefix}-drift"))
                 for j, by in enumerate(explanation.groups):
-                    made.append(charts.group_importance(explanation, by, f"{prefix}-groups-{j}"))
+                    chart_id = f"{prefix}-groups-{j}"
+                    made.append(charts_explain.group_importance(explanation, by, chart_id))
         out[section.key] = [c for c in made if c is not None]
     return out
 
