@@ -279,6 +279,8 @@ def store(con: Any, model: str, version: str, explanation: Explanation) -> str |
 
     The id is the SHA-256 of the result, which the model digest, seed and sample size fix.
     """
+    import duckdb
+
     result = json.dumps(explanation.to_json(), sort_keys=True, default=_finite)
     key = hashlib.sha256(f"{model}\0{version}\0{result}".encode()).hexdigest()
     try:
@@ -296,7 +298,9 @@ def store(con: Any, model: str, version: str, explanation: Explanation) -> str |
                 result,
             ],
         )
-    except Exception:
+    except duckdb.InvalidInputException as exc:
+        if "read-only" not in str(exc):  # anything but a read-only store is a real failure
+            raise
         return None
     return key
 
