@@ -389,8 +389,7 @@ class _Evaluation:
         cells = make()
         entries[full] = cells
         while len(entries) > 1 and (
-            len(entries) > _SHARED_ENTRIES
-            or sum(c.count.size for c in entries.values()) > _SHARED_CELLS
+            len(entries) > _SHARED_ENTRIES or sum(c.size for c in entries.values()) > _SHARED_CELLS
         ):
             entries.popitem(last=False)
         return cells

@@ -33,6 +33,7 @@ def _both(
     con = _con(frame)
     sorted_cells = classification_cells(con, "rows", **kwargs)
     monkeypatch.setattr(cells_module, "_MANY", 10**9)
+    monkeypatch.setattr(cells_module, "_FETCH", 0)
     grouped = classification_cells(con, "rows", **kwargs)
     monkeypatch.undo()
     return sorted_cells, grouped
@@ -129,14 +130,14 @@ def test_packed_key_cells_equal_group_by_cells(
     score[3200:3210] = np.nextafter(2.0, 0.0)  # the largest double below 2
     frame["__score"] = score
     calls: list[bool] = []
-    packed = cells_module._packed_cells
+    packed = cells_module._packed_rows
 
     def spy(*args: Any) -> Cells | None:
         got = packed(*args)
         calls.append(got is not None)
         return got
 
-    monkeypatch.setattr(cells_module, "_packed_cells", spy)
+    monkeypatch.setattr(cells_module, "_packed_rows", spy)
     fast, slow = _both(monkeypatch, frame, **kwargs)
     assert calls == [True]
     np.testing.assert_array_equal(fast.score, slow.score)
@@ -152,7 +153,8 @@ def test_packed_key_cells_equal_group_by_cells(
 
 
 def test_scores_outside_zero_to_two_take_the_general_path() -> None:
+    zeros = np.zeros(3, dtype=np.int8)
     s = np.array([0.1, 2.0, 0.5])
-    assert cells_module._packed_cells(s, np.zeros(3, dtype=np.int8), False) is None
+    assert cells_module._packed_rows(s, zeros, zeros, False) is None
     s = np.array([0.1, -0.5, 0.5])
-    assert cells_module._packed_cells(s, np.zeros(3, dtype=np.int8), False) is None
+    assert cells_module._packed_rows(s, zeros, zeros, False) is None

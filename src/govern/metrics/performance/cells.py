@@ -9,7 +9,7 @@ threshold) are bound as parameters; only the standard column names are written i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "MISSING_GROUP",
     "Cells",
     "PerformanceInputError",
+    "SortedRows",
     "classification_cells",
     "present_sql",
     "regression_cells",
@@ -41,7 +42,6 @@ class PerformanceInputError(GovernError, ValueError):
     """
 
 
-@dataclass(frozen=True, eq=False)
 class Cells:
     """Labelled rows aggregated by distinct (score, label, decision), with their counts.
 
@@ -51,13 +51,53 @@ class Cells:
     value and ``score`` unused (NaN). Sorted by score, then label, then decision. With a
     ``group`` column, each cell also has the group's value (text; :data:`MISSING_GROUP` for a
     record without one) and the cells are split by it too.
+
+    The metrics read the cells through the statistics below (:attr:`rank_sums`,
+    :attr:`confusion`, :attr:`samples`, ...), each computed once and shared by every metric;
+    :class:`SortedRows` computes the same statistics straight from sorted rows.
     """
 
-    score: NDArray[np.float64]
-    label: NDArray[np.float64]
-    decision: NDArray[np.float64]
-    count: NDArray[np.int64]
-    group: NDArray[np.object_] | None = None
+    def __init__(
+        self,
+        score: NDArray[np.float64],
+        label: NDArray[np.float64],
+        decision: NDArray[np.float64],
+        count: NDArray[np.int64],
+        group: NDArray[np.object_] | None = None,
+    ) -> None:
+        self._stored = (score, label, decision, count)
+        self.group = group
+
+    @property
+    def _arrays(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        return self._stored
+
+    @property
+    def score(self) -> NDArray[np.float64]:
+        """The score of each cell."""
+        return self._arrays[0]
+
+    @property
+    def label(self) -> NDArray[np.float64]:
+        """The label of each cell (1 positive, 0 negative; the target in regression)."""
+        return self._arrays[1]
+
+    @property
+    def decision(self) -> NDArray[np.float64]:
+        """The decision of each cell (1/0, NaN without one; the prediction in regression)."""
+        return self._arrays[2]
+
+    @property
+    def count(self) -> NDArray[np.int64]:
+        """The records in each cell."""
+        return self._arrays[3]
+
+    @property
+    def size(self) -> int:
+        """Cells held (what keeping these cells costs)."""
+        return int(self.count.size)
 
     @cached_property
     def n(self) -> int:
@@ -65,13 +105,17 @@ class Cells:
         return int(self.count.sum())
 
     @cached_property
+    def decided(self) -> bool:
+        """Whether every cell has a decision."""
+        return not bool(np.isnan(self.decision).any())
+
+    @cached_property
     def by_score(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Positives and negatives per distinct score, lowest score first.
 
         Ungrouped cells are sorted by score, so a distinct score is a run of equal scores: one
         linear pass (``numpy.add.reduceat`` over the run starts), no sort. Grouped cells
-        (sorted by group first) are sorted by score here. Computed once per cells and shared
-        by every ranking metric.
+        (sorted by group first) are sorted by score here.
         """
         w = self.count.astype(np.float64)
         score, label = self.score, self.label
@@ -91,21 +135,30 @@ class Cells:
         return pos, total - pos
 
     @cached_property
-    def ranked(
-        self,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """Per distinct score, highest first: positives, negatives and running sums of both.
+    def rank_sums(self) -> tuple[float, float, float, float]:
+        """(positives, negatives, twice the ROC area's pair count, average precision's sum).
 
-        The running sums are the positives and negatives at or above each score. Computed once
-        and shared by roc_auc and average precision.
+        Per distinct score ``k``, highest first, with ``pos_k``/``neg_k`` the positives and
+        negatives at that score and ``TP_k``/``FP_k`` those at or above it: the pair count
+        is ``sum_k neg_k (2 TP_k - pos_k)`` (each positive above a negative counts 2, a tie
+        1), and average precision's sum is ``sum_k pos_k TP_k / (TP_k + FP_k)``. Shared by
+        roc_auc and average precision.
         """
         pos, neg = self.by_score
         pos, neg = pos[::-1], neg[::-1]
-        return pos, neg, np.cumsum(pos), np.cumsum(neg)
+        tps, fps = np.cumsum(pos), np.cumsum(neg)
+        p, n = float(pos.sum()), float(neg.sum())
+        pairs = float(np.dot(neg, 2 * tps - pos))
+        # precision only where positives sit (pos_k > 0 weighs it); an empty cell of a bootstrap
+        # resample (no record at or above a score) divides by 1, not 0
+        at = np.flatnonzero(pos)
+        tp = tps[at]
+        precision = float(np.dot(pos[at], tp / np.maximum(tp + fps[at], 1.0)))
+        return p, n, pairs, precision
 
     @cached_property
     def score_range(self) -> tuple[float, float] | None:
-        """(lowest, highest) score; None when a cell has no score (NaN). Computed once."""
+        """(lowest, highest) score; None when a cell has no score (NaN)."""
         if self.score.size == 0:
             return (0.0, 0.0)
         low, high = float(self.score.min()), float(self.score.max())
@@ -113,12 +166,17 @@ class Cells:
 
     @cached_property
     def confusion(self) -> tuple[float, float, float, float]:
-        """(tp, fp, tn, fn) of the decisions, computed once per cells (NaN without them)."""
+        """(tp, fp, tn, fn) of the decisions (NaN without them)."""
         w = self.count.astype(np.float64)
         y, d = self.label, self.decision
         yd = float(np.sum(w * y * d))
         ys, ds, n = float(np.sum(w * y)), float(np.sum(w * d)), float(w.sum())
         return yd, ds - yd, n - ys - ds + yd, ys - yd
+
+    @property
+    def samples(self) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[np.int64] | None]:
+        """(score, label, weight) to sum a per-record quantity over; weight None means 1 each."""
+        return self.score, self.label, self.count
 
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
         """The same cells with other counts (a bootstrap resample)."""
@@ -145,20 +203,190 @@ class Cells:
         return out
 
 
+def _low_byte(keys: NDArray[np.uint64]) -> NDArray[np.uint8]:
+    """The least significant byte of each key, as a strided view (no copy)."""
+    return keys.view(np.uint8)[::8] if sys.byteorder == "little" else keys.view(np.uint8)[7::8]
+
+
+#: Keys compared per step when looking for ties (a small buffer, reused).
+_CHUNK = 1 << 16
+
+
+def _tied(keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """Rows ``i`` whose score equals row ``i + 1``'s: keys that differ in the class bits only.
+
+    Compared a chunk at a time into one small buffer, not a temporary as large as the keys.
+    """
+    n = int(keys.size) - 1
+    found: list[NDArray[np.int64]] = []
+    buffer = np.empty(min(max(n, 0), _CHUNK), dtype=np.uint64)
+    for start in range(0, max(n, 0), _CHUNK):
+        stop = min(start + _CHUNK, n)
+        part = buffer[: stop - start]
+        np.bitwise_xor(keys[start + 1 : stop + 1], keys[start:stop], out=part)
+        hits = np.flatnonzero(part < 4)
+        if hits.size:
+            found.append(hits + start)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+class SortedRows(Cells):
+    """Labelled rows as sorted 64-bit keys: the same cells, built only when a metric needs them.
+
+    A key is a score's bits shifted left by two, then the label (bit 1) and the decision
+    (bit 0): scores in [0, 2) have the sign bit and the top exponent bit clear, so the keys
+    order as (score, label, decision) do, and runs of equal keys are the cells of the
+    ``GROUP BY``. With about as many distinct scores as rows, building those cells costs
+    more than the metrics: the statistics here (ranking sums, confusion counts, per-record
+    samples) come from the keys directly, and the cell arrays only when asked for (a
+    bootstrap, the calibration bins).
+    """
+
+    def __init__(
+        self,
+        keys: NDArray[np.uint64],
+        decided: bool,
+        samples: tuple[NDArray[np.float64], NDArray[np.int8]] | None = None,
+    ) -> None:
+        self.keys = keys
+        self._decided = decided
+        self._samples = samples
+        self.group = None
+
+    @cached_property
+    def _arrays(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        keys = self.keys
+        change = np.empty(keys.size, dtype=bool)
+        change[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=change[1:])
+        starts = np.flatnonzero(change)
+        counts = np.diff(np.append(starts, keys.size)).astype(np.int64)
+        first = keys[starts]
+        kind = (first & np.uint64(3)).astype(np.int8)
+        label = (kind >> 1).astype(np.float64)
+        decision = (kind & 1).astype(np.float64)
+        if not self._decided:
+            decision[:] = np.nan
+        return (first >> np.uint64(2)).view(np.float64), label, decision, counts
+
+    @property
+    def size(self) -> int:
+        """Rows held (the keys)."""
+        return int(self.keys.size)
+
+    @cached_property
+    def n(self) -> int:
+        """Rows behind the cells."""
+        return int(self.keys.size)
+
+    @cached_property
+    def decided(self) -> bool:
+        """Whether the rows have a decision."""
+        return self._decided
+
+    @cached_property
+    def score_range(self) -> tuple[float, float] | None:
+        """(lowest, highest) score: the first and last key's."""
+        if self.keys.size == 0:
+            return (0.0, 0.0)
+        ends = (self.keys[[0, -1]] >> np.uint64(2)).view(np.float64)
+        return float(ends[0]), float(ends[1])
+
+    @cached_property
+    def confusion(self) -> tuple[float, float, float, float]:
+        """(tp, fp, tn, fn) of the decisions: counts of the label and decision bits."""
+        if not self._decided:
+            return (math.nan,) * 4
+        low = _low_byte(self.keys)
+        classes = low & 3
+        tp = int(np.count_nonzero(classes == 3))
+        ys = int(np.count_nonzero(classes >= 2))
+        ds = int(np.count_nonzero(classes & 1))
+        n = int(low.size)
+        return float(tp), float(ds - tp), float(n - ys - ds + tp), float(ys - tp)
+
+    @cached_property
+    def rank_sums(self) -> tuple[float, float, float, float]:
+        """The ranking sums of :attr:`Cells.rank_sums`, over the sorted rows.
+
+        Rows ascend by score, and within a score negatives come before positives. For a
+        positive at row ``i``, the ``j``-th positive (from 0) of ``P`` among ``n`` rows, with
+        no other row at its score: ``i - j`` negatives lie below it and ``(P - j) / (n - i)``
+        is the precision at its score. A run of rows sharing a score (from row ``a`` to
+        ``b``, ``pos`` positives and ``neg`` negatives) corrects both: its tied pairs count
+        once, not twice (``-neg * pos``), and each of its positives has the run's precision
+        ``(P - positives below a) / (n - a)``. Ties are found by comparing neighbouring keys;
+        only the runs, not the rows, are handled one by one (in numpy).
+        """
+        keys, n = self.keys, int(self.keys.size)
+        positive = np.flatnonzero(_low_byte(keys) & 2)
+        p = int(positive.size)
+        below = int(positive.sum()) - p * (p - 1) // 2  # sum over positives of i - j
+        precision = np.arange(p, 0, -1, dtype=np.float64)  # P - j
+        np.divide(precision, n - positive, out=precision)
+        tied = _tied(keys)
+        if tied.size:
+            breaks = np.flatnonzero(np.diff(tied) != 1)
+            a = tied[np.concatenate(([0], breaks + 1))]
+            b = tied[np.concatenate((breaks, [tied.size - 1]))] + 2
+            first, end = np.searchsorted(positive, a), np.searchsorted(positive, b)
+            pos_run = end - first
+            neg_run = (b - a) - pos_run
+            ties = int(np.dot(neg_run, pos_run))
+            # the positives inside runs, by their rank among positives (first .. end - 1)
+            inside = np.repeat(first - np.cumsum(pos_run) + pos_run, pos_run)
+            inside += np.arange(inside.size)
+            untied = float(precision.sum() - precision[inside].sum())
+            precision_sum = untied + float(np.dot(pos_run, (p - first) / (n - a)))
+        else:
+            ties, precision_sum = 0, float(precision.sum())
+        return float(p), float(n - p), float(2 * below - ties), precision_sum
+
+    @cached_property
+    def samples(self) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[np.int64] | None]:
+        """(score, label, None): one sample per row, as fetched if given, else from the keys."""
+        if self._samples is not None:
+            return self._samples[0], self._samples[1], None
+        score = (self.keys >> np.uint64(2)).view(np.float64)
+        return score, (_low_byte(self.keys) >> 1) & 1, None
+
+    def cells(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """(score, label, decision, count) of the cells: runs of equal keys."""
+        return self._arrays
+
+    def with_counts(self, count: NDArray[np.int64]) -> Cells:
+        """The cells with other counts (a bootstrap resample): the cells are built first."""
+        return Cells(self.score, self.label, self.decision, count)
+
+
 #: The group of records without a value of the group column.
 MISSING_GROUP = "(missing)"
 
-
-def present_sql(column: str) -> str:
-    """SQL: ``column`` has a value (NULL and NaN mean "not known yet", e.g. a pending label)."""
-    c = quote(column)
-    return f"({c} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({c} AS DOUBLE)), false))"
-
-
-_NUMERIC = (
+_INTEGER = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL",
+    "UBIGINT", "UHUGEINT",
 )  # fmt: skip
+_FLOAT = ("FLOAT", "DOUBLE", "REAL")
+_NUMERIC = (*_INTEGER, *_FLOAT, "DECIMAL")
+
+
+def present_sql(column: str, sql_type: str | None = None) -> str:
+    """SQL: ``column`` has a value (NULL and NaN mean "not known yet", e.g. a pending label).
+
+    Given the column's type, the test is the cheapest that type allows: an integer or boolean
+    is only NULL or not, a float may also be NaN; any other type (text) may hold "NaN".
+    """
+    c = quote(column)
+    kind = (sql_type or "").upper()
+    if kind in (*_INTEGER, "BOOLEAN"):
+        return f"({c} IS NOT NULL)"
+    if kind in _FLOAT:
+        return f"({c} IS NOT NULL AND NOT isnan({c}))"
+    return f"({c} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({c} AS DOUBLE)), false))"
 
 
 def _types(con: DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -200,6 +428,14 @@ def _unscored(con: DuckDBPyConnection, relation: str, score: str, where: str) ->
     return int(missing)
 
 
+def _refuse_unscored(missing: int, labelled: int) -> None:
+    if missing:
+        raise PerformanceInputError(
+            f"{missing} of {labelled} labelled records have no score (NULL or NaN)",
+            hint="score every record, or leave the unscored ones out of the log",
+        )
+
+
 def _grouping(group: str | None, params: list[Any]) -> tuple[str, str]:
     """(select item, order-by prefix) of the optional group column."""
     if group is None:
@@ -220,7 +456,7 @@ def _fetch(con: DuckDBPyConnection, sql: str, params: list[Any], grouped: bool) 
 
 
 #: Rows sampled to tell a log of few distinct scores (DuckDB groups them) from one of many
-#: (the rows are sorted in numpy instead; see :func:`_sorted_cells`).
+#: (the rows are sorted in numpy instead; see :func:`_row_cells`).
 _SAMPLE = 10_000
 #: Above this many distinct scores in the sample, the scores count as many.
 _MANY = 2_000
@@ -236,36 +472,26 @@ def _many_scores(con: DuckDBPyConnection, relation: str, s: str, where: str) -> 
     return int(distinct) > _MANY
 
 
-def _sorted_cells(
-    con: DuckDBPyConnection, sql: str, params: list[Any], threshold: float | None
+def _row_cells(
+    s: NDArray[np.float64], y: NDArray[np.int8], d: NDArray[np.int8] | None, decided: bool
 ) -> Cells:
-    """Cells of rows whose scores are mostly distinct, built in numpy from the fetched rows.
+    """Cells of fetched rows whose scores are mostly distinct, sorted in numpy.
 
     A ``GROUP BY`` over about as many groups as rows, and DuckDB's sort of them, cost more
-    than scikit-learn's own sort. Here the rows of each (label, decision) class are sorted
+    than scikit-learn's own sort. Scores in [0, 2) (every probability) sort as 64-bit keys
+    (:class:`SortedRows`). Other scores: the rows of each (label, decision) class are sorted
     apart (numpy's vectorised sort), the sorted runs are concatenated in class order and
     merged by a stable argsort (a merge of presorted runs), and a cell starts wherever the
     score or the class changes: the same cells, in the same order, as the ``GROUP BY``.
-    A decision by ``threshold`` is computed here (``score >= threshold``), not fetched.
     """
-    got = con.execute(sql, params).fetchnumpy()
-    s = np.asarray(got["s"], dtype=np.float64)
-    y = np.asarray(got["y"], dtype=np.int8)
-    if threshold is not None:
-        d = (s >= threshold).view(np.int8)
-        decided = True
-    else:
-        given = np.asarray(got["d"], dtype=np.float64)
-        decided = not np.isnan(given).any()
-        d = given.astype(np.int8) if decided else y
-    code = (y * np.int8(2) + d) if decided else y
-    packed = _packed_cells(s, code, decided)
+    code = (y * np.int8(2) + d) if decided and d is not None else y
+    packed = _packed_rows(s, y, code, decided)
     if packed is not None:
         return packed
     runs = [np.sort(s[code == k]) for k in range(4)]
     merged = np.concatenate(runs)
     classes = np.repeat(np.arange(4, dtype=np.int8), [r.size for r in runs])
-    del runs, s, y, d, code
+    del runs, code
     order = np.argsort(merged, kind="stable")
     merged, classes = merged[order], classes[order]
     del order
@@ -284,34 +510,92 @@ def _sorted_cells(
     )
 
 
-def _packed_cells(s: NDArray[np.float64], code: NDArray[np.int8], decided: bool) -> Cells | None:
-    """Cells of scores in [0, 2) by one sort of 64-bit keys: the score's bits, then the class.
+def _packed_rows(
+    s: NDArray[np.float64], y: NDArray[np.int8], code: NDArray[np.int8], decided: bool
+) -> Cells | None:
+    """Rows of scores in [0, 2) as sorted keys: the score's bits, then the class.
 
     A double in [0, 2) has its sign bit and top exponent bit clear, so its bit pattern, read
     as an unsigned integer, orders as the score does and leaves two low bits free after a
     shift: ``bits << 2 | class`` sorts by score, then label, then decision, exactly as the
-    ``GROUP BY`` orders its cells. One unstable sort of integers (vectorised in numpy) replaces
-    the stable merge of :func:`_sorted_cells`; runs of equal keys are the cells. Other scores
+    ``GROUP BY`` orders its cells. One unstable sort of integers (vectorised in numpy).
+    Without a decision the class is the label alone, and goes to bit 1. Other scores
     (negative, or 2 and above) return None and take the general path.
     """
-    s = s + 0.0  # -0.0 becomes 0.0 (equal scores, one cell)
     if s.size == 0 or not (s.min() >= 0.0 and s.max() < 2.0):
         return None
-    keys = (s.view(np.uint64) << np.uint64(2)) | code.astype(np.uint64)
+    keys = np.add(s, 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0 (one cell)
+    np.left_shift(keys, np.uint64(2), out=keys)
+    keys |= code.view(np.uint8) << np.uint8(0 if decided else 1)
     keys.sort()
-    change = np.empty(keys.size, dtype=bool)
-    change[:1] = True
-    np.not_equal(keys[1:], keys[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    counts = np.diff(np.append(starts, keys.size)).astype(np.int64)
-    first = keys[starts]
-    kind = (first & np.uint64(3)).astype(np.int8)
-    return Cells(
-        score=(first >> np.uint64(2)).view(np.float64),
-        label=(kind // 2 if decided else kind).astype(np.float64),
-        decision=(kind % 2).astype(np.float64) if decided else np.full(starts.size, np.nan),
-        count=counts,
-    )
+    rows = SortedRows(keys, decided, (s, y))
+    if np.unique(s[:_SAMPLE]).size > _MANY:
+        return rows
+    return Cells(*rows.cells())  # few distinct scores: the cells are few, the keys are not
+
+
+#: Up to this many labelled records, a log without a group is fetched and sorted in numpy
+#: whatever its scores (a few distinct scores sort fast too); above it, a log of few
+#: distinct scores is grouped by DuckDB instead, which needs no memory per record.
+_FETCH = 2_000_000
+
+
+def _fetched_rows(
+    con: DuckDBPyConnection,
+    relation: str,
+    types: dict[str, str],
+    label: str,
+    score: str,
+    threshold: float | None,
+    pos_label: Any,
+) -> Cells | None:
+    """Cells of an ungrouped log with a numeric or boolean label, in as few scans as can be.
+
+    One statement reads the label's count, lowest and highest value (from DuckDB's
+    statistics where it can); a second codes each labelled record's class in SQL (1
+    positive, 0 negative, 2 a third value) and either fetches it with the score, to be
+    sorted in numpy (:func:`_row_cells`), or, for a large log of few distinct scores, groups
+    them in DuckDB. None when the labels are not two values of which ``pos_label`` is one:
+    the general path then says why.
+    """
+    kind = types.get(label, "")
+    if not kind.startswith((*_INTEGER, *_FLOAT, "BOOLEAN")):
+        return None
+    where = present_sql(label, kind)
+    rel, c = quote(relation), quote(label)
+    row = con.execute(f"SELECT count({c}), min({c}), max({c}) FROM {rel} WHERE {where}")
+    labelled, low, high = row.fetchall()[0]
+    if not labelled:
+        raise PerformanceInputError("no record has a label", hint="ingest ground truth first")
+    values = [low] if low == high else [low, high]
+    positive = next((v for v in values if v == pos_label), None)
+    if len(values) == 2 and positive is None:
+        return None
+    other = next((v for v in values if v != positive), None)
+    s = f"coalesce(CAST({quote(score)} AS DOUBLE), 'NaN'::DOUBLE)"
+    y = f"CAST(CASE WHEN {c} = ? THEN 1 WHEN {c} = ? THEN 0 ELSE 2 END AS TINYINT)"
+    params: list[Any] = [positive, other]
+    if labelled > _FETCH and not _many_scores(con, relation, s, where):
+        d = "CAST('NaN' AS DOUBLE)" if threshold is None else f"CAST({s} >= ? AS DOUBLE)"
+        sql = (
+            f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n "
+            f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY s, y, d"
+        )
+        cells = _fetch(con, sql, params if threshold is None else [*params, threshold], False)
+        if cells.size and cells.label.max() > 1:  # a third value between the two: not binary
+            return None
+        _refuse_unscored(int(cells.count[np.isnan(cells.score)].sum()), int(labelled))
+        return cells
+    got = con.execute(f"SELECT {s} AS s, {y} AS y FROM {rel} WHERE {where}", params)
+    rows = got.fetchnumpy()
+    classes = np.asarray(rows["y"], dtype=np.int8)
+    if classes.max(initial=0) > 1:
+        return None
+    scores = np.asarray(rows["s"], dtype=np.float64)
+    _refuse_unscored(int(np.count_nonzero(np.isnan(scores))), int(labelled))
+    if threshold is None:
+        return _row_cells(scores, classes, None, False)
+    return _row_cells(scores, classes, (scores >= threshold).view(np.int8), True)
 
 
 def classification_cells(
@@ -335,13 +619,21 @@ def classification_cells(
     (:meth:`Cells.by_group`). Raises :class:`PerformanceInputError`.
     """
     types = _types(con, relation)
-    where = present_sql(label)
+    score_type = types.get(score, "") if score is not None else ""
+    if score is not None and not _numeric(score_type):
+        raise PerformanceInputError(f"the score has type {types.get(score)}, not a number")
+    if group is None and score is not None and prediction is None:
+        cut = None if threshold is None else float(threshold)
+        fetched = _fetched_rows(con, relation, types, label, score, cut, pos_label)
+        if fetched is not None:
+            return fetched
+    where = present_sql(label, types.get(label))
     rel = quote(relation)
-    # one scan counts the labelled records, those without a score (a numeric score) and the
-    # first three distinct labels
+    # one scan counts the labelled records, those without a score and the first three
+    # distinct labels
     unscored = "0"
-    if score is not None and _numeric(types.get(score, "")):
-        unscored = f"count(*) FILTER (WHERE NOT {present_sql(score)})"
+    if score is not None:
+        unscored = f"count(*) FILTER (WHERE NOT {present_sql(score, score_type)})"
     sql = (
         f"SELECT count(*), {unscored}, list_sort(list(DISTINCT {quote(label)}))[1:3] "
         f"FROM {rel} WHERE {where}"
@@ -355,13 +647,7 @@ def classification_cells(
     if positive is not None:
         params.append(positive)
     if score is not None:
-        if not _numeric(types.get(score, "")):
-            raise PerformanceInputError(f"the score has type {types.get(score)}, not a number")
-        if missing:
-            raise PerformanceInputError(
-                f"{missing} of {labelled} labelled records have no score (NULL or NaN)",
-                hint="score every record, or leave the unscored ones out of the log",
-            )
+        _refuse_unscored(int(missing), int(labelled))
         s = f"CAST({quote(score)} AS DOUBLE)"
     else:
         s = "CAST('NaN' AS DOUBLE)"
@@ -383,7 +669,15 @@ def classification_cells(
         cut = float(threshold) if prediction is None and threshold is not None else None
         item, bound = ("", params[:-1]) if cut is not None else (f", {d} AS d", params)
         raw = f"SELECT {s} AS s, CAST({y} AS TINYINT) AS y{item} FROM {rel} WHERE {where}"
-        return _sorted_cells(con, raw, bound, cut)
+        got = con.execute(raw, bound).fetchnumpy()
+        scores = np.asarray(got["s"], dtype=np.float64)
+        classes = np.asarray(got["y"], dtype=np.int8)
+        if cut is not None:
+            return _row_cells(scores, classes, (scores >= cut).view(np.int8), True)
+        given = np.asarray(got["d"], dtype=np.float64)
+        decided_rows = not np.isnan(given).any()
+        decision = given.astype(np.int8) if decided_rows else None
+        return _row_cells(scores, classes, decision, decided_rows)
     g, order = _grouping(group, params)
     sql = (
         f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n{g} "
@@ -407,7 +701,7 @@ def regression_cells(
     :class:`PerformanceInputError`.
     """
     types = _types(con, relation)
-    where = present_sql(label)
+    where = present_sql(label, types.get(label))
     rel = quote(relation)
     (labelled,) = con.execute(f"SELECT count(*) FROM {rel} WHERE {where}").fetchall()[0]
     if not labelled:

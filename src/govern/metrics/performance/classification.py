@@ -70,11 +70,10 @@ def roc_auc(c: Cells) -> float:
     (scikit-learn 1.9 warns and returns NaN too).
     """
     _scored(c, "roc_auc")
-    pos, neg, tps, _ = c.ranked
-    p, n = float(pos.sum()), float(neg.sum())
+    p, n, pairs, _ = c.rank_sums
     if p == 0 or n == 0:
         return _NAN
-    return float(np.dot(neg, 2 * tps - pos) / (2 * p * n))
+    return pairs / (2 * p * n)
 
 
 def average_precision(c: Cells) -> float:
@@ -85,23 +84,17 @@ def average_precision(c: Cells) -> float:
     ``sum_k pos_k P_k / P``. 0 without positives, as scikit-learn.
     """
     _scored(c, "average_precision")
-    pos, _, tps, fps = c.ranked
-    total = float(tps[-1]) if tps.size else 0.0
-    if total == 0:
+    p, _, _, precision_sum = c.rank_sums
+    if p == 0:
         return 0.0
-    # precision only where positives sit (pos_k > 0 weighs it); an empty cell of a bootstrap
-    # resample (no record at or above a score) divides by 1, not 0
-    at = np.flatnonzero(pos)
-    tp = tps[at]
-    prec = tp / np.maximum(tp + fps[at], 1.0)
-    return float(max(0.0, np.dot(pos[at], prec) / total))
+    return max(0.0, precision_sum / p)
 
 
 def _confusion(c: Cells, name: str) -> tuple[float, float, float, float]:
     """(tp, fp, tn, fn) of the decisions."""
     if c.n == 0:
         raise PerformanceInputError(f"{name} needs labelled records; there are none")
-    if np.isnan(c.decision).any():
+    if not c.decided:
         raise PerformanceInputError(
             f"{name} needs a decision: a prediction column or a score and a threshold"
         )
@@ -155,17 +148,21 @@ def log_loss(c: Cells) -> float:
     """
     _probabilities(c, "log_loss")
     eps = float(np.finfo(np.float64).eps)
+    score, label, weight = c.samples
     # the probability given to the observed class (labels are 0/1), clipped as scikit-learn
-    observed = np.where(c.label == 1, c.score, 1 - c.score)
-    loss = -np.log(np.clip(observed, eps, 1 - eps))
-    return float(np.dot(c.count, loss) / c.n)
+    observed = 1 - score
+    np.copyto(observed, score, where=label == 1)
+    log = np.log(np.clip(observed, eps, 1 - eps, out=observed), out=observed)
+    total = float(log.sum() if weight is None else np.dot(weight, log))
+    return -total / c.n
 
 
 def brier_score(c: Cells) -> float:
     """Mean squared difference of probability and label (``brier_score_loss``)."""
     _probabilities(c, "brier_score")
-    diff = c.label - c.score
-    return float(np.dot(c.count * diff, diff) / c.n)
+    score, label, weight = c.samples
+    diff = label - score
+    return float(np.dot(diff if weight is None else weight * diff, diff) / c.n)
 
 
 def calibration_bins(
@@ -179,11 +176,12 @@ def calibration_bins(
     _probabilities(c, "expected_calibration_error")
     if bins < 1:
         raise PerformanceInputError(f"bins must be at least 1, got {bins}")
-    index = np.minimum(np.floor(c.score * bins), bins - 1).astype(np.int64)
-    w = c.count.astype(np.float64)
+    score, label, weight = c.samples
+    index = np.minimum(np.floor(score * bins), bins - 1).astype(np.int64)
+    w = np.ones(score.size) if weight is None else weight.astype(np.float64)
     n = np.bincount(index, weights=w, minlength=bins).astype(np.int64)
-    labels = np.asarray(np.bincount(index, weights=w * c.label, minlength=bins), np.float64)
-    scores = np.asarray(np.bincount(index, weights=w * c.score, minlength=bins), np.float64)
+    labels = np.asarray(np.bincount(index, weights=w * label, minlength=bins), np.float64)
+    scores = np.asarray(np.bincount(index, weights=w * score, minlength=bins), np.float64)
     return n, labels, scores
 
 

@@ -1,0 +1,258 @@
+"""Rows kept as sorted keys (:class:`SortedRows`) give every statistic the cells would give.
+
+With many distinct scores in [0, 2), :func:`classification_cells` keeps the labelled rows as
+sorted 64-bit keys and computes the ranking sums, confusion counts and per-record samples
+straight from them; the cells themselves are built only when asked for. Here each statistic
+is pinned to the same statistic of those cells (the general arithmetic), and to scikit-learn,
+on data chosen for the awkward cases: runs of tied scores at both ends and side by side, runs
+of one class only, one-class labels and rows without a decision. A second part pins the
+label handling of the path that reads these rows (boolean, float and pending labels, a third
+label value, scores missing) to the general path's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.metrics as skm
+
+from govern.metrics.performance import (
+    METRICS,
+    Cells,
+    PerformanceInputError,
+    SortedRows,
+    calibration_bins,
+    classification_cells,
+)
+from govern.metrics.performance import cells as cells_module
+
+
+def _rows(
+    score: np.ndarray, y: np.ndarray, decided: bool = True, fetched: bool = False
+) -> SortedRows:
+    """The rows as sorted keys; ``fetched``: with the rows as fetched, for the samples."""
+    d = (score >= 0.5).astype(np.int8)
+    code = (y.astype(np.int8) * 2 + d) if decided else y.astype(np.int8)
+    keys = np.add(score, 0.0).view(np.uint64) << np.uint64(2)
+    keys |= code.view(np.uint8).astype(np.uint64) << np.uint64(0 if decided else 1)
+    keys.sort()
+    return SortedRows(keys, decided, (score, y.astype(np.int8)) if fetched else None)
+
+
+def _awkward(seed: int, n: int = 3_000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.35).astype(np.int64)
+    score = rng.random(n)
+    score[:200] = 0.0  # a tied run at the bottom, both classes
+    score[200:260] = 1.0  # and at the top
+    score[260:300] = 0.25  # two tied runs side by side in key order
+    score[300:330] = np.nextafter(0.25, 1.0)
+    score[330:360] = 0.75
+    y[330:360] = 1  # a run of positives only
+    score[360:390] = 0.6
+    y[360:390] = 0  # and of negatives only
+    score[390:1_400] = np.round(score[390:1_400], 2)  # many short runs
+    return score, y
+
+
+CASES = {
+    "awkward": _awkward(1),
+    "no ties": (
+        np.random.default_rng(2).random(2_000),
+        np.random.default_rng(3).random(2_000) < 0.3,
+    ),
+    "one class": (np.random.default_rng(4).random(500), np.zeros(500, dtype=np.int64)),
+    "all tied": (np.full(300, 0.5), np.arange(300) % 3 == 0),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("decided", [True, False], ids=["decided", "no decision"])
+@pytest.mark.parametrize("fetched", [False, True], ids=["keys", "fetched"])
+def test_statistics_equal_those_of_the_cells(case: str, decided: bool, fetched: bool) -> None:
+    score, y = CASES[case]
+    rows = _rows(score, np.asarray(y, dtype=np.int64), decided, fetched)
+    cells = Cells(*rows.cells())
+    assert cells.size < rows.size or case in ("no ties", "one class")
+    assert rows.n == cells.n == score.size
+    assert rows.decided is cells.decided is decided
+    assert rows.score_range == cells.score_range
+    p, n, pairs, precision = rows.rank_sums
+    want = cells.rank_sums
+    assert (p, n, pairs) == want[:3]  # counts: exact
+    assert precision == pytest.approx(want[3], rel=1e-12, abs=1e-12)
+    if decided:
+        assert rows.confusion == cells.confusion
+    else:
+        assert all(np.isnan(rows.confusion))
+    for name in ("roc_auc", "average_precision", "log_loss", "brier_score"):
+        got, ref = METRICS[name].compute(rows), METRICS[name].compute(cells)
+        assert got == pytest.approx(ref, rel=1e-12, abs=1e-12, nan_ok=True), name
+    for got, ref in zip(calibration_bins(rows), calibration_bins(cells), strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["awkward", "no ties"])
+def test_ranking_equals_sklearn(case: str) -> None:
+    score, y = CASES[case]
+    rows = _rows(score, np.asarray(y, dtype=np.int64))
+    assert METRICS["roc_auc"].compute(rows) == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
+    assert METRICS["average_precision"].compute(rows) == pytest.approx(
+        skm.average_precision_score(y, score), abs=1e-12
+    )
+    d = score >= 0.5
+    assert METRICS["f1"].compute(rows) == pytest.approx(skm.f1_score(y, d), abs=1e-12)
+    assert METRICS["log_loss"].compute(rows) == pytest.approx(skm.log_loss(y, score), abs=1e-12)
+
+
+def test_one_class_gives_nan_auc_and_zero_precision() -> None:
+    score, y = CASES["one class"]
+    rows = _rows(score, np.asarray(y, dtype=np.int64))
+    assert np.isnan(METRICS["roc_auc"].compute(rows))
+    assert METRICS["average_precision"].compute(rows) == 0.0
+
+
+def test_bootstrap_resamples_the_built_cells() -> None:
+    score, y = CASES["awkward"]
+    rows = _rows(score, np.asarray(y, dtype=np.int64))
+    resample = rows.with_counts(rows.count * 2)
+    assert not isinstance(resample, SortedRows)
+    assert resample.n == 2 * rows.n
+    assert METRICS["roc_auc"].compute(resample) == pytest.approx(METRICS["roc_auc"].compute(rows))
+
+
+# -- the path that reads the rows: labels as the general path treats them -----------------------
+
+
+def _con(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE rows AS SELECT * FROM frame")
+    return con
+
+
+def _general(monkeypatch: pytest.MonkeyPatch, con: Any, **kwargs: Any) -> Cells:
+    monkeypatch.setattr(cells_module, "_fetched_rows", lambda *a, **k: None)
+    try:
+        return classification_cells(con, "rows", **kwargs)
+    finally:
+        monkeypatch.undo()
+
+
+def _frame(label: Any, n: int = 5_000, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"__label": label, "__score": rng.random(n)})
+
+
+def _labels(kind: str, n: int = 5_000) -> Any:
+    ones = np.random.default_rng(6).random(n) < 0.4
+    if kind == "boolean":
+        return ones
+    if kind == "float with pending":
+        out = ones.astype(np.float64)
+        out[::7] = np.nan  # pending: not yet labelled
+        return out
+    if kind == "nullable integer with pending":
+        return pd.array(np.where(np.arange(n) % 5 == 0, None, ones.astype(int)), dtype="Int64")
+    if kind == "-1 and 1":
+        return np.where(ones, 1, -1)
+    return ones.astype(np.int64)
+
+
+KINDS = ["integer", "boolean", "float with pending", "nullable integer with pending", "-1 and 1"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("spread", ["many scores", "few scores, large log"])
+def test_label_types_give_the_general_paths_cells(
+    monkeypatch: pytest.MonkeyPatch, kind: str, spread: str
+) -> None:
+    frame = _frame(_labels(kind))
+    con = _con(frame)
+    if spread != "many scores":  # a large log of few scores: grouped by DuckDB
+        con.execute("UPDATE rows SET __score = round(__score, 2)")
+        monkeypatch.setattr(cells_module, "_FETCH", 100)
+    fast = classification_cells(con, "rows", threshold=0.5)
+    slow = _general(monkeypatch, con, threshold=0.5)
+    assert isinstance(fast, SortedRows) == (spread == "many scores")
+    for got, want in zip(
+        (fast.score, fast.label, fast.decision, fast.count),
+        (slow.score, slow.label, slow.decision, slow.count),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+    labelled = con.execute("SELECT * FROM rows WHERE NOT isnan(__label::DOUBLE)").df()
+    y = labelled["__label"].to_numpy(dtype=float) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want_auc = skm.roc_auc_score(y, labelled["__score"].to_numpy(dtype=float))
+    assert METRICS["roc_auc"].compute(fast) == pytest.approx(want_auc, abs=1e-12)
+
+
+@pytest.mark.parametrize("spread", ["many scores", "few scores, large log"])
+@pytest.mark.parametrize(
+    ("label", "pos_label", "message"),
+    [
+        (np.arange(5_000) % 3, 1, "not binary"),  # 0, 1, 2: min and max alone cannot tell
+        (np.arange(5_000) % 2, 2, r"pos_label 2 is not one of the values \[0, 1\]"),
+        (np.full(5_000, 3), 1, None),  # one value, not positive: every record negative
+    ],
+    ids=["three values", "pos_label absent", "one negative value"],
+)
+def test_label_errors_are_the_general_paths(
+    monkeypatch: pytest.MonkeyPatch, spread: str, label: Any, pos_label: int, message: str | None
+) -> None:
+    con = _con(_frame(label))
+    if spread != "many scores":
+        con.execute("UPDATE rows SET __score = round(__score, 2)")
+        monkeypatch.setattr(cells_module, "_FETCH", 100)
+    if message is None:
+        cells = classification_cells(con, "rows", threshold=0.5, pos_label=pos_label)
+        assert cells.n == 5_000 and cells.confusion[0] == 0  # no true positive
+        assert METRICS["average_precision"].compute(cells) == 0.0
+        return
+    with pytest.raises(PerformanceInputError, match=message):
+        classification_cells(con, "rows", threshold=0.5, pos_label=pos_label)
+
+
+@pytest.mark.parametrize("spread", ["many scores", "few scores, large log"])
+def test_missing_scores_are_refused_with_their_count(
+    monkeypatch: pytest.MonkeyPatch, spread: str
+) -> None:
+    frame = _frame(_labels("integer"))
+    frame.loc[:9, "__score"] = np.nan
+    frame["__score"] = frame["__score"].astype("Float64")
+    frame.loc[10:12, "__score"] = None  # NULL as well as NaN
+    con = _con(frame)
+    if spread != "many scores":
+        con.execute("UPDATE rows SET __score = round(__score, 2)")
+        monkeypatch.setattr(cells_module, "_FETCH", 100)
+    with pytest.raises(PerformanceInputError, match="13 of 5000 labelled records have no score"):
+        classification_cells(con, "rows", threshold=0.5)
+
+
+def test_no_label_at_all_is_refused() -> None:
+    con = _con(_frame(np.full(5_000, np.nan)))
+    with pytest.raises(PerformanceInputError, match="no record has a label"):
+        classification_cells(con, "rows", threshold=0.5)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_ties_are_found_across_chunk_boundaries(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    score, y = CASES["awkward"]
+    labels = np.asarray(y, dtype=np.int64)
+    want = _rows(score, labels).rank_sums
+    monkeypatch.setattr(cells_module, "_CHUNK", chunk)
+    assert _rows(score, labels).rank_sums == want
+    keys = _rows(score, labels).keys
+    shifted = keys >> np.uint64(2)
+    np.testing.assert_array_equal(
+        cells_module._tied(keys), np.flatnonzero(shifted[1:] == shifted[:-1])
+    )
