@@ -321,7 +321,7 @@ class SortedRows(Cells):
         only the runs, not the rows, are handled one by one (in numpy).
         """
         keys, n = self.keys, int(self.keys.size)
-        positive = np.flatnonzero(_low_byte(keys) & 2)
+        positive = np.flatnonzero(((_low_byte(keys) >> 1) & 1).view(bool))
         p = int(positive.size)
         below = int(positive.sum()) - p * (p - 1) // 2  # sum over positives of i - j
         precision = np.arange(p, 0, -1, dtype=np.float64)  # P - j
@@ -510,6 +510,12 @@ def _row_cells(
     )
 
 
+def _distinct_in(values: NDArray[np.float64]) -> int:
+    """Distinct values in a small sample (a sort and a comparison: no hashing)."""
+    ordered = np.sort(values)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + int(ordered.size > 0)
+
+
 def _packed_rows(
     s: NDArray[np.float64], y: NDArray[np.int8], code: NDArray[np.int8], decided: bool
 ) -> Cells | None:
@@ -529,7 +535,7 @@ def _packed_rows(
     keys |= code.view(np.uint8) << np.uint8(0 if decided else 1)
     keys.sort()
     rows = SortedRows(keys, decided, (s, y))
-    if np.unique(s[:_SAMPLE]).size > _MANY:
+    if _distinct_in(s[:_SAMPLE]) > _MANY:
         return rows
     return Cells(*rows.cells())  # few distinct scores: the cells are few, the keys are not
 
@@ -592,7 +598,8 @@ def _fetched_rows(
     if classes.max(initial=0) > 1:
         return None
     scores = np.asarray(rows["s"], dtype=np.float64)
-    _refuse_unscored(int(np.count_nonzero(np.isnan(scores))), int(labelled))
+    if scores.size and np.isnan(scores.min()):  # the lowest is NaN only if some score is
+        _refuse_unscored(int(np.count_nonzero(np.isnan(scores))), int(labelled))
     if threshold is None:
         return _row_cells(scores, classes, None, False)
     return _row_cells(scores, classes, (scores >= threshold).view(np.int8), True)

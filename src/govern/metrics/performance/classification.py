@@ -149,9 +149,9 @@ def log_loss(c: Cells) -> float:
     _probabilities(c, "log_loss")
     eps = float(np.finfo(np.float64).eps)
     score, label, weight = c.samples
-    # the probability given to the observed class (labels are 0/1), clipped as scikit-learn
-    observed = 1 - score
-    np.copyto(observed, score, where=label == 1)
+    # the probability given to the observed class (labels are 0/1), clipped as scikit-learn:
+    # |(1 - y) - p| is p for a positive and 1 - p for a negative, exactly
+    observed = np.abs(np.subtract(1 - label, score))
     log = np.log(np.clip(observed, eps, 1 - eps, out=observed), out=observed)
     total = float(log.sum() if weight is None else np.dot(weight, log))
     return -total / c.n
