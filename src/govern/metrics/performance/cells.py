@@ -2,8 +2,17 @@
 
 One ``GROUP BY`` in DuckDB turns any number of labelled rows into the few thousand cells the
 metrics need (:class:`Cells`); every metric is then arithmetic over those cells in numpy, with
-each cell weighted by its count. No row reaches Python. Values (the positive label, the
-threshold) are bound as parameters; only the standard column names are written into the SQL.
+each cell weighted by its count. Rows whose scores are nearly all distinct would make as many
+cells as rows: those are fetched once (scores and a class coded in SQL) and kept as sorted
+64-bit keys (:class:`SortedRows`), which give the same statistics without the cells. No row
+reaches a Python loop. Values (the positive label, the threshold) are bound as parameters;
+only the standard column names are written into the SQL.
+
+Which way a log takes: an ungrouped log with a score and a numeric or boolean label
+(:func:`_fetched_rows`) reads the label's count and range, then fetches the rows (up to
+:data:`_FETCH` labelled records, or more when a sample of scores shows them mostly distinct)
+or groups them in DuckDB; any other log (a group column, a prediction column, text labels,
+labels that are not two values) takes the general path, which also says what is wrong.
 """
 
 from __future__ import annotations
