@@ -67,7 +67,7 @@ def test_json_result_structure_and_storage(runner: CliRunner, db: Path) -> None:
     assert data["decision"] == "regression" and data["compared_to"] is None
     assert data["summary"] == {"windows": 6, "evaluated": 6, "not_evaluated": 0,
                                "regressions": len(data["regressions"]),
-                               "bound_violations": 0}  # fmt: skip
+                               "performance_regressions": 0, "bound_violations": 0}  # fmt: skip
     assert [d["metric"] for d in data["disparities"]] == [
         "demographic_parity_difference", "demographic_parity_ratio", "impact_ratio",
         "equalized_odds_difference", "equalized_odds_ratio", "equal_opportunity_difference",

@@ -7,13 +7,18 @@ the regression rules (worse beyond the tolerance, a bound crossed) on hand-made 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from govern.checks.base import Rule, Subject
 from govern.checks.performance import Performance, PerformanceEvidence
+from govern.cli.main import app
 from govern.demo import demo_policies
 from govern.formats.review import render_table
 from govern.inventory import inventory
@@ -21,8 +26,10 @@ from govern.models import Severity
 from govern.policy.engine import StoreData, baseline_lookup
 from govern.policy.loader import load
 from govern.review import ReviewOptions, review
+from govern.review.inputs import Slot
 from govern.review.model import BoundCheck, PerformanceValue
 from govern.review.performance import compare
+from govern.review.storage import Past, PastWindow, past, store_review
 from govern.store import Store
 from tests.stores import demo_store
 
@@ -84,8 +91,17 @@ def _value(rule: str, value: float, *, greater: bool, met: bool | None) -> Perfo
                             (BoundCheck(rule, low, high, met),))  # fmt: skip
 
 
+def _slots(*labels: str) -> list[Slot]:
+    out = []
+    for i, label in enumerate(labels):
+        start = datetime.fromisoformat(f"{label}-01T00:00:00+00:00")
+        end = (start + timedelta(days=32)).replace(day=1)
+        out.append(Slot(i, label, start, end, False))
+    return out
+
+
 def test_regressions_move_the_wrong_way_or_cross_a_bound() -> None:
-    labels = ["2026-01", "2026-02", "2026-03"]
+    labels = _slots("2026-01", "2026-02", "2026-03")
     values = [
         (_value("auc", 0.85, greater=True, met=True), _value("ece", 0.01, greater=False, met=True)),
         (_value("auc", 0.78, greater=True, met=True), _value("ece", 0.04, greater=False, met=True)),
@@ -110,3 +126,104 @@ def test_no_performance_rules_leaves_windows_empty(store: Store) -> None:
     result = review(store, ReviewOptions(model="credit-risk", version="2"), now=NOW)
     assert all(w.performance == () for w in result.windows)
     assert result.to_json()["windows"][0]["performance"] == []
+
+
+def test_stored_review_gives_the_same_window_and_the_earlier_ones() -> None:
+    """Against the last stored review: the same window's value, and windows not reviewed now."""
+    slots = _slots("2026-02", "2026-03")
+    stored = Past(
+        id=7,
+        windows=tuple(
+            PastWindow(s.label, s.start.date().isoformat(), s.end.date().isoformat())
+            for s in _slots("2026-01", "2026-02")
+        ),
+        values={},
+        performance={("2026-01", "auc"): 0.90, ("2026-02", "auc"): 0.86, ("2026-02", "ece"): None},
+    )
+    values = [
+        (_value("auc", 0.80, greater=True, met=True),),
+        (_value("auc", 0.79, greater=True, met=True),),
+    ]
+    windows, regressions = compare(slots, values, 0.05, stored)
+    feb, mar = windows[0][0], windows[1][0]
+    # February: the previous window is January, only in the stored review
+    assert feb.previous is not None and (feb.previous.window, feb.previous.source) == (
+        "2026-01",
+        "stored",
+    )
+    assert feb.stored is not None and (feb.stored.review, feb.stored.value) == (7, 0.86)
+    assert feb.stored.delta == pytest.approx(-0.06)
+    assert mar.previous is not None and mar.previous.source == "review" and mar.stored is None
+    found = [(r.window, r.basis, r.compared_with) for r in regressions]
+    assert found == [
+        ("2026-02", "previous_window", "2026-01"),  # 0.90 -> 0.80
+        ("2026-02", "stored_review", "review #7"),  # 0.86 -> 0.80: a restated window
+    ]
+    assert regressions[1].to_json()["basis"] == "stored_review"
+    assert feb.to_json()["stored"] == {"review": 7, "value": 0.86, "delta": feb.stored.delta}
+
+
+def test_performance_is_compared_with_the_stored_review(tmp_path: Path) -> None:
+    path = demo_store(tmp_path / "demo.duckdb", now=datetime(2026, 12, 1, tzinfo=UTC))
+    options = ReviewOptions(model="credit-risk", version="2", policies=load([demo_policies()]))
+    with Store.open(path) as opened:
+        first = review(opened, options, now=NOW)
+        saved = store_review(opened, first, now=NOW)
+        earlier = past(saved)
+        assert earlier is not None
+        october = next(w for w in first.windows if w.label == "2026-10")
+        value = next(p.value for p in october.performance if p.rule == "perf.production-auc")
+        assert earlier.performance[("2026-10", "perf.production-auc")] == pytest.approx(value)
+        assert earlier.performance[("2026-11", "perf.production-auc")] is None  # not judged
+        second = review(opened, options, now=NOW).to_json()
+    again = next(w for w in second["windows"] if w["label"] == "2026-10")
+    auc = next(p for p in again["performance"] if p["rule"] == "perf.production-auc")
+    assert auc["stored"] == {"review": saved.id, "value": auc["value"], "delta": 0.0}
+    assert second["performance_regressions"] == []
+
+
+def test_report_lists_performance_regressions(store: Store) -> None:
+    """A review whose only regression is a performance one says so, and lists it."""
+    from govern.report.review_report import build_review_report, render_review_html
+
+    options = ReviewOptions(
+        model="credit-risk", version="2", policies=load([demo_policies()]), tolerance=0.001
+    )
+    result = replace(review(store, options, now=NOW), regressions=())  # performance alone
+    assert result.performance_regressions
+    assert result.decision == "regression"
+    report = build_review_report(store, result, now=NOW, store_path="x")
+    assert any("performance regression" in line for line in report.summary)
+    assert any(row.feature.startswith("rule perf.") for row in report.regressions)
+    html = render_review_html(report)
+    assert "Decision: REGRESSION." in html
+    first = result.performance_regressions[0]
+    assert first.message in html
+    text = render_table(result, width=400)
+    assert "Performance regressions" in text
+
+
+def test_performance_regressions_count_in_the_summary_and_the_exit_code(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`govern review` counts performance regressions in its summary and its exit code."""
+    path = demo_store(tmp_path / "demo.duckdb", now=datetime(2026, 12, 1, tzinfo=UTC))
+    policy = tmp_path / "perf.yaml"
+    policy.write_text(
+        "apiVersion: govern/v1\nkind: Policy\nmetadata: {id: perf-only}\n"
+        "scope: {models: [credit-risk]}\nrules:\n"
+        "  - {id: p.auc, check: performance, metric: roc_auc, min: 0.5}\n",
+        encoding="utf-8",
+    )
+    args = ["--db", str(path), "review", "credit-risk", "--version", "2", "--policy", str(policy),
+            "--tolerance", "0.001", "--no-store", "--format", "json"]  # fmt: skip
+    done = runner.invoke(app, args)
+    data = json.loads(done.stdout)
+    summary = data["summary"]
+    assert summary["performance_regressions"] == len(data["performance_regressions"]) > 0
+    fairness = summary["regressions"]
+    total = fairness + summary["performance_regressions"]
+    assert f"{total} regression(s) ({summary['performance_regressions']} of performance)" in (
+        done.stderr
+    )
+    assert done.exit_code == 1

@@ -236,7 +236,7 @@ def review_command(
     else:
         text = fmt.render_table(result, width=stdout_width())
     write_output(text, output)
-    regressions = result.regressions
+    regressions = len(result.regressions) + len(result.performance_regressions)
     for warning in result.warnings:
         err_console.print(f"warning: {warning}", style="yellow")
     if stored is not None:
@@ -248,7 +248,12 @@ def review_command(
             built, ("html", "json", "pdf"), out=report_out, now=now, db=db, signer=signer
         )
     err_console.print(
-        f"govern review {model}: {len(regressions)} regression(s)"
+        f"govern review {model}: {regressions} regression(s)"
+        + (
+            f" ({len(result.performance_regressions)} of performance)"
+            if result.performance_regressions
+            else ""
+        )
         if regressions
         else f"govern review {model}: no regression",
         style="bold red" if regressions else "bold green",

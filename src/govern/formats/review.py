@@ -128,8 +128,14 @@ def _header(review: Review) -> list[Any]:
         )
     )
     bad = review.decision == "regression"
+    performance = (
+        f" ({s.performance_regressions} of performance)" if s.performance_regressions else ""
+    )
     verdict = (
-        f"REGRESSION: {s.regressions} regression(s) flagged" if bad else "no regression flagged"
+        f"REGRESSION: {s.regressions + s.performance_regressions} regression(s) flagged"
+        f"{performance}"
+        if bad
+        else "no regression flagged"
     )
     lines.append(
         Text(
@@ -198,6 +204,8 @@ def _performance_line(p: PerformanceValue) -> Text:
     text = head + _n(p.value, 4)
     if p.previous:
         text += " " + _arrow(p.previous.delta)
+    if p.stored and p.stored.delta:  # the window was restated since the stored review
+        text += f" ({p.stored.delta:+.4f} against review #{p.stored.review})"
     style = ""
     if p.out_of_bounds:
         text += " ✗"

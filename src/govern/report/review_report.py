@@ -262,7 +262,17 @@ def _summary(review: Review, scope: str, span: str) -> tuple[str, ...]:
             f"policy bound it met before ({'; '.join(worst)}). Each is listed under "
             "Regressions with the value it is compared with."
         )
-    else:
+    performance = review.performance_regressions
+    if performance:
+        worst = sorted({f"{r.metric} ({r.rule}) in {r.window}" for r in performance})
+        lines.append(
+            ("" if review.regressions else "Decision: REGRESSION. ")
+            + f"{_plural(len(performance), 'performance regression')} "
+            f"{'was' if len(performance) == 1 else 'were'} flagged: a performance rule's metric "
+            f"got worse by more than {review.params.tolerance:g}, or no longer meets a bound "
+            f"it met before ({'; '.join(worst)}). Each is listed under Regressions."
+        )
+    if not review.regressions and not performance:
         lines.append(
             "Decision: no regression. No disparity moved the wrong way by more than "
             f"{review.params.tolerance:g} against the previous window or the last stored "
@@ -443,6 +453,20 @@ def build_review_report(
                 r.message,
             )
             for r in review.regressions
+        )
+        + tuple(
+            RegressionRow(
+                r.window,
+                f"rule {r.rule}",
+                r.metric,
+                "previous window" if r.basis == "previous_window" else "last stored review",
+                r.compared_with,
+                r.earlier,
+                r.value,
+                r.delta,
+                r.message,
+            )
+            for r in review.performance_regressions
         ),
         stored=(
             f"review #{review.compared_to.id} of "

@@ -76,10 +76,15 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> Review:
     measured = [measure.window(slot) for slot in slots]
     versioned = any(log.version or "model_version" in log.mapping for log in inputs.logs)
     by_slot = perf.measure(store, o.policies, o.model, o.version, slots, versioned=versioned)
+    stored = (
+        stored_reviews.latest(store, model=o.model, version=o.version, period=o.period)
+        if o.compare
+        else None
+    )
+    earlier = past(stored)
     performance, performance_regressions = perf.compare(
-        [slot.label for slot in slots], [by_slot.get(slot.index, ()) for slot in slots],
-        o.tolerance,
-    )  # fmt: skip
+        slots, [by_slot.get(slot.index, ()) for slot in slots], o.tolerance, earlier
+    )
 
     params = ReviewParams(
         model=o.model,
@@ -102,12 +107,7 @@ def review(store: Store, options: ReviewOptions, *, now: datetime) -> Review:
         policies=terms.used,
         metrics=tuple(m.name for m in metrics),
     )
-    stored = (
-        stored_reviews.latest(store, model=o.model, version=o.version, period=o.period)
-        if o.compare
-        else None
-    )
-    comparison = comparing.compare(measured, metrics, past(stored), o.tolerance)
+    comparison = comparing.compare(measured, metrics, earlier, o.tolerance)
     windows = tuple(
         replace(w, performance=values)
         for w, values in zip(comparison.apply(measured), performance, strict=True)

@@ -328,6 +328,8 @@ class PerformanceValue:
     min_labelled: float
     bounds: tuple[BoundCheck, ...] = ()
     previous: PreviousValue | None = None
+    #: the same rule in the same window of the last stored review
+    stored: StoredValue | None = None
     regression: bool = False
 
     @property
@@ -347,6 +349,7 @@ class PerformanceValue:
             "labelled_share": self.labelled / self.rows if self.rows else None,
             "min_labelled": self.min_labelled,
             "previous": self.previous.to_json() if self.previous else None,
+            "stored": self.stored.to_json() if self.stored else None,
             "regression": self.regression,
             "bounds": [b.to_json() for b in self.bounds],
             "status": self.status,
@@ -356,14 +359,18 @@ class PerformanceValue:
 
 @dataclass(frozen=True)
 class PerformanceRegression:
-    """A performance metric that got worse beyond the tolerance, or crossed a rule's bound."""
+    """A performance metric that got worse beyond the tolerance, or crossed a rule's bound.
+
+    Against the previous evaluated window (this review's or the stored review's), or against
+    the same window of the last stored review (``basis``).
+    """
 
     window: str
     rule: str
     metric: str
     value: float
     reason: Literal["moved", "bound_crossed"]
-    #: the earlier window's label
+    #: the earlier window's label, or ``review #ID``
     compared_with: str
     earlier: float
     delta: float
@@ -371,15 +378,16 @@ class PerformanceRegression:
     tolerance: float | None = None
     low: float | None = None
     high: float | None = None
+    basis: Literal["previous_window", "stored_review"] = "previous_window"
 
     def to_json(self) -> dict[str, Any]:
-        """The regression as JSON (``basis`` is always the previous window)."""
+        """The regression as JSON."""
         out: dict[str, Any] = {
             "window": self.window,
             "rule": self.rule,
             "metric": self.metric,
             "value": self.value,
-            "basis": "previous_window",
+            "basis": self.basis,
             "reason": self.reason,
             "compared_with": self.compared_with,
             "earlier": self.earlier,
@@ -602,8 +610,11 @@ class ReviewSummary:
     windows: int
     evaluated: int
     not_evaluated: int
+    #: fairness regressions (disparities)
     regressions: int
     bound_violations: int
+    #: performance regressions (the policies' performance rules)
+    performance_regressions: int = 0
 
     def to_json(self) -> dict[str, int]:
         """The ``summary`` object."""
@@ -612,6 +623,7 @@ class ReviewSummary:
             "evaluated": self.evaluated,
             "not_evaluated": self.not_evaluated,
             "regressions": self.regressions,
+            "performance_regressions": self.performance_regressions,
             "bound_violations": self.bound_violations,
         }
 
@@ -665,6 +677,7 @@ class Review:
             not_evaluated=len(self.windows) - evaluated,
             regressions=len(self.regressions),
             bound_violations=violations,
+            performance_regressions=len(self.performance_regressions),
         )
 
     def to_json(self) -> dict[str, Any]:

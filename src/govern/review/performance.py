@@ -8,22 +8,31 @@ the bootstrap are left to ``govern check``. A window is ``not_evaluated`` with t
 reason (labels still missing, none, one class only).
 
 Trend and regressions follow the fairness review: each value is compared with the rule's
-value in the latest earlier evaluated window, and a regression is flagged when the metric got
-worse (an AUC down, a loss up) by more than the tolerance, or no longer meets a bound the
-earlier value met.
+value in the latest earlier evaluated window (this review's, or the last stored review's for a
+window this review does not cover) and with the same window of the last stored review; a
+regression is flagged when the metric got worse (an AUC down, a loss up) by more than the
+tolerance, or no longer meets a bound the earlier value met.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from govern.review.model import BoundCheck, PerformanceRegression, PerformanceValue, PreviousValue
+from govern.review.model import (
+    BoundCheck,
+    PerformanceRegression,
+    PerformanceValue,
+    PreviousValue,
+    StoredValue,
+    iso,
+)
 
 if TYPE_CHECKING:
     from govern.policy.loader import PolicySet
     from govern.review.inputs import Slot
+    from govern.review.storage import Past
     from govern.store.store import Store
 
 __all__ = ["compare", "measure", "rules"]
@@ -119,56 +128,93 @@ def measure(
 
 
 def compare(
-    labels: Sequence[str], values: Sequence[tuple[PerformanceValue, ...]], tolerance: float
+    slots: Sequence[Slot],
+    values: Sequence[tuple[PerformanceValue, ...]],
+    tolerance: float,
+    past: Past | None = None,
 ) -> tuple[list[tuple[PerformanceValue, ...]], tuple[PerformanceRegression, ...]]:
-    """Each value against the rule's latest earlier evaluated window; the regressions found."""
-    latest: dict[str, tuple[str, PerformanceValue]] = {}
+    """Each value against the rule's previous evaluated window and the stored review.
+
+    The previous window is the latest earlier one with a value, this review's or, for a
+    window this review does not cover, the last stored review's (as the fairness review
+    compares). A window the stored review also covered (same label and bounds) is compared
+    with its stored value too. Returns the values with their comparisons, and the
+    regressions: a move the wrong way by more than ``tolerance``, or a bound no longer met.
+    """
+    labels = {slot.label for slot in slots}
+    # rule -> [(window start, label, value, source)] of every earlier value known
+    known: dict[str, list[tuple[str, str, float, Literal["review", "stored"]]]] = {}
+    same: set[str] = set()
+    if past is not None:
+        starts = {w.label: w.start for w in past.windows}
+        ours = {(slot.label, iso(slot.start), iso(slot.end)) for slot in slots}
+        same = {w.label for w in past.windows if (w.label, w.start, w.end) in ours}
+        for (label, rule), value in past.performance.items():
+            if value is not None and label not in labels and label in starts:
+                known.setdefault(rule, []).append((starts[label], label, value, "stored"))
     windows: list[tuple[PerformanceValue, ...]] = []
     regressions: list[PerformanceRegression] = []
-    for label, window in zip(labels, values, strict=True):
+    for slot, window in zip(slots, values, strict=True):
+        start = iso(slot.start)
         compared = []
         for v in window:
             if v.status != "evaluated" or v.value is None:
                 compared.append(v)
                 continue
-            earlier = latest.get(v.rule)
-            latest[v.rule] = (label, v)
-            if earlier is None or earlier[1].value is None:
-                compared.append(v)
-                continue
-            before_label, before = earlier
-            prev = float(before.value)  # type: ignore[arg-type]
-            delta = v.value - prev
-            worse = -delta if v.greater_is_better else delta
-            found = []
-            if worse > tolerance:
-                direction = "fell" if v.greater_is_better else "rose"
-                found.append(
-                    PerformanceRegression(
-                        label, v.rule, v.metric, v.value, "moved", before_label, prev, delta,
-                        f"{v.metric} {direction} from {prev:.4f} in {before_label} to "
-                        f"{v.value:.4f} ({delta:+.4f}; tolerance {tolerance:g})",
-                        tolerance=tolerance,
-                    )
-                )  # fmt: skip
-            for b, old in zip(v.bounds, before.bounds, strict=False):
-                if b.met is False and old.met is True:
-                    found.append(
-                        PerformanceRegression(
-                            label, v.rule, v.metric, v.value, "bound_crossed", before_label,
-                            prev, delta,
-                            f"{v.metric} {v.value:.4f} no longer meets the bound of {v.rule} "
-                            f"({prev:.4f} in {before_label} did)",
-                            low=b.low, high=b.high,
-                        )
-                    )  # fmt: skip
-            regressions += found
-            compared.append(
-                replace(
-                    v,
-                    previous=PreviousValue(before_label, prev, delta, "review"),
-                    regression=bool(found),
-                )
+            earlier = [k for k in known.get(v.rule, []) if k[0] < start]
+            known.setdefault(v.rule, []).append((start, slot.label, v.value, "review"))
+            found: list[PerformanceRegression] = []
+            previous = stored = None
+            if earlier:
+                _, label, prev, source = max(earlier)
+                previous = PreviousValue(label, prev, v.value - prev, source)
+                found += _judge(v, slot.label, prev, label, tolerance, "previous_window")
+            old = (
+                past.performance.get((slot.label, v.rule)) if past and slot.label in same else None
             )
+            if past is not None and old is not None:
+                stored = StoredValue(past.id, old, v.value - old)
+                found += _judge(v, slot.label, old, f"review #{past.id}", tolerance,
+                                "stored_review")  # fmt: skip
+            regressions += found
+            compared.append(replace(v, previous=previous, stored=stored, regression=bool(found)))
         windows.append(tuple(compared))
     return windows, tuple(regressions)
+
+
+def _judge(
+    v: PerformanceValue,
+    window: str,
+    earlier: float,
+    against: str,
+    tolerance: float,
+    basis: Literal["previous_window", "stored_review"],
+) -> list[PerformanceRegression]:
+    """The regressions of a value against one earlier value of the same rule."""
+    from govern.metrics.fairness.disparities import bound_met
+
+    assert v.value is not None
+    out = []
+    delta = v.value - earlier
+    worse = -delta if v.greater_is_better else delta
+    if worse > tolerance:
+        direction = "fell" if v.greater_is_better else "rose"
+        out.append(
+            PerformanceRegression(
+                window, v.rule, v.metric, v.value, "moved", against, earlier, delta,
+                f"{v.metric} {direction} from {earlier:.4f} ({against}) to {v.value:.4f} "
+                f"({delta:+.4f}; tolerance {tolerance:g})",
+                tolerance=tolerance, basis=basis,
+            )
+        )  # fmt: skip
+    for b in v.bounds:
+        if b.met is False and bound_met(earlier, low=b.low, high=b.high):
+            out.append(
+                PerformanceRegression(
+                    window, v.rule, v.metric, v.value, "bound_crossed", against, earlier, delta,
+                    f"{v.metric} {v.value:.4f} no longer meets the bound of {v.rule} "
+                    f"({earlier:.4f} in {against} did)",
+                    low=b.low, high=b.high, basis=basis,
+                )
+            )  # fmt: skip
+    return out

@@ -2,14 +2,14 @@
 
 A review is stored as its ``govern.review/v1`` JSON (:meth:`Review.to_json`) by
 :mod:`govern.store.reviews`. :func:`past` reads the parts of the last stored review a new
-review compares with -- its windows and their evaluated disparity values -- into a
-:class:`Past`; nothing else of the stored JSON is read back.
+review compares with -- its windows and their evaluated disparity and performance values --
+into a :class:`Past`; nothing else of the stored JSON is read back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,24 +51,32 @@ class Past:
     windows: tuple[PastWindow, ...]
     #: each disparity's value, None when it was not evaluated
     values: Mapping[ValueKey, float | None]
+    #: each performance rule's value by (window label, rule id), None when not evaluated
+    #: (empty for a review stored before performance rules were reviewed)
+    performance: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
 
 
 def past(stored: stored_reviews.StoredReview | None) -> Past | None:
-    """The windows and disparity values of a stored review (None without one)."""
+    """The windows, disparity and performance values of a stored review (None without one)."""
     if stored is None:
         return None
     windows = list(stored.result.get("windows", []))
     values: dict[ValueKey, float | None] = {}
+    performance: dict[tuple[str, str], float | None] = {}
     for w in windows:
         for f in w.get("features") or []:
             for d in f["disparities"]:
                 values[(w["label"], f["feature"], d["metric"])] = (
                     d["value"] if d["status"] == "evaluated" else None
                 )
+        for p in w.get("performance") or []:
+            value = p.get("value") if p.get("status") == "evaluated" else None
+            performance[(w["label"], p["rule"])] = None if value is None else float(value)
     return Past(
         id=stored.id,
         windows=tuple(PastWindow(w["label"], w["start"], w["end"]) for w in windows),
         values=values,
+        performance=performance,
     )
 
 

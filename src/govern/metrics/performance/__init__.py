@@ -6,9 +6,10 @@ every metric is then numpy arithmetic over those cells, each weighted by its cou
 reaches a Python loop. When nearly every score is distinct, the cells would be as many as the
 rows: the rows are fetched once and sorted in numpy as 64-bit keys instead
 (:class:`~govern.metrics.performance.cells.SortedRows`), which give every statistic the
-metrics read (ranking sums, confusion counts, per-record losses) without building the cells. Values equal scikit-learn 1.9's on the same rows to 1e-9
-(``tests/metrics/performance/``), on generated data with tied scores, imbalanced and one-class
-labels, and on the breast-cancer data set shipped in scikit-learn's wheel.
+metrics read (ranking sums, confusion counts, per-record losses) without building the cells.
+Values equal scikit-learn 1.9's on the same rows to 1e-9 (``tests/metrics/performance/``), on
+generated data with tied scores, imbalanced and one-class labels, and on the breast-cancer
+data set shipped in scikit-learn's wheel.
 
 Classification (:mod:`~govern.metrics.performance.classification`):
 
