@@ -72,6 +72,11 @@ _SHARED: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Cells]] = (
 )
 _SHARED_ENTRIES = 8
 _SHARED_CELLS = 2_000_000
+#: (records, labelled records) of each view content, shared the same way (a count per rule
+#: and window otherwise scans the log again for every rule).
+_COUNTED: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], tuple[int, int]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Performance:
@@ -301,11 +306,18 @@ class _Evaluation:
                            window=window)  # fmt: skip
         except UsageError as exc:
             raise _NotJudged(exc.message) from None
-        self.held[name] = (model, "current", version, window)
-        row = self.data.connection.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {present_sql('__label')}) FROM {quote(name)}"
-        ).fetchall()[0]
-        return int(row[0]), int(row[1])
+        held = self.held[name] = (model, "current", version, window)
+        try:
+            counted = _COUNTED.setdefault(self.data, {})
+        except TypeError:  # prediction data that cannot be weakly referenced: counted anew
+            counted = {}
+        if held not in counted:
+            row = self.data.connection.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {present_sql('__label')}) "
+                f"FROM {quote(name)}"
+            ).fetchall()[0]
+            counted[held] = (int(row[0]), int(row[1]))
+        return counted[held]
 
     def _mapped(self, role: str, spans: Sequence[LogInfo] | None = None) -> bool:
         return any(role in log.mapping for log in (spans if spans is not None else self.spans))

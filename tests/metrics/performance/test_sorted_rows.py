@@ -26,6 +26,7 @@ from govern.metrics.performance import (
     Cells,
     PerformanceInputError,
     SortedRows,
+    bootstrap_interval,
     calibration_bins,
     classification_cells,
 )
@@ -256,3 +257,27 @@ def test_ties_are_found_across_chunk_boundaries(
     np.testing.assert_array_equal(
         cells_module._tied(keys), np.flatnonzero(shifted[1:] == shifted[:-1])
     )
+
+
+def test_bootstrap_of_distinct_scores_equals_a_row_bootstrap_with_sklearn() -> None:
+    """With about a cell per row, the bootstrap draws rows: each replicate is scikit-learn's
+    roc_auc of the same rows drawn with replacement (rows in cell order), to 1e-12."""
+    rng = np.random.default_rng(11)
+    n = 4_000
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    score = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0.0, 1.0)  # ties at 0 and 1 only
+    con = _con(pd.DataFrame({"__label": y, "__score": score}))
+    cells = classification_cells(con, "rows", threshold=0.5)
+    assert isinstance(cells, SortedRows)
+    built = cells.built
+    assert built.size * 8 > built.n  # the row-drawing path
+    rows_y = np.repeat(built.label, built.count)
+    rows_s = np.repeat(built.score, built.count)
+    draw = np.random.default_rng(3)
+    want = []
+    for _ in range(40):
+        drawn = draw.integers(0, n, n)
+        want.append(skm.roc_auc_score(rows_y[drawn], rows_s[drawn]))
+    low, high = np.quantile(want, [0.025, 0.975])
+    got = bootstrap_interval(cells, METRICS["roc_auc"].compute, n_boot=40, seed=3)
+    assert got == pytest.approx((low, high), abs=1e-12)

@@ -119,28 +119,46 @@ class Cells:
         return not bool(np.isnan(self.decision).any())
 
     @cached_property
+    def score_runs(self) -> tuple[NDArray[np.intp] | None, NDArray[np.intp] | None]:
+        """(order, last): how the cells group by distinct score, whatever their counts.
+
+        ``order`` sorts the cells by score (stable; None when they already are: ungrouped
+        cells); ``last`` is where each run of equal scores ends in that order (None when
+        every score is distinct). Kept by :meth:`with_counts`, so a bootstrap works it out once.
+        """
+        score = self.score
+        order = None
+        if np.any(score[1:] < score[:-1]):
+            order = np.argsort(score, kind="stable")
+            score = score[order]
+        change = score[1:] != score[:-1]
+        if change.all():  # every score distinct: a cell per score
+            return order, None
+        return order, np.flatnonzero(np.concatenate((change, [True])))
+
+    @cached_property
     def by_score(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Positives and negatives per distinct score, lowest score first.
 
         Ungrouped cells are sorted by score, so a distinct score is a run of equal scores: one
-        linear pass (``numpy.add.reduceat`` over the run starts), no sort. Grouped cells
-        (sorted by group first) are sorted by score here.
+        linear pass (running sums read at each run's end), no sort. Grouped cells (sorted by
+        group first) are sorted by score here.
         """
         w = self.count.astype(np.float64)
-        score, label = self.score, self.label
-        if score.size == 0:
+        label = self.label
+        if label.size == 0:
             empty = np.zeros(0, dtype=np.float64)
             return empty, empty
-        if np.any(score[1:] < score[:-1]):
-            order = np.argsort(score, kind="stable")
-            score, label, w = score[order], label[order], w[order]
+        order, last = self.score_runs
+        if order is not None:
+            label, w = label[order], w[order]
         positives = w * label
-        change = score[1:] != score[:-1]
-        if change.all():  # every score distinct: a cell per score
+        if last is None:
             return positives, w - positives
-        starts = np.flatnonzero(np.concatenate(([True], change)))
-        pos = np.add.reduceat(positives, starts)
-        total = np.add.reduceat(w, starts)
+        # run sums as differences of running sums: exact, the counts being whole numbers, and
+        # one pass where reduceat over a million short runs takes several
+        pos = np.diff(np.cumsum(positives)[last], prepend=0.0)
+        total = np.diff(np.cumsum(w)[last], prepend=0.0)
         return pos, total - pos
 
     @cached_property
@@ -153,17 +171,29 @@ class Cells:
         1), and average precision's sum is ``sum_k pos_k TP_k / (TP_k + FP_k)``. Shared by
         roc_auc and average precision.
         """
-        pos, neg = self.by_score
-        pos, neg = pos[::-1], neg[::-1]
-        tps, fps = np.cumsum(pos), np.cumsum(neg)
-        p, n = float(pos.sum()), float(neg.sum())
-        pairs = float(np.dot(neg, 2 * tps - pos))
+        p, n, pairs = self.roc_sums
+        pos, _, tps, fps = self.ranked
         # precision only where positives sit (pos_k > 0 weighs it); an empty cell of a bootstrap
         # resample (no record at or above a score) divides by 1, not 0
         at = np.flatnonzero(pos)
         tp = tps[at]
         precision = float(np.dot(pos[at], tp / np.maximum(tp + fps[at], 1.0)))
         return p, n, pairs, precision
+
+    @cached_property
+    def roc_sums(self) -> tuple[float, float, float]:
+        """The first three of :attr:`rank_sums` alone (all roc_auc needs, e.g. in a bootstrap)."""
+        pos, neg, tps, _ = self.ranked
+        return float(pos.sum()), float(neg.sum()), float(np.dot(neg, 2 * tps - pos))
+
+    @cached_property
+    def ranked(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Per distinct score, highest first: positives, negatives, and both at or above it."""
+        pos, neg = self.by_score
+        pos, neg = pos[::-1], neg[::-1]
+        return pos, neg, np.cumsum(pos), np.cumsum(neg)
 
     @cached_property
     def score_range(self) -> tuple[float, float] | None:
@@ -188,8 +218,10 @@ class Cells:
         return self.score, self.label, self.count
 
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
-        """The same cells with other counts (a bootstrap resample)."""
-        return Cells(self.score, self.label, self.decision, count, self.group)
+        """The same cells with other counts (a bootstrap resample), sharing their score runs."""
+        out = Cells(self.score, self.label, self.decision, count, self.group)
+        out.__dict__["score_runs"] = self.score_runs  # the same cells: the same runs
+        return out
 
     def by_group(self) -> list[tuple[str, Cells]]:
         """The cells of each group, groups sorted by name (empty without a group column)."""
@@ -354,6 +386,12 @@ class SortedRows(Cells):
         return float(p), float(n - p), float(2 * below - ties), precision_sum
 
     @cached_property
+    def roc_sums(self) -> tuple[float, float, float]:
+        """The first three of :attr:`rank_sums`."""
+        p, n, pairs, _ = self.rank_sums
+        return p, n, pairs
+
+    @cached_property
     def samples(self) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[np.int64] | None]:
         """(score, label, None): one sample per row, as fetched if given, else from the keys."""
         if self._samples is not None:
@@ -367,9 +405,14 @@ class SortedRows(Cells):
         """(score, label, decision, count) of the cells: runs of equal keys."""
         return self._arrays
 
+    @cached_property
+    def built(self) -> Cells:
+        """The cells themselves (runs of equal keys), built once."""
+        return Cells(*self._arrays)
+
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
         """The cells with other counts (a bootstrap resample): the cells are built first."""
-        return Cells(self.score, self.label, self.decision, count)
+        return self.built.with_counts(count)
 
 
 #: The group of records without a value of the group column.

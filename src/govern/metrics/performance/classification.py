@@ -70,7 +70,7 @@ def roc_auc(c: Cells) -> float:
     (scikit-learn 1.9 warns and returns NaN too).
     """
     _scored(c, "roc_auc")
-    p, n, pairs, _ = c.rank_sums
+    p, n, pairs = c.roc_sums
     if p == 0 or n == 0:
         return _NAN
     return pairs / (2 * p * n)
