@@ -73,6 +73,11 @@ def test_proxy_screen_with_mutual_information(world: World) -> None:
     ev = evidence(bad)
     assert ev.association_measure == "mutual_information"
     assert ev.to_json()["association_measure"] == "mutual_information"
+    # the flagged proxies are data as well as words: each pair is named in the message
+    assert {s for s, _ in ev.proxies} == {"colour", "sex"}  # every association is above 0
+    for s, f in ev.proxies:
+        assert f"{f} ({s}: {ev.association[s][f]:.3f})" in bad.message
+    assert ev.to_json()["proxies"] == [{"sensitive": s, "feature": f} for s, f in ev.proxies]
     # the same value the module computes from the current log (the arrests' second half)
     df = arrests().iloc[len(arrests()) // 2 :]
     con = duckdb.connect()
@@ -82,5 +87,6 @@ def test_proxy_screen_with_mutual_information(world: World) -> None:
     )
     (ok,) = evaluate(world, proxy_screen={"max_association": 0.5, "measure": "mutual_information"})
     assert ok.status is Status.passed and "normalised mutual information" in ok.message
+    assert evidence(ok).proxies == ()
     (default,) = evaluate(world, proxy_screen={"max_association": 0.99})
     assert evidence(default).association_measure == "correlation"

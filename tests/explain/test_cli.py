@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from govern.cli.main import app
 from govern.demo import DEMO_DIR, demo_logs
+from govern.explain.loading import OPTIONS
 from tests.stores import demo_store
 
 OLD = "file:///home/alice/projects/credit/file/mlruns"
@@ -86,6 +87,8 @@ def test_check_with_artifact_root(setup: tuple[Path, Path, Path]) -> None:
     assert set(evidence["importance"]) == set(FEATURES)
     assert set(evidence["by_group"]) == {"race", "sex"}
     assert evidence["seed"] == 1 and evidence["sample_size"] == 200
+    # the mapping was this command's: the next command in the process does not inherit it
+    assert OPTIONS.get() is None
 
 
 def test_check_without_the_mapping_finds_the_model_beside_the_ingested_store(

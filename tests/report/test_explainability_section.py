@@ -75,7 +75,8 @@ def findings() -> list[Finding]:
         _finding("proxy_screen", Status.failed,
                  "proxies of race, sex among the top 5 features: f01 (race: 0.420), "
                  "f04 (sex: 0.310)", value=0.55, threshold={"max": 0.3},
-                 evidence=_evidence(association=association)),
+                 evidence=_evidence(association=association,
+                                    proxies=(("race", "f01"), ("sex", "f04")))),
         _finding("max_share", Status.failed, "f01 holds 30.1% of the importance (max 20.0%)",
                  value=SHARE["f01"], threshold={"max": 0.2}),
         _finding("not_in_top_k", Status.passed,
@@ -224,6 +225,7 @@ def test_clarify_source_and_mutual_information() -> None:
     evidence = _evidence(
         source="clarify", explainer="clarify kernel_shap", reports=("r-new", "r-old"),
         association={"race": {"f02": 0.4}}, association_measure="mutual_information",
+        proxies=(("race", "f02"),),
     )  # fmt: skip
     found = [
         _finding("proxy_screen", Status.failed, "proxies of race among the top 5 features: "

@@ -74,6 +74,8 @@ class ExplainabilityEvidence:
     reference_share: Mapping[str, float] | None = None
     #: Clarify: the report ids read, the current one first (then the reference, if any)
     reports: tuple[str, ...] = ()
+    #: proxy_screen: the (sensitive column, feature) pairs it flags as proxies
+    proxies: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The evidence as JSON."""
@@ -97,6 +99,7 @@ class ExplainabilityEvidence:
                 dict(self.reference_share) if self.reference_share is not None else None
             ),
             "reports": list(self.reports),
+            "proxies": [{"sensitive": s, "feature": f} for s, f in self.proxies],
         }
 
 
@@ -376,12 +379,11 @@ class Explainability:
             return not_evaluated("proxy screen: " + "; ".join(absent.values()))
         assoc = {s: {f: association(con, basis.view, f, s, measure) for f in features}
                  for s in screened}  # fmt: skip
-        flagged = sorted(
-            f"{f} ({s}: {a:.3f})"
-            for s, by_feature in assoc.items()
-            for f, a in by_feature.items()
+        proxies = sorted(
+            (s, f) for s, by_feature in assoc.items() for f, a in by_feature.items()
             if a > bound and f in top
-        )
+        )  # fmt: skip
+        flagged = sorted(f"{f} ({s}: {assoc[s][f]:.3f})" for s, f in proxies)
         strongest = max((a for by in assoc.values() for a in by.values()), default=0.0)
         what = "normalised mutual information" if measure == "mutual_information" else "association"
         message = (
@@ -401,7 +403,9 @@ class Explainability:
             value=strongest,
             threshold={"max": bound},
             about="proxy_screen",
-            evidence=replace(evidence, association=assoc, association_measure=measure),
+            evidence=replace(
+                evidence, association=assoc, association_measure=measure, proxies=tuple(proxies)
+            ),
         )
 
 

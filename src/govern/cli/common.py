@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import sys
@@ -84,7 +85,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         verbose = _verbose(args, kwargs)
         started = _writes()
         try:
-            return func(*args, **kwargs)
+            # in a context of its own: what the command sets (e.g. how explainability loads
+            # models) ends with it, not carried into the next command of the same process
+            return contextvars.copy_context().run(func, *args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
         except GovernError as exc:

@@ -557,10 +557,7 @@ def _associations(f: Finding) -> tuple[ProxyAssociation, ...]:
             above = value is not None and bound is not None and value > bound
             if not above:
                 continue
-            # the check names each proxy it flags as "feature (sensitive: η)" in its message
-            flagged = f.status.value == "fail" and f"{feature} ({sensitive}: {eta:.3f})" in (
-                f.message
-            )
+            flagged = (sensitive, feature) in ev.proxies
             out.append(
                 ProxyAssociation(sensitive, feature, value, rank.get(feature), above, flagged)
             )
