@@ -20,6 +20,7 @@ from govern.checks.fairness_evidence import (
 )
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
+from govern.sql import present_sql
 from govern.windows import WINDOW_SCHEMA, parse_window
 
 if TYPE_CHECKING:
@@ -362,11 +363,6 @@ class Fairness:
             rule, subject, status, message, help_text=help_text, metric="impact_ratio",
             value=lowest, threshold=threshold, about="LL144", evidence=evidence,
         )  # fmt: skip
-
-
-def present_sql(column: str) -> str:
-    """SQL: the column has a value (NULL and NaN are "not yet known", e.g. pending labels)."""
-    return f"({column} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({column} AS DOUBLE)), false))"
 
 
 def user_names(message: str, spans: Sequence[Any]) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from govern.checks.fairness import present_sql, user_names
+from govern.checks.fairness import user_names
 from govern.errors import UsageError
 from govern.review.inputs import (
     BASE,
@@ -26,7 +26,7 @@ from govern.review.inputs import (
     timestamp,
 )
 from govern.review.model import Missing
-from govern.sql import quote
+from govern.sql import present_sql, quote
 
 if TYPE_CHECKING:
     from govern.metrics.fairness import CountedGroups, GroupCounts, LL144Table

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from govern.errors import GovernError
-from govern.sql import quote
+from govern.sql import FLOAT_TYPES, INTEGER_TYPES, present_sql, quote
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -418,27 +418,7 @@ class SortedRows(Cells):
 #: The group of records without a value of the group column.
 MISSING_GROUP = "(missing)"
 
-_INTEGER = (
-    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-    "UBIGINT", "UHUGEINT",
-)  # fmt: skip
-_FLOAT = ("FLOAT", "DOUBLE", "REAL")
-_NUMERIC = (*_INTEGER, *_FLOAT, "DECIMAL")
-
-
-def present_sql(column: str, sql_type: str | None = None) -> str:
-    """SQL: ``column`` has a value (NULL and NaN mean "not known yet", e.g. a pending label).
-
-    Given the column's type, the test is the cheapest that type allows: an integer or boolean
-    is only NULL or not, a float may also be NaN; any other type (text) may hold "NaN".
-    """
-    c = quote(column)
-    kind = (sql_type or "").upper()
-    if kind in (*_INTEGER, "BOOLEAN"):
-        return f"({c} IS NOT NULL)"
-    if kind in _FLOAT:
-        return f"({c} IS NOT NULL AND NOT isnan({c}))"
-    return f"({c} IS NOT NULL AND NOT coalesce(isnan(TRY_CAST({c} AS DOUBLE)), false))"
+_NUMERIC = (*INTEGER_TYPES, *FLOAT_TYPES, "DECIMAL")
 
 
 def _types(con: DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -617,7 +597,7 @@ def _fetched_rows(
     the general path then says why.
     """
     kind = types.get(label, "")
-    if not kind.startswith((*_INTEGER, *_FLOAT, "BOOLEAN")):
+    if not kind.startswith((*INTEGER_TYPES, *FLOAT_TYPES, "BOOLEAN")):
         return None
     where = present_sql(label, kind)
     rel, c = quote(relation), quote(label)
