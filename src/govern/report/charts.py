@@ -82,8 +82,24 @@ class Row:
     cells: tuple[str, ...]
 
 
+@dataclass(frozen=True)
 class HorizontalFrame:
-    """The frame every horizontal bar chart shares: labels on the left, the plot to the right."""
+    """What every horizontal bar chart has: labels on the left, the plot to the right.
+
+    An accessible title and description, the axis, the size, dashed bound lines, ticks and a
+    data table.
+    """
+
+    id: str
+    title: str
+    desc: str
+    axis: str
+    width: int
+    height: int
+    lines: tuple[Line, ...]
+    ticks: tuple[Tick, ...]
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
 
     @property
     def plot_x0(self) -> int:
@@ -100,33 +116,23 @@ class HorizontalFrame:
         """Right edge of the bar labels."""
         return LABEL_W
 
+    @property
+    def axis_y(self) -> float:
+        """The y of the axis line."""
+        return self.height - BOTTOM + 4
+
 
 @dataclass(frozen=True)
 class BarChart(HorizontalFrame):
-    """A chart ready to draw, with its accessible title, description and data table."""
+    """A chart ready to draw: one bar per row, with whiskers and shaded bands."""
 
-    id: str
-    title: str
-    desc: str
-    axis: str
-    width: int
-    height: int
     bars: tuple[Bar, ...]
-    lines: tuple[Line, ...]
     bands: tuple[Band, ...]
-    ticks: tuple[Tick, ...]
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
 
     @property
     def bar_h(self) -> int:
         """Height of a bar."""
         return BAR_H
-
-    @property
-    def axis_y(self) -> float:
-        """The y of the axis line."""
-        return self.height - BOTTOM + 4
 
 
 def px(x: float) -> float:

@@ -86,18 +86,8 @@ class LegendEntry:
 class GroupedBarChart(HorizontalFrame):
     """Horizontal bars grouped by category, one per series, with legend and data table."""
 
-    id: str
-    title: str
-    desc: str
-    axis: str
-    width: int
-    height: int
     categories: tuple[Category, ...]
     legend: tuple[LegendEntry, ...]
-    lines: tuple[Line, ...]
-    ticks: tuple[Tick, ...]
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
     #: top of the plot area (below the legend and the bound labels)
     plot_y0: float
 
@@ -105,11 +95,6 @@ class GroupedBarChart(HorizontalFrame):
     def bar_h(self) -> int:
         """Height of a bar."""
         return GBAR_H
-
-    @property
-    def axis_y(self) -> float:
-        """The y of the axis line."""
-        return self.height - BOTTOM + 4
 
 
 def share_text(value: float | None) -> str:
