@@ -48,7 +48,13 @@ from govern.report.review_types import (
     ReviewReport,
     WindowRow,
 )
-from govern.review.model import DisparityValue, Review, ReviewWindow
+from govern.review.model import (
+    DisparityValue,
+    PerformanceRegression,
+    Regression,
+    Review,
+    ReviewWindow,
+)
 
 if TYPE_CHECKING:
     from govern.store.store import Store
@@ -406,6 +412,21 @@ def check_model(store: Store, model: str) -> None:
     )
 
 
+def _regression_row(r: Regression | PerformanceRegression, what: str) -> RegressionRow:
+    """A row of the Regressions table: a disparity's (``what``: its feature) or a rule's."""
+    return RegressionRow(
+        r.window,
+        what,
+        r.metric,
+        "previous window" if r.basis == "previous_window" else "last stored review",
+        r.compared_with,
+        r.earlier,
+        r.value,
+        r.delta,
+        r.message,
+    )
+
+
 def build_review_report(
     store: Store, review: Review, *, now: datetime, store_path: str
 ) -> ReviewReport:
@@ -440,34 +461,8 @@ def build_review_report(
         metrics=metrics,
         windows=_windows(review),
         features=_features(review),
-        regressions=tuple(
-            RegressionRow(
-                r.window,
-                r.feature,
-                r.metric,
-                "previous window" if r.basis == "previous_window" else "last stored review",
-                r.compared_with,
-                r.earlier,
-                r.value,
-                r.delta,
-                r.message,
-            )
-            for r in review.regressions
-        )
-        + tuple(
-            RegressionRow(
-                r.window,
-                f"rule {r.rule}",
-                r.metric,
-                "previous window" if r.basis == "previous_window" else "last stored review",
-                r.compared_with,
-                r.earlier,
-                r.value,
-                r.delta,
-                r.message,
-            )
-            for r in review.performance_regressions
-        ),
+        regressions=tuple(_regression_row(r, r.feature) for r in review.regressions)
+        + tuple(_regression_row(r, f"rule {r.rule}") for r in review.performance_regressions),
         stored=(
             f"review #{review.compared_to.id} of "
             f"{review.compared_to.created_at.strftime('%Y-%m-%d %H:%M')} UTC "
