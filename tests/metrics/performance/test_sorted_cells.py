@@ -15,7 +15,13 @@ import pandas as pd
 import pytest
 import sklearn.metrics as skm
 
-from govern.metrics.performance import METRICS, Cells, bootstrap_interval, classification_cells
+from govern.metrics.performance import (
+    METRICS,
+    Cells,
+    SortedRows,
+    bootstrap_interval,
+    classification_cells,
+)
 from govern.metrics.performance import cells as cells_module
 
 
@@ -154,7 +160,17 @@ def test_packed_key_cells_equal_group_by_cells(
 
 def test_scores_outside_zero_to_two_take_the_general_path() -> None:
     zeros = np.zeros(3, dtype=np.int8)
-    s = np.array([0.1, 2.0, 0.5])
-    assert cells_module._packed_rows(s, zeros, zeros, False) is None
-    s = np.array([0.1, -0.5, 0.5])
-    assert cells_module._packed_rows(s, zeros, zeros, False) is None
+    for given in ([0.1, 2.0, 0.5], [0.1, -0.5, 0.5]):
+        s = np.array(given)
+        assert cells_module._packed_rows(s, zeros, False) is None
+        np.testing.assert_array_equal(s, given)  # untouched: the general path reads them
+
+
+def test_packed_keys_take_the_scores_memory() -> None:
+    """The keys are made in the fetched scores' own array: no second array as large."""
+    s = np.array([0.75, 0.25, 0.5] * 1_000) + np.arange(3_000) * 1e-9
+    code = np.tile(np.array([2, 0, 3], dtype=np.int8), 1_000)
+    rows = cells_module._packed_rows(s, code, True)
+    assert isinstance(rows, SortedRows)
+    assert np.shares_memory(rows.keys, s)
+    assert rows.confusion == (1_000.0, 0.0, 1_000.0, 1_000.0)

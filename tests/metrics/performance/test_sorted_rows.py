@@ -33,16 +33,14 @@ from govern.metrics.performance import (
 from govern.metrics.performance import cells as cells_module
 
 
-def _rows(
-    score: np.ndarray, y: np.ndarray, decided: bool = True, fetched: bool = False
-) -> SortedRows:
-    """The rows as sorted keys; ``fetched``: with the rows as fetched, for the samples."""
-    d = (score >= 0.5).astype(np.int8)
-    code = (y.astype(np.int8) * 2 + d) if decided else y.astype(np.int8)
+def _rows(score: np.ndarray, y: np.ndarray, decided: bool = True) -> SortedRows:
+    """The rows as sorted keys (score bits, then label and decision)."""
+    d = (score >= 0.5).astype(np.int8) if decided else np.zeros(score.size, dtype=np.int8)
+    code = y.astype(np.int8) * 2 + d
     keys = np.add(score, 0.0).view(np.uint64) << np.uint64(2)
-    keys |= code.view(np.uint8).astype(np.uint64) << np.uint64(0 if decided else 1)
+    keys |= code.view(np.uint8).astype(np.uint64)
     keys.sort()
-    return SortedRows(keys, decided, (score, y.astype(np.int8)) if fetched else None)
+    return SortedRows(keys, decided)
 
 
 def _awkward(seed: int, n: int = 3_000) -> tuple[np.ndarray, np.ndarray]:
@@ -74,10 +72,13 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("decided", [True, False], ids=["decided", "no decision"])
-@pytest.mark.parametrize("fetched", [False, True], ids=["keys", "fetched"])
-def test_statistics_equal_those_of_the_cells(case: str, decided: bool, fetched: bool) -> None:
+@pytest.mark.parametrize("chunk", [7, 1 << 15], ids=["short steps", "default steps"])
+def test_statistics_equal_those_of_the_cells(
+    monkeypatch: pytest.MonkeyPatch, case: str, decided: bool, chunk: int
+) -> None:
+    monkeypatch.setattr(cells_module, "_CHUNK", chunk)
     score, y = CASES[case]
-    rows = _rows(score, np.asarray(y, dtype=np.int64), decided, fetched)
+    rows = _rows(score, np.asarray(y, dtype=np.int64), decided)
     cells = Cells(*rows.cells())
     assert cells.size < rows.size or case in ("no ties", "one class")
     assert rows.n == cells.n == score.size
@@ -243,20 +244,21 @@ def test_no_label_at_all_is_refused() -> None:
         classification_cells(con, "rows", threshold=0.5)
 
 
-@pytest.mark.parametrize("chunk", [1, 7, 64])
-def test_ties_are_found_across_chunk_boundaries(
-    monkeypatch: pytest.MonkeyPatch, chunk: int
-) -> None:
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64])
+def test_tied_runs_across_step_boundaries(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """A pass takes the rows in steps; runs of tied scores that cross a step's end (or start
+    one, or end one) give the counts exactly, and the precision sum to rounding."""
     score, y = CASES["awkward"]
     labels = np.asarray(y, dtype=np.int64)
-    want = _rows(score, labels).rank_sums
+    want = Cells(*_rows(score, labels).cells())
     monkeypatch.setattr(cells_module, "_CHUNK", chunk)
-    assert _rows(score, labels).rank_sums == want
-    keys = _rows(score, labels).keys
-    shifted = keys >> np.uint64(2)
-    np.testing.assert_array_equal(
-        cells_module._tied(keys), np.flatnonzero(shifted[1:] == shifted[:-1])
-    )
+    rows = _rows(score, labels)
+    p, n, pairs, precision = rows.rank_sums
+    assert (p, n, pairs) == want.rank_sums[:3]
+    assert precision == pytest.approx(want.rank_sums[3], rel=1e-12)
+    assert rows.confusion == want.confusion
+    assert rows.log_likelihood == pytest.approx(want.log_likelihood, rel=1e-12)
+    assert rows.squared_error == pytest.approx(want.squared_error, rel=1e-12)
 
 
 def test_bootstrap_of_distinct_scores_equals_a_row_bootstrap_with_sklearn() -> None:

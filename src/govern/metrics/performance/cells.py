@@ -28,10 +28,13 @@ from govern.errors import GovernError
 from govern.sql import FLOAT_TYPES, INTEGER_TYPES, present_sql, quote
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from duckdb import DuckDBPyConnection
     from numpy.typing import NDArray
 
 __all__ = [
+    "EPS",
     "MISSING_GROUP",
     "Cells",
     "PerformanceInputError",
@@ -40,6 +43,11 @@ __all__ = [
     "present_sql",
     "regression_cells",
 ]
+
+
+#: Probabilities are clipped to ``[EPS, 1 - EPS]`` before their log is taken: the float64
+#: machine epsilon, as scikit-learn 1.9's ``log_loss`` clips.
+EPS = float(np.finfo(np.float64).eps)
 
 
 class PerformanceInputError(GovernError, ValueError):
@@ -217,6 +225,26 @@ class Cells:
         """(score, label, weight) to sum a per-record quantity over; weight None means 1 each."""
         return self.score, self.label, self.count
 
+    @cached_property
+    def log_likelihood(self) -> float:
+        """Sum over the records of the log of the probability given to the observed class.
+
+        ``|(1 - y) - p|`` is ``p`` for a positive and ``1 - p`` for a negative, exactly; it is
+        clipped to ``[eps, 1 - eps]`` (:data:`EPS`) as scikit-learn clips. Scores must be
+        probabilities (the metric checks).
+        """
+        score, label, weight = self.samples
+        observed = np.abs(np.subtract(1 - label, score))
+        log = np.log(np.clip(observed, EPS, 1 - EPS, out=observed), out=observed)
+        return float(log.sum() if weight is None else np.dot(weight, log))
+
+    @cached_property
+    def squared_error(self) -> float:
+        """Sum over the records of ``(y - p)^2`` (the Brier score's numerator)."""
+        score, label, weight = self.samples
+        diff = label - score
+        return float(np.dot(diff if weight is None else weight * diff, diff))
+
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
         """The same cells with other counts (a bootstrap resample), sharing their score runs."""
         out = Cells(self.score, self.label, self.decision, count, self.group)
@@ -249,26 +277,15 @@ def _low_byte(keys: NDArray[np.uint64]) -> NDArray[np.uint8]:
     return keys.view(np.uint8)[::8] if sys.byteorder == "little" else keys.view(np.uint8)[7::8]
 
 
-#: Keys compared per step when looking for ties (a small buffer, reused).
-_CHUNK = 1 << 16
+#: Keys handled per step of a pass over the sorted rows: every temporary of a pass is this
+#: long, so a pass over a million rows touches a few hundred kilobytes of new memory, not tens
+#: of megabytes (first-touch page faults cost more than the arithmetic).
+_CHUNK = 1 << 15
 
 
-def _tied(keys: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """Rows ``i`` whose score equals row ``i + 1``'s: keys that differ in the class bits only.
-
-    Compared a chunk at a time into one small buffer, not a temporary as large as the keys.
-    """
-    n = int(keys.size) - 1
-    found: list[NDArray[np.int64]] = []
-    buffer = np.empty(min(max(n, 0), _CHUNK), dtype=np.uint64)
-    for start in range(0, max(n, 0), _CHUNK):
-        stop = min(start + _CHUNK, n)
-        part = buffer[: stop - start]
-        np.bitwise_xor(keys[start + 1 : stop + 1], keys[start:stop], out=part)
-        hits = np.flatnonzero(part < 4)
-        if hits.size:
-            found.append(hits + start)
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+def _spans(n: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each step of a pass over ``n`` rows."""
+    return ((a, min(a + _CHUNK, n)) for a in range(0, n, _CHUNK))
 
 
 class SortedRows(Cells):
@@ -278,20 +295,14 @@ class SortedRows(Cells):
     (bit 0): scores in [0, 2) have the sign bit and the top exponent bit clear, so the keys
     order as (score, label, decision) do, and runs of equal keys are the cells of the
     ``GROUP BY``. With about as many distinct scores as rows, building those cells costs
-    more than the metrics: the statistics here (ranking sums, confusion counts, per-record
-    samples) come from the keys directly, and the cell arrays only when asked for (a
-    bootstrap, the calibration bins).
+    more than the metrics: the statistics here (class counts, ranking sums, losses) come from
+    the keys directly, each in one pass of short steps (:data:`_CHUNK`), and the cell arrays
+    only when asked for (a bootstrap, the calibration bins).
     """
 
-    def __init__(
-        self,
-        keys: NDArray[np.uint64],
-        decided: bool,
-        samples: tuple[NDArray[np.float64], NDArray[np.int8]] | None = None,
-    ) -> None:
+    def __init__(self, keys: NDArray[np.uint64], decided: bool) -> None:
         self.keys = keys
         self._decided = decided
-        self._samples = samples
         self.group = None
 
     @cached_property
@@ -336,17 +347,34 @@ class SortedRows(Cells):
         return float(ends[0]), float(ends[1])
 
     @cached_property
+    def classes(self) -> NDArray[np.int64]:
+        """Rows per class ``2 * label + decision``: negatives (decided 0, 1), positives (0, 1)."""
+        low = _low_byte(self.keys)
+        m = min(low.size, _CHUNK)
+        step, flag = np.empty(m, dtype=np.uint8), np.empty(m, dtype=np.uint8)
+        labels = decisions = both = 0
+        for a, b in _spans(low.size):  # counts of 0/1 bytes read as booleans: no bincount
+            part, f = np.bitwise_and(low[a:b], 3, out=step[: b - a]), flag[: b - a]
+            decisions += int(np.count_nonzero(np.bitwise_and(part, 1, out=f).view(np.bool_)))
+            labels += int(np.count_nonzero(np.right_shift(part, 1, out=f).view(np.bool_)))
+            both += int(np.count_nonzero(np.bitwise_and(f, part, out=f).view(np.bool_)))
+        n = int(low.size)
+        return np.array(
+            [n - labels - decisions + both, decisions - both, labels - both, both], dtype=np.int64
+        )
+
+    @cached_property
     def confusion(self) -> tuple[float, float, float, float]:
-        """(tp, fp, tn, fn) of the decisions: counts of the label and decision bits."""
+        """(tp, fp, tn, fn) of the decisions: the class counts."""
         if not self._decided:
             return (math.nan,) * 4
-        low = _low_byte(self.keys)
-        classes = low & 3
-        tp = int(np.count_nonzero(classes == 3))
-        ys = int(np.count_nonzero(classes >= 2))
-        ds = int(np.count_nonzero(classes & 1))
-        n = int(low.size)
-        return float(tp), float(ds - tp), float(n - ys - ds + tp), float(ys - tp)
+        tn, fp, fn, tp = (float(c) for c in self.classes)
+        return tp, fp, tn, fn
+
+    def _label_bits(self, a: int, b: int, out: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The labels (1 positive, 0 negative) of rows ``a`` to ``b``, written to ``out``."""
+        bits = np.right_shift(_low_byte(self.keys)[a:b], 1, out=out[: b - a])
+        return np.bitwise_and(bits, 1, out=bits)
 
     @cached_property
     def rank_sums(self) -> tuple[float, float, float, float]:
@@ -358,32 +386,52 @@ class SortedRows(Cells):
         is the precision at its score. A run of rows sharing a score (from row ``a`` to
         ``b``, ``pos`` positives and ``neg`` negatives) corrects both: its tied pairs count
         once, not twice (``-neg * pos``), and each of its positives has the run's precision
-        ``(P - positives below a) / (n - a)``. Ties are found by comparing neighbouring keys;
-        only the runs, not the rows, are handled one by one (in numpy).
+        ``(P - positives below a) / (n - a)``. One pass finds the positives and the rows whose
+        score equals the next row's (keys that differ in the class bits only); only the runs,
+        not the rows, are then handled one by one (in numpy).
         """
         keys, n = self.keys, int(self.keys.size)
-        positive = np.flatnonzero(((_low_byte(keys) >> 1) & 1).view(bool))
-        p = int(positive.size)
-        below = int(positive.sum()) - p * (p - 1) // 2  # sum over positives of i - j
-        precision = np.arange(p, 0, -1, dtype=np.float64)  # P - j
-        np.divide(precision, n - positive, out=precision)
-        tied = _tied(keys)
-        if tied.size:
-            breaks = np.flatnonzero(np.diff(tied) != 1)
-            a = tied[np.concatenate(([0], breaks + 1))]
-            b = tied[np.concatenate((breaks, [tied.size - 1]))] + 2
-            first, end = np.searchsorted(positive, a), np.searchsorted(positive, b)
-            pos_run = end - first
-            neg_run = (b - a) - pos_run
-            ties = int(np.dot(neg_run, pos_run))
-            # the positives inside runs, by their rank among positives (first .. end - 1)
-            inside = np.repeat(first - np.cumsum(pos_run) + pos_run, pos_run)
-            inside += np.arange(inside.size)
-            untied = float(precision.sum() - precision[inside].sum())
-            precision_sum = untied + float(np.dot(pos_run, (p - first) / (n - a)))
-        else:
-            ties, precision_sum = 0, float(precision.sum())
-        return float(p), float(n - p), float(2 * below - ties), precision_sum
+        p = int(self.classes[2:].sum())
+        bits = np.empty(min(n, _CHUNK), dtype=np.uint8)
+        xor = np.empty(min(n, _CHUNK), dtype=np.uint64)
+        seen = below = 0  # positives in the steps before; sum over positives of i - j
+        precision = 0.0
+        tied: list[NDArray[np.intp]] = []  # rows i whose score is row i + 1's
+        before: list[NDArray[np.intp]] = []  # positives below each of them
+        for a, b in _spans(n):
+            at = np.flatnonzero(self._label_bits(a, b, bits).view(np.bool_))  # positives
+            k = int(at.size)
+            below += int(at.sum()) + a * k - seen * k - k * (k - 1) // 2
+            still = np.arange(p - seen, p - seen - k, -1, dtype=np.float64)  # P - j
+            precision += float(np.sum(still / (n - a - at)))
+            stop = min(b, n - 1)
+            if stop > a:
+                x = np.bitwise_xor(keys[a + 1 : stop + 1], keys[a:stop], out=xor[: stop - a])
+                t = np.flatnonzero(x < 4)
+                if t.size:
+                    tied.append(t + a)
+                    before.append(seen + np.searchsorted(at, t))
+            seen += k
+        if not tied:
+            return float(p), float(n - p), float(2 * below), precision
+        rows, below_row = np.concatenate(tied), np.concatenate(before)
+        positive = (_low_byte(keys)[rows] >> 1) & 1
+        breaks = np.flatnonzero(np.diff(rows) != 1)
+        starts = np.concatenate(([0], breaks + 1))
+        ends = np.concatenate((breaks, [rows.size - 1]))
+        start, last = rows[starts], rows[ends]  # a run is rows start .. last + 1
+        first = below_row[starts]
+        tail = (_low_byte(keys)[last + 1] >> 1) & 1  # the run's last row, not itself tied
+        below_tail = below_row[ends] + positive[ends]
+        pos_run = below_tail + tail - first
+        neg_run = (last + 2 - start) - pos_run
+        # the positives inside runs had the untied precision; they get their run's instead
+        inside = positive.astype(bool)
+        drop = np.sum((p - below_row[inside]) / (n - rows[inside]))
+        ending = tail.astype(bool)
+        drop += np.sum((p - below_tail[ending]) / (n - last[ending] - 1))
+        precision += float(np.dot(pos_run, (p - first) / (n - start)) - drop)
+        return float(p), float(n - p), float(2 * below - int(np.dot(neg_run, pos_run))), precision
 
     @cached_property
     def roc_sums(self) -> tuple[float, float, float]:
@@ -392,10 +440,36 @@ class SortedRows(Cells):
         return p, n, pairs
 
     @cached_property
+    def _row_sums(self) -> tuple[float, float]:
+        """(:attr:`log_likelihood`, :attr:`squared_error`) in one pass, a step at a time."""
+        keys = self.keys
+        m = min(keys.size, _CHUNK)
+        bits, scores = np.empty(m, np.uint8), np.empty(m, np.uint64)
+        observed, diff = np.empty(m), np.empty(m)
+        log = squares = 0.0
+        for a, b in _spans(keys.size):
+            y = self._label_bits(a, b, bits)
+            s = np.right_shift(keys[a:b], 2, out=scores[: b - a]).view(np.float64)
+            d = np.subtract(y, s, out=diff[: b - a])
+            squares += float(np.dot(d, d))
+            v = np.subtract(1, y, out=observed[: b - a])
+            np.abs(np.subtract(v, s, out=v), out=v)
+            log += float(np.log(np.clip(v, EPS, 1 - EPS, out=v), out=v).sum())
+        return log, squares
+
+    @cached_property
+    def log_likelihood(self) -> float:
+        """:attr:`Cells.log_likelihood`, over the rows."""
+        return self._row_sums[0]
+
+    @cached_property
+    def squared_error(self) -> float:
+        """:attr:`Cells.squared_error`, over the rows."""
+        return self._row_sums[1]
+
+    @cached_property
     def samples(self) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[np.int64] | None]:
-        """(score, label, None): one sample per row, as fetched if given, else from the keys."""
-        if self._samples is not None:
-            return self._samples[0], self._samples[1], None
+        """(score, label, None): one sample per row, from the keys."""
         score = (self.keys >> np.uint64(2)).view(np.float64)
         return score, (_low_byte(self.keys) >> 1) & 1, None
 
@@ -504,26 +578,25 @@ def _many_scores(con: DuckDBPyConnection, relation: str, s: str, where: str) -> 
     return int(distinct) > _MANY
 
 
-def _row_cells(
-    s: NDArray[np.float64], y: NDArray[np.int8], d: NDArray[np.int8] | None, decided: bool
-) -> Cells:
+def _row_cells(s: NDArray[np.float64], code: NDArray[np.int8], decided: bool) -> Cells:
     """Cells of fetched rows whose scores are mostly distinct, sorted in numpy.
 
-    A ``GROUP BY`` over about as many groups as rows, and DuckDB's sort of them, cost more
-    than scikit-learn's own sort. Scores in [0, 2) (every probability) sort as 64-bit keys
-    (:class:`SortedRows`). Other scores: the rows of each (label, decision) class are sorted
-    apart (numpy's vectorised sort), the sorted runs are concatenated in class order and
-    merged by a stable argsort (a merge of presorted runs), and a cell starts wherever the
-    score or the class changes: the same cells, in the same order, as the ``GROUP BY``.
+    ``code`` is each row's class, ``2 * label + decision`` (the decision 0 when there is
+    none). ``s`` is consumed: its memory may become the keys. A ``GROUP BY`` over about as
+    many groups as rows, and DuckDB's sort of them, cost more than scikit-learn's own sort.
+    Scores in [0, 2) (every probability) sort as 64-bit keys (:class:`SortedRows`). Other
+    scores: the rows of each class are sorted apart (numpy's vectorised sort), the sorted
+    runs are concatenated in class order and merged by a stable argsort (a merge of
+    presorted runs), and a cell starts wherever the score or the class changes: the same
+    cells, in the same order, as the ``GROUP BY``.
     """
-    code = (y * np.int8(2) + d) if decided and d is not None else y
-    packed = _packed_rows(s, y, code, decided)
+    packed = _packed_rows(s, code, decided)
     if packed is not None:
         return packed
     runs = [np.sort(s[code == k]) for k in range(4)]
     merged = np.concatenate(runs)
     classes = np.repeat(np.arange(4, dtype=np.int8), [r.size for r in runs])
-    del runs, code
+    del runs
     order = np.argsort(merged, kind="stable")
     merged, classes = merged[order], classes[order]
     del order
@@ -536,10 +609,18 @@ def _row_cells(
     kind = classes[starts]
     return Cells(
         score=merged[starts],
-        label=(kind // 2 if decided else kind).astype(np.float64),
+        label=(kind // 2).astype(np.float64),
         decision=(kind % 2).astype(np.float64) if decided else np.full(starts.size, np.nan),
         count=counts,
     )
+
+
+def _coded(label: NDArray[np.int8], decision: NDArray[np.int8] | None) -> NDArray[np.int8]:
+    """Each row's class ``2 * label + decision`` (label and decision 0/1; no decision: 0)."""
+    code = label * np.int8(2)
+    if decision is not None:
+        code += decision
+    return code
 
 
 def _distinct_in(values: NDArray[np.float64]) -> int:
@@ -548,28 +629,26 @@ def _distinct_in(values: NDArray[np.float64]) -> int:
     return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + int(ordered.size > 0)
 
 
-def _packed_rows(
-    s: NDArray[np.float64], y: NDArray[np.int8], code: NDArray[np.int8], decided: bool
-) -> Cells | None:
+def _packed_rows(s: NDArray[np.float64], code: NDArray[np.int8], decided: bool) -> Cells | None:
     """Rows of scores in [0, 2) as sorted keys: the score's bits, then the class.
 
     A double in [0, 2) has its sign bit and top exponent bit clear, so its bit pattern, read
     as an unsigned integer, orders as the score does and leaves two low bits free after a
     shift: ``bits << 2 | class`` sorts by score, then label, then decision, exactly as the
-    ``GROUP BY`` orders its cells. One unstable sort of integers (vectorised in numpy).
-    Without a decision the class is the label alone, and goes to bit 1. Other scores
-    (negative, or 2 and above) return None and take the general path.
+    ``GROUP BY`` orders its cells. The keys are made in the scores' own memory (``s`` is
+    consumed) and sorted in place: one unstable sort of integers (vectorised in numpy), and
+    no new array as large as the rows. Other scores (negative, or 2 and above) return None,
+    ``s`` untouched, and take the general path.
     """
     if s.size == 0 or not (s.min() >= 0.0 and s.max() < 2.0):
         return None
-    keys = np.add(s, 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0 (one cell)
+    many = _distinct_in(s[:_SAMPLE]) > _MANY
+    keys = np.add(s, 0.0, out=s).view(np.uint64)  # + 0.0: -0.0 is 0.0 (one cell)
     np.left_shift(keys, np.uint64(2), out=keys)
-    keys |= code.view(np.uint8) << np.uint8(0 if decided else 1)
+    np.bitwise_or(keys, code.view(np.uint8), out=keys)
     keys.sort()
-    rows = SortedRows(keys, decided, (s, y))
-    if _distinct_in(s[:_SAMPLE]) > _MANY:
-        return rows
-    return Cells(*rows.cells())  # few distinct scores: the cells are few, the keys are not
+    rows = SortedRows(keys, decided)
+    return rows if many else Cells(*rows.cells())  # few distinct scores: the cells are few
 
 
 #: Up to this many labelled records, a log without a group is fetched and sorted in numpy
@@ -590,11 +669,11 @@ def _fetched_rows(
     """Cells of an ungrouped log with a numeric or boolean label, in as few scans as can be.
 
     One statement reads the label's count, lowest and highest value (from DuckDB's
-    statistics where it can); a second codes each labelled record's class in SQL (1
-    positive, 0 negative, 2 a third value) and either fetches it with the score, to be
-    sorted in numpy (:func:`_row_cells`), or, for a large log of few distinct scores, groups
-    them in DuckDB. None when the labels are not two values of which ``pos_label`` is one:
-    the general path then says why.
+    statistics where it can); a second codes each labelled record's class in SQL (``2 *
+    label + decision``; a third label value codes 4 or 5) and either fetches it with the
+    score, to be sorted in numpy (:func:`_row_cells`), or, for a large log of few distinct
+    scores, groups them in DuckDB. None when the labels are not two values of which
+    ``pos_label`` is one: the general path then says why.
     """
     kind = types.get(label, "")
     if not kind.startswith((*INTEGER_TYPES, *FLOAT_TYPES, "BOOLEAN")):
@@ -611,30 +690,33 @@ def _fetched_rows(
         return None
     other = next((v for v in values if v != positive), None)
     s = f"coalesce(CAST({quote(score)} AS DOUBLE), 'NaN'::DOUBLE)"
-    y = f"CAST(CASE WHEN {c} = ? THEN 1 WHEN {c} = ? THEN 0 ELSE 2 END AS TINYINT)"
+    y = f"CASE WHEN {c} = ? THEN 1 WHEN {c} = ? THEN 0 ELSE 2 END"
     params: list[Any] = [positive, other]
+    if threshold is not None:
+        params.append(threshold)
     if labelled > _FETCH and not _many_scores(con, relation, s, where):
         d = "CAST('NaN' AS DOUBLE)" if threshold is None else f"CAST({s} >= ? AS DOUBLE)"
         sql = (
             f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n "
             f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY s, y, d"
         )
-        cells = _fetch(con, sql, params if threshold is None else [*params, threshold], False)
+        cells = _fetch(con, sql, params, False)
         if cells.size and cells.label.max() > 1:  # a third value between the two: not binary
             return None
         _refuse_unscored(int(cells.count[np.isnan(cells.score)].sum()), int(labelled))
         return cells
-    got = con.execute(f"SELECT {s} AS s, {y} AS y FROM {rel} WHERE {where}", params)
-    rows = got.fetchnumpy()
-    classes = np.asarray(rows["y"], dtype=np.int8)
-    if classes.max(initial=0) > 1:
+    # each record's class coded in SQL: 2 * label + decision, 4 or 5 for a third label value
+    d = "0" if threshold is None else f"CAST({s} >= ? AS INTEGER)"
+    code = f"CAST(2 * ({y}) + {d} AS TINYINT)"
+    rows = con.execute(f"SELECT {s} AS s, {code} AS c FROM {rel} WHERE {where}", params)
+    got = rows.fetchnumpy()
+    classes = np.asarray(got["c"], dtype=np.int8)
+    if classes.max(initial=0) > 3:
         return None
-    scores = np.asarray(rows["s"], dtype=np.float64)
+    scores = np.asarray(got["s"], dtype=np.float64)
     if scores.size and np.isnan(scores.min()):  # the lowest is NaN only if some score is
         _refuse_unscored(int(np.count_nonzero(np.isnan(scores))), int(labelled))
-    if threshold is None:
-        return _row_cells(scores, classes, None, False)
-    return _row_cells(scores, classes, (scores >= threshold).view(np.int8), True)
+    return _row_cells(scores, classes, threshold is not None)
 
 
 def classification_cells(
@@ -712,11 +794,11 @@ def classification_cells(
         scores = np.asarray(got["s"], dtype=np.float64)
         classes = np.asarray(got["y"], dtype=np.int8)
         if cut is not None:
-            return _row_cells(scores, classes, (scores >= cut).view(np.int8), True)
+            return _row_cells(scores, _coded(classes, (scores >= cut).view(np.int8)), True)
         given = np.asarray(got["d"], dtype=np.float64)
         decided_rows = not np.isnan(given).any()
         decision = given.astype(np.int8) if decided_rows else None
-        return _row_cells(scores, classes, decision, decided_rows)
+        return _row_cells(scores, _coded(classes, decision), decided_rows)
     g, order = _grouping(group, params)
     sql = (
         f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n{g} "

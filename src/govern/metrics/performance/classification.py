@@ -143,26 +143,18 @@ def log_loss(c: Cells) -> float:
     """Mean negative log-likelihood (``sklearn.metrics.log_loss``, natural log).
 
     As scikit-learn 1.9, the probabilities of each class, ``p`` and ``1 - p``, are clipped to
-    ``[eps, 1 - eps]`` with ``eps`` the float64 machine epsilon (``numpy.finfo``). Unlike
-    scikit-learn it is also defined when the labels hold one class only.
+    ``[eps, 1 - eps]`` with ``eps`` the float64 machine epsilon (``numpy.finfo``;
+    :attr:`Cells.log_likelihood`). Unlike scikit-learn it is also defined when the labels hold
+    one class only.
     """
     _probabilities(c, "log_loss")
-    eps = float(np.finfo(np.float64).eps)
-    score, label, weight = c.samples
-    # the probability given to the observed class (labels are 0/1), clipped as scikit-learn:
-    # |(1 - y) - p| is p for a positive and 1 - p for a negative, exactly
-    observed = np.abs(np.subtract(1 - label, score))
-    log = np.log(np.clip(observed, eps, 1 - eps, out=observed), out=observed)
-    total = float(log.sum() if weight is None else np.dot(weight, log))
-    return -total / c.n
+    return -c.log_likelihood / c.n
 
 
 def brier_score(c: Cells) -> float:
     """Mean squared difference of probability and label (``brier_score_loss``)."""
     _probabilities(c, "brier_score")
-    score, label, weight = c.samples
-    diff = label - score
-    return float(np.dot(diff if weight is None else weight * diff, diff) / c.n)
+    return c.squared_error / c.n
 
 
 def calibration_bins(
