@@ -691,11 +691,12 @@ def _fetched_rows(
     other = next((v for v in values if v != positive), None)
     s = f"coalesce(CAST({quote(score)} AS DOUBLE), 'NaN'::DOUBLE)"
     y = f"CASE WHEN {c} = ? THEN 1 WHEN {c} = ? THEN 0 ELSE 2 END"
-    params: list[Any] = [positive, other]
-    if threshold is not None:
-        params.append(threshold)
     if labelled > _FETCH and not _many_scores(con, relation, s, where):
-        d = "CAST('NaN' AS DOUBLE)" if threshold is None else f"CAST({s} >= ? AS DOUBLE)"
+        params: list[Any] = [positive, other]
+        d = "CAST('NaN' AS DOUBLE)"
+        if threshold is not None:
+            d = f"CAST({s} >= ? AS DOUBLE)"
+            params.append(threshold)
         sql = (
             f"SELECT {s} AS s, CAST({y} AS DOUBLE) AS y, {d} AS d, count(*) AS n "
             f"FROM {rel} WHERE {where} GROUP BY ALL ORDER BY s, y, d"
@@ -705,18 +706,55 @@ def _fetched_rows(
             return None
         _refuse_unscored(int(cells.count[np.isnan(cells.score)].sum()), int(labelled))
         return cells
-    # each record's class coded in SQL: 2 * label + decision, 4 or 5 for a third label value
-    d = "0" if threshold is None else f"CAST({s} >= ? AS INTEGER)"
-    code = f"CAST(2 * ({y}) + {d} AS TINYINT)"
-    rows = con.execute(f"SELECT {s} AS s, {code} AS c FROM {rel} WHERE {where}", params)
-    got = rows.fetchnumpy()
-    classes = np.asarray(got["c"], dtype=np.int8)
-    if classes.max(initial=0) > 3:
+    scores, labels = _labelled_rows(
+        con, rel, where, (quote(score), types.get(score, "")), (c, kind), (positive, other)
+    )
+    if labels.max(initial=0) > 1:  # a third value between the two: not binary
         return None
-    scores = np.asarray(got["s"], dtype=np.float64)
     if scores.size and np.isnan(scores.min()):  # the lowest is NaN only if some score is
         _refuse_unscored(int(np.count_nonzero(np.isnan(scores))), int(labelled))
-    return _row_cells(scores, classes, threshold is not None)
+    decision = None if threshold is None else (scores >= threshold).view(np.int8)
+    return _row_cells(scores, _coded(labels, decision), threshold is not None)
+
+
+def _no_value_between(kind: str, positive: Any, other: Any | None) -> bool:
+    """Whether labels of this type can hold no third value between these two (or one)."""
+    if other is None or kind == "BOOLEAN":
+        return True
+    return kind.startswith(INTEGER_TYPES) and abs(other - positive) <= 1
+
+
+def _labelled_rows(
+    con: DuckDBPyConnection,
+    rel: str,
+    where: str,
+    score: tuple[str, str],
+    label: tuple[str, str],
+    values: tuple[Any, Any | None],
+) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
+    """(score, label) of the labelled records: NaN for a missing score; 1 positive, 0 negative.
+
+    ``score`` and ``label`` are (quoted column, DuckDB type); ``values`` the positive label
+    value (None when no record is positive) and the other one. The statement is kept as
+    cheap per row as it can be, since it runs over every record: the score as stored when it
+    is a DOUBLE, and, when no third value can lie between the two (booleans, or integers one
+    apart), the label as one comparison; otherwise a ``CASE`` codes a third value as 2.
+    """
+    (s, s_type), (c, kind) = score, label
+    positive, other = values
+    item = s if s_type == "DOUBLE" else f"CAST({s} AS DOUBLE)"
+    if positive is None:
+        y, params = "CAST(0 AS TINYINT)", []
+    elif _no_value_between(kind, positive, other):
+        y, params = f"CAST({c} = ? AS TINYINT)", [positive]
+    else:
+        y = f"CAST(CASE WHEN {c} = ? THEN 1 WHEN {c} = ? THEN 0 ELSE 2 END AS TINYINT)"
+        params = [positive, other]
+    got = con.execute(f"SELECT {item} AS s, {y} AS y FROM {rel} WHERE {where}", params).fetchnumpy()
+    scores = got["s"]
+    if isinstance(scores, np.ma.MaskedArray):  # NULL scores: missing, as NaN ones
+        scores = scores.filled(np.nan)
+    return np.asarray(scores, dtype=np.float64), np.asarray(got["y"], dtype=np.int8)
 
 
 def classification_cells(
