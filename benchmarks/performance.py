@@ -1,6 +1,6 @@
 """Performance-metrics benchmark: govern against scikit-learn on the same labelled rows (issue 13).
 
-    python benchmarks/performance.py [--rows 1000000 5000000] [--repeat 3] [--json PATH]
+    python benchmarks/performance.py [--rows 1000000 5000000] [--repeat 5] [--json PATH]
 
 For each size, writes a Parquet file of labelled rows (``ts``, ``score``, ``label``,
 ``approved``; 30% positives, a score in [0, 1] that separates them) twice: with continuous
@@ -23,9 +23,11 @@ precision, recall, f1 with ``score >= 0.5``, log_loss, brier_score):
 ``compute s`` is the time inside the process from the start of the work to the values
 (imports excluded); ``process s`` is the wall time of the whole process as the parent sees
 it (interpreter start-up and imports included, as a user waits for it). Each task runs
-``--repeat`` times; the table shows the median. The run fails if any value of the library or
-of the command line differs from scikit-learn's by more than 1e-9. Results go to JSON (default
-``benchmarks/results/performance-latest.json``). Timings depend on the machine and its load.
+``--repeat`` times, govern's and scikit-learn's runs in turn (so that a change in the
+machine's state over the run affects both); the table shows the median. The run fails if any
+value of the library or of the command line differs from scikit-learn's by more than 1e-9.
+Results go to JSON (default ``benchmarks/results/performance-latest.json``). Timings depend
+on the machine and its load.
 """
 
 from __future__ import annotations
@@ -216,7 +218,7 @@ def main() -> None:
     """Run the benchmark (or, with ``--task``, one task in this process)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "performance-latest.json")
     parser.add_argument("--task", choices=["govern", "sklearn", "cli"])
     parser.add_argument("rest", nargs="*")
@@ -239,8 +241,10 @@ def main() -> None:
             for label, decimals in (("continuous", None), ("3 decimals", 3)):
                 path = tmp / f"rows-{rows}-{decimals}.parquet"
                 generate(path, rows, decimals)
-                ours = [_run("govern", str(path)) for _ in range(args.repeat)]
-                theirs = [_run("sklearn", str(path)) for _ in range(args.repeat)]
+                ours, theirs = [], []
+                for _ in range(args.repeat):  # in turn: a drift of the machine hits both
+                    ours.append(_run("govern", str(path)))
+                    theirs.append(_run("sklearn", str(path)))
                 ingest, check = _cli(path, store, tmp, args.repeat)
                 want = theirs[0]["values"]
                 worst = max(

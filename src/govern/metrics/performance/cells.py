@@ -3,7 +3,7 @@
 One ``GROUP BY`` in DuckDB turns any number of labelled rows into the few thousand cells the
 metrics need (:class:`Cells`); every metric is then arithmetic over those cells in numpy, with
 each cell weighted by its count. Rows whose scores are nearly all distinct would make as many
-cells as rows: those are fetched once (scores and a class coded in SQL) and kept as sorted
+cells as rows: those are fetched once (the score and the label coded 0/1) and kept as sorted
 64-bit keys (:class:`SortedRows`), which give the same statistics without the cells. No row
 reaches a Python loop. Values (the positive label, the threshold) are bound as parameters;
 only the standard column names are written into the SQL.
@@ -669,11 +669,11 @@ def _fetched_rows(
     """Cells of an ungrouped log with a numeric or boolean label, in as few scans as can be.
 
     One statement reads the label's count, lowest and highest value (from DuckDB's
-    statistics where it can); a second codes each labelled record's class in SQL (``2 *
-    label + decision``; a third label value codes 4 or 5) and either fetches it with the
-    score, to be sorted in numpy (:func:`_row_cells`), or, for a large log of few distinct
-    scores, groups them in DuckDB. None when the labels are not two values of which
-    ``pos_label`` is one: the general path then says why.
+    statistics where it can); a second either fetches each labelled record's score and
+    label (:func:`_labelled_rows`), to be sorted in numpy with the decision by threshold
+    (:func:`_row_cells`), or, for a large log of few distinct scores, groups them in DuckDB.
+    None when the labels are not two values of which ``pos_label`` is one: the general path
+    then says why.
     """
     kind = types.get(label, "")
     if not kind.startswith((*INTEGER_TYPES, *FLOAT_TYPES, "BOOLEAN")):
