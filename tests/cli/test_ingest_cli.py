@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.store import Store
+from govern.store import Store, writers
 from tests.conftest import EXPORT_IMPORT, dump_store
 
 VERSION_EXPORT = EXPORT_IMPORT / "databricks/single/versions/sklearn_wine"
@@ -141,10 +141,10 @@ def test_unreadable_file(
 def test_crash_mid_ingest_is_reported_and_rolled_back(
     runner: CliRunner, db_path: Path, loaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    def boom(self: Store, version: object, sha: str) -> None:
+    def boom(con: object, version: object, sha: str) -> None:
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(Store, "_write_version", boom)
+    monkeypatch.setattr(writers, "write_version", boom)
     result = govern(
         runner, db_path, "ingest", str(EXPORT_IMPORT / "oss_mlflow/single/models/basic/model.json")
     )

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from govern.cli.main import app
-from govern.store import Store
+from govern.store import Store, writers
 from govern.store.predictions import logs
 from tests.conftest import EXPORT_IMPORT, dump_store
 
@@ -41,13 +41,13 @@ def test_interrupt_during_the_write(
     interrupt: BaseException,
 ) -> None:
     """Ctrl-C in Python code, or inside a DuckDB query (which DuckDB reports as RuntimeError)."""
-    original = Store._write_unit
+    original = writers.write_unit
 
-    def interrupted(self: Store, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+    def interrupted(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)  # type: ignore[arg-type]
         raise interrupt
 
-    monkeypatch.setattr(Store, "_write_unit", interrupted)
+    monkeypatch.setattr(writers, "write_unit", interrupted)
     path = EXPORT_IMPORT / "oss_mlflow/single/models/basic/model.json"
     result = runner.invoke(app, ["--db", str(db_path), "ingest", str(path)])
     assert result.exit_code == 130, result.output

@@ -12,7 +12,7 @@ import pytest
 
 from govern.errors import StoreError
 from govern.ingest.pipeline import ingest
-from govern.store import Store
+from govern.store import Store, writers
 from govern.store.schema import SCHEMA_VERSION
 from tests.conftest import EXPORT_IMPORT, dump_store
 
@@ -82,11 +82,11 @@ def test_failure_in_the_middle_rolls_everything_back(
     store.close()
     before = dump_store(db_path)
 
-    def boom(self: Store, run: object, sha: str) -> None:
+    def boom(con: object, run: object, sha: str) -> None:
         raise RuntimeError("disk full")
 
     with Store.open(db_path) as again:
-        monkeypatch.setattr(Store, "_write_run", boom)
+        monkeypatch.setattr(writers, "write_run", boom)
         with pytest.raises(RuntimeError, match="disk full"):
             ingest(again, [VERSION_EXPORT], now=NOW)
     assert dump_store(db_path) == before
@@ -101,13 +101,13 @@ def test_killed_process_leaves_store_as_it_was(db_path: Path) -> None:
         import os
         from datetime import datetime, UTC
         from pathlib import Path
-        from govern.store import Store
+        from govern.store import Store, writers
         from govern.ingest.pipeline import ingest
-        original = Store._write_run
-        def dying(self, run, sha):
-            original(self, run, sha)
+        original = writers.write_run
+        def dying(con, run, sha):
+            original(con, run, sha)
             os._exit(9)
-        Store._write_run = dying
+        writers.write_run = dying
         store = Store.open(Path({str(db_path)!r}))
         ingest(store, [Path({str(VERSION_EXPORT)!r})], now=datetime.now(UTC))
         """

@@ -174,7 +174,7 @@ class Batch:
     #: notes for the user (e.g. "index file, nothing to load")
     notes: list[str] = field(default_factory=list)
     #: records of other families (prediction logs, monitoring), by writer name; each key is
-    #: written by the function registered under it in ``govern.store.store.EXTRA_WRITERS``
+    #: written by the function registered under it in ``govern.store.writers.EXTRA_WRITERS``
     extra: dict[str, Any] = field(default_factory=dict)
 
     def extend(self, other: Batch) -> None:

@@ -28,7 +28,8 @@ from govern.records.monitoring import (
     MonitoringReport,
     MonitoringResult,
 )
-from govern.store.store import EXTRA_WRITERS, Store
+from govern.store.store import Store
+from govern.store.writers import EXTRA_WRITERS
 
 
 def _finite(value: float | None) -> float | None:

@@ -21,7 +21,8 @@ from typing import Any
 from govern.errors import IngestError, UsageError
 from govern.records.predictions import GROUND_TRUTH_KEY, PREDICTIONS_KEY, GroundTruth, PredictionLog
 from govern.sql import quote
-from govern.store.store import EXTRA_WRITERS, Store
+from govern.store.store import Store
+from govern.store.writers import EXTRA_WRITERS
 
 
 def table_name(sha: str, index: int) -> str:

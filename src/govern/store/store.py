@@ -9,9 +9,8 @@ source leaves empty never erases a value an earlier source gave.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govern.errors import StoreError
-from govern.records.registry import Batch, ModelVersion, RegisteredModel, Run
+from govern.records.registry import Batch
+from govern.store import writers
 from govern.store.schema import MIGRATIONS, SCHEMA_VERSION, expected_tables
+from govern.store.writers import utc_naive
 
 if TYPE_CHECKING:
     import duckdb
@@ -105,15 +106,6 @@ def _is_write_failure(exc: BaseException) -> bool:
     return any(marker in message for marker in _WRITE_FAILURES)
 
 
-def _utc_naive(value: datetime | None) -> datetime | None:
-    """Store timestamps as naive UTC (the schema's convention)."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
 @dataclass(frozen=True)
 class SourceRecord:
     """One ingested unit: a file or folder, its detected format and the hash of its bytes."""
@@ -123,11 +115,6 @@ class SourceRecord:
     format: str
     family: str
     files: int
-
-
-#: Writers of ``Batch.extra`` entries, by key: ``writer(store, source_sha, records)``, called
-#: inside the ingest transaction. Modules of other families register themselves here.
-EXTRA_WRITERS: dict[str, Callable[[Store, str, Any], None]] = {}
 
 
 #: DuckDB settings of every connection govern makes: never load or install an extension (no
@@ -498,7 +485,7 @@ class Store:
                 self.con.execute(MIGRATIONS[number - 1])
                 self.con.execute(
                     "INSERT INTO schema_version VALUES (?, ?)",
-                    [number, _utc_naive(datetime.now(UTC))],
+                    [number, utc_naive(datetime.now(UTC))],
                 )
 
     @contextmanager
@@ -571,234 +558,4 @@ class Store:
         """Write every unit and its ``sources`` row in one transaction (all or nothing)."""
         with self.transaction():
             for source, batch in units:
-                self._write_unit(source, batch, now=now)
-
-    def _write_unit(self, source: SourceRecord, batch: Batch, *, now: datetime) -> None:
-        sha = source.sha256
-        self.con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                sha,
-                source.path,
-                source.format,
-                source.family,
-                source.files,
-                json.dumps(batch.counts(), sort_keys=True),
-                _utc_naive(now),
-            ],
-        )
-        for doc in batch.documents:
-            self.con.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [doc.sha256, sha, doc.path, doc.kind, doc.text],
-            )
-        for exp in batch.experiments:
-            self._upsert(
-                "experiments",
-                ("experiment_id",),
-                {
-                    "experiment_id": exp.experiment_id,
-                    "name": exp.name,
-                    "artifact_location": exp.artifact_location,
-                    "lifecycle_stage": exp.lifecycle_stage,
-                    "created_at": _utc_naive(exp.created_at),
-                    "updated_at": _utc_naive(exp.updated_at),
-                    "source_sha": sha,
-                },
-            )
-            self._put_pairs("experiment_tags", ("experiment_id",), (exp.experiment_id,), exp.tags)
-        for model in batch.models:
-            self._write_model(model, sha)
-        for version in batch.versions:
-            self._write_version(version, sha)
-        for run in batch.runs:
-            self._write_run(run, sha)
-        for logged in batch.logged_models:
-            self._upsert(
-                "logged_models",
-                ("model_id",),
-                {
-                    "model_id": logged.model_id,
-                    "name": logged.name,
-                    "experiment_id": logged.experiment_id,
-                    "source_run_id": logged.source_run_id,
-                    "artifact_uri": logged.artifact_uri,
-                    "status": logged.status,
-                    "created_at": _utc_naive(logged.created_at),
-                    "source_sha": sha,
-                },
-            )
-            self._put_pairs("logged_model_tags", ("model_id",), (logged.model_id,), logged.tags)
-        for key, records in sorted(batch.extra.items()):
-            writer = EXTRA_WRITERS.get(key)
-            if writer is None:
-                raise StoreError(f"no writer is registered for {key!r} records.")
-            writer(self, sha, records)
-
-    def _write_model(self, model: RegisteredModel, sha: str) -> None:
-        self._upsert(
-            "registered_models",
-            ("name",),
-            {
-                "name": model.name,
-                "registry": model.registry,
-                "description": model.description,
-                "created_at": _utc_naive(model.created_at),
-                "updated_at": _utc_naive(model.updated_at),
-                "user_id": model.user_id,
-                "source_sha": sha,
-            },
-        )
-        self._put_pairs("model_tags", ("model_name",), (model.name,), model.tags)
-        if model.aliases is not None:
-            # The registered model's alias list is the whole truth at export time.
-            self.con.execute("DELETE FROM model_aliases WHERE model_name = ?", [model.name])
-            for alias, version in sorted(model.aliases.items()):
-                self.con.execute(
-                    "INSERT INTO model_aliases VALUES (?, ?, ?)", [model.name, alias, version]
-                )
-
-    def _write_version(self, version: ModelVersion, sha: str) -> None:
-        self._upsert(
-            "model_versions",
-            ("model_name", "version"),
-            {
-                "model_name": version.model_name,
-                "version": version.version,
-                "stage": version.stage,
-                "status": version.status,
-                "status_message": version.status_message,
-                "description": version.description,
-                "source": version.source,
-                "run_id": version.run_id,
-                "run_link": version.run_link,
-                "user_id": version.user_id,
-                "created_at": _utc_naive(version.created_at),
-                "updated_at": _utc_naive(version.updated_at),
-                "model_id": version.model_id,
-                "git_commit": version.git_commit,
-                "code_repository": version.code_repository,
-                "approval_status": version.approval_status,
-                "export_error": version.export_error,
-                "source_sha": sha,
-            },
-        )
-        self._put_pairs(
-            "version_tags",
-            ("model_name", "version"),
-            (version.model_name, version.version),
-            version.tags,
-        )
-        for alias in version.aliases:
-            self.con.execute(
-                "INSERT OR REPLACE INTO model_aliases VALUES (?, ?, ?)",
-                [version.model_name, alias, version.version],
-            )
-
-    def _write_run(self, run: Run, sha: str) -> None:
-        self._upsert(
-            "runs",
-            ("run_id",),
-            {
-                "run_id": run.run_id,
-                "experiment_id": run.experiment_id,
-                "run_name": run.run_name,
-                "status": run.status,
-                "user_id": run.user_id,
-                "start_time": _utc_naive(run.start_time),
-                "end_time": _utc_naive(run.end_time),
-                "artifact_uri": run.artifact_uri,
-                "lifecycle_stage": run.lifecycle_stage,
-                "source_name": run.source_name,
-                "source_type": run.source_type,
-                "git_commit": run.git_commit,
-                "source_sha": sha,
-            },
-        )
-        self._put_pairs("run_params", ("run_id",), (run.run_id,), run.params)
-        self._put_pairs("run_tags", ("run_id",), (run.run_id,), run.tags)
-        if run.metrics:
-            # Keep the full history; a point seen before (same key, step, time, value) is skipped.
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE _metrics "
-                "(run_id VARCHAR, key VARCHAR, value DOUBLE, timestamp TIMESTAMP, step BIGINT)"
-            )
-            self.con.executemany(
-                "INSERT INTO _metrics VALUES (?, ?, ?, ?, ?)",
-                [
-                    (run.run_id, m.key, m.value, _utc_naive(m.timestamp), m.step)
-                    for m in run.metrics
-                ],
-            )
-            self.con.execute(
-                """
-                INSERT INTO run_metrics
-                SELECT DISTINCT n.* FROM _metrics n
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM run_metrics o
-                    WHERE o.run_id = n.run_id AND o.key = n.key AND o.step = n.step
-                      AND o.timestamp IS NOT DISTINCT FROM n.timestamp
-                      AND o.value IS NOT DISTINCT FROM n.value)
-                """
-            )
-            self.con.execute("DROP TABLE _metrics")
-        for ds in run.datasets:
-            self.con.execute(
-                """
-                INSERT INTO run_datasets
-                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM run_datasets
-                    WHERE run_id = ? AND name = ? AND digest IS NOT DISTINCT FROM ?
-                      AND context IS NOT DISTINCT FROM ?)
-                """,
-                [
-                    run.run_id,
-                    ds.name,
-                    ds.digest,
-                    ds.context,
-                    ds.source_type,
-                    ds.source,
-                    ds.source_uri,
-                    ds.schema,
-                    ds.profile,
-                    run.run_id,
-                    ds.name,
-                    ds.digest,
-                    ds.context,
-                ],
-            )
-        for art in run.artifacts:
-            self.con.execute(
-                "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?)",
-                [run.run_id, art.path, art.kind, art.sha256, list(art.flavors), art.detail],
-            )
-
-    def _upsert(self, table: str, keys: tuple[str, ...], row: dict[str, Any]) -> None:
-        """Insert a row, or update it keeping old values where the new ones are NULL."""
-        columns = list(row)
-        updates = ", ".join(
-            f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in columns if c not in keys
-        )
-        self.con.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
-            list(row.values()),
-        )
-
-    def _put_pairs(
-        self,
-        table: str,
-        key_columns: tuple[str, ...],
-        key_values: tuple[str, ...],
-        pairs: dict[str, str],
-    ) -> None:
-        """Insert or replace key/value pairs (tags, params) of one entity."""
-        if not pairs:
-            return
-        placeholders = ", ".join("?" for _ in range(len(key_columns) + 2))
-        self.con.executemany(
-            f"INSERT OR REPLACE INTO {table} VALUES ({placeholders})",
-            [(*key_values, k, v) for k, v in sorted(pairs.items())],
-        )
+                writers.write_unit(self, source, batch, now=now)
