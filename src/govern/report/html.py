@@ -39,17 +39,22 @@ def templates_dir() -> Path:
     return Path(str(resources.files("govern") / "templates"))
 
 
-@functools.cache
-def _environment() -> Any:
+def template_environment(main: str, what: str = "report") -> Any:
+    """A Jinja2 environment of the templates folder, every report kind's settings.
+
+    Autoescape on, undefined names an error, block tags leave no blank lines. Refused with
+    one sentence when the folder lacks ``main`` (the kind's page template): a broken install.
+    The caller adds its own filters.
+    """
     import jinja2  # imported on use: `govern --help` stays fast
 
     folder = templates_dir()
-    if not (folder / BASE_TEMPLATE).is_file():
+    if not (folder / main).is_file():
         raise RenderError(
-            f"the report templates are missing from {folder}.",
+            f"the {what} templates are missing from {folder}.",
             hint="Reinstall govern: its wheel ships them in govern/templates.",
         )
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -57,6 +62,11 @@ def _environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+@functools.cache
+def _environment() -> Any:
+    env = template_environment(BASE_TEMPLATE)
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["status_label"] = _status_label

@@ -62,24 +62,9 @@ PORTFOLIO_TEMPLATE = "portfolio.html"
 
 def _environment() -> Any:
     """The Jinja2 environment of the templates folder (autoescape on, strict undefined)."""
-    import jinja2
+    from govern.report.html import template_environment
 
-    from govern.report.html import RenderError, templates_dir
-
-    folder = templates_dir()
-    if not (folder / PORTFOLIO_TEMPLATE).is_file():
-        raise RenderError(
-            f"the portfolio templates are missing from {folder}.",
-            hint="Reinstall govern: its wheel ships them in govern/templates.",
-        )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment(PORTFOLIO_TEMPLATE, "portfolio")
     env.filters["decision_label"] = lambda d: DECISION_LABELS.get(d, d)
     env.filters["group_label"] = lambda g: _GROUPS.get(g, g)
     return env

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from govern.report import charts
 from govern.report.context import SIGNOFF_ROLES, tool_versions
-from govern.report.html import STYLESHEET, RenderError, templates_dir
+from govern.report.html import STYLESHEET, RenderError, template_environment, templates_dir
 from govern.report.review_types import (
     REVIEW_REPORT_SCHEMA,
     Cell,
@@ -516,22 +516,7 @@ def review_json_sha256(report: ReviewReport) -> str:
 @functools.cache
 def page_environment() -> Any:
     """The Jinja2 environment of the review report and the LL144 summary (autoescape on)."""
-    import jinja2
-
-    folder = templates_dir()
-    if not (folder / REVIEW_TEMPLATE).is_file():
-        raise RenderError(
-            f"the report templates are missing from {folder}.",
-            hint="Reinstall govern: its wheel ships them in govern/templates.",
-        )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment(REVIEW_TEMPLATE)
     env.filters["num"] = _num
     env.filters["signed"] = _signed
     env.filters["pct"] = _pct
