@@ -283,3 +283,22 @@ def test_bootstrap_of_distinct_scores_equals_a_row_bootstrap_with_sklearn() -> N
     low, high = np.quantile(want, [0.025, 0.975])
     got = bootstrap_interval(cells, METRICS["roc_auc"].compute, n_boot=40, seed=3)
     assert got == pytest.approx((low, high), abs=1e-12)
+
+
+def _by_score(cells: Cells) -> tuple[float, float, float]:
+    pos, neg, tps, _ = cells.ranked
+    return float(pos.sum()), float(neg.sum()), float(np.dot(neg, 2 * tps - pos))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_pair_count_of_ordered_cells_equals_the_sum_by_distinct_score(case: str) -> None:
+    """Cells in score order count pairs in whole numbers with a correction per tied run; the
+    counts equal the sum over distinct scores exactly, for the cells and a resample of them
+    (zero counts too, as a bootstrap draws them)."""
+    score, y = CASES[case]
+    cells = Cells(*_rows(score, np.asarray(y, dtype=np.int64)).cells())
+    assert cells.roc_sums == _by_score(cells)
+    resample = cells.with_counts(np.random.default_rng(1).integers(0, 3, cells.size))
+    assert resample.tied_runs is cells.tied_runs  # worked out once
+    assert resample.roc_sums == _by_score(resample)
+    assert (cells.tied_runs is None) == (case in ("no ties", "one class"))

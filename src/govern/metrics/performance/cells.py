@@ -190,9 +190,55 @@ class Cells:
 
     @cached_property
     def roc_sums(self) -> tuple[float, float, float]:
-        """The first three of :attr:`rank_sums` alone (all roc_auc needs, e.g. in a bootstrap)."""
-        pos, neg, tps, _ = self.ranked
-        return float(pos.sum()), float(neg.sum()), float(np.dot(neg, 2 * tps - pos))
+        """The first three of :attr:`rank_sums` alone (all roc_auc needs, e.g. in a bootstrap).
+
+        Ungrouped cells in score order (within a score, negatives first) take four passes of
+        whole numbers: with ``cp`` the positives up to each cell, a negative cell of weight
+        ``w`` lies below ``P - cp`` positives, so the pair count is ``2 (P N - sum_neg w cp)``
+        less ``neg_r * pos_r`` for each run of cells sharing a score (a tie counts once, not
+        twice; :attr:`tied_runs`). Other cells sum by distinct score (:attr:`ranked`).
+        """
+        order, _ = self.score_runs
+        if order is not None or self.group is not None:
+            pos, neg, tps, _ = self.ranked
+            return float(pos.sum()), float(neg.sum()), float(np.dot(neg, 2 * tps - pos))
+        count = np.asarray(self.count, dtype=np.int64)
+        positive = count * self.positive
+        below = np.cumsum(positive)
+        p = int(below[-1]) if below.size else 0
+        n = int(count.sum())
+        pairs = 2 * (p * (n - p) - int(np.dot(count - positive, below)))
+        runs = self.tied_runs
+        if runs is not None:
+            cells, starts = runs
+            pos_run = np.add.reduceat(positive[cells], starts)
+            pairs -= int(np.dot(np.add.reduceat(count[cells], starts) - pos_run, pos_run))
+        return float(p), float(n - p), float(pairs)
+
+    @cached_property
+    def positive(self) -> NDArray[np.bool_]:
+        """Whether each cell is of the positive class (shared by :meth:`with_counts`)."""
+        return np.asarray(self.label > 0.5)
+
+    @cached_property
+    def tied_runs(self) -> tuple[NDArray[np.intp], NDArray[np.intp]] | None:
+        """Runs of two or more cells sharing a score: (their cells, where each run starts).
+
+        The cells are listed run by run (for ``numpy.add.reduceat`` at the starts). None when
+        no two cells share a score. Cells in score order only; kept by :meth:`with_counts`.
+        """
+        order, last = self.score_runs
+        if order is not None or last is None:
+            return None
+        first = np.concatenate(([0], last[:-1] + 1))
+        size = last - first + 1
+        several = size > 1
+        if not several.any():
+            return None
+        first, size = first[several], size[several]
+        ends = np.cumsum(size)
+        cells = np.repeat(first - (ends - size), size) + np.arange(int(ends[-1]))
+        return cells, ends - size
 
     @cached_property
     def ranked(
@@ -248,7 +294,8 @@ class Cells:
     def with_counts(self, count: NDArray[np.int64]) -> Cells:
         """The same cells with other counts (a bootstrap resample), sharing their score runs."""
         out = Cells(self.score, self.label, self.decision, count, self.group)
-        out.__dict__["score_runs"] = self.score_runs  # the same cells: the same runs
+        for shared in ("score_runs", "positive", "tied_runs"):  # the same cells: the same runs
+            out.__dict__[shared] = getattr(self, shared)
         return out
 
     def by_group(self) -> list[tuple[str, Cells]]:

@@ -144,11 +144,14 @@ def bootstrap_interval(
     values = np.empty(n_boot, dtype=np.float64)
     if k * _ROWS_PER_CELL > n:
         # about as many cells as rows: drawing the rows and counting them per cell is faster
-        # than a multinomial draw over every cell (the same distribution)
-        owner = np.repeat(np.arange(k), counts)  # the cell of each row, in cell order
+        # than a multinomial draw over every cell (the same distribution); the rows of a cell
+        # are consecutive (cell order), so a cell's count is the sum over its rows' counts
+        first = np.concatenate(([0], np.cumsum(counts)[:-1])) if k < n else None
         for b in range(n_boot):
-            drawn = np.bincount(owner[rng.integers(0, n, n)], minlength=k)
-            values[b] = statistic(cells.with_counts(drawn.astype(np.int64)))
+            drawn = np.bincount(rng.integers(0, n, n), minlength=n)
+            if first is not None:
+                drawn = np.add.reduceat(drawn, first)
+            values[b] = statistic(cells.with_counts(np.asarray(drawn, dtype=np.int64)))
     else:
         shares = counts / n
         for b in range(n_boot):
