@@ -30,7 +30,8 @@ Regression (:mod:`~govern.metrics.performance.regression`): ``mae``, ``rmse``, `
 (``force_finite``: constant targets give 1.0 or 0.0) and ``mape`` (a share; ``|y|`` floored at
 the float64 epsilon, as scikit-learn).
 
-:func:`bootstrap_interval` resamples rows through the cells (a multinomial draw per replicate).
+:func:`bootstrap_interval` resamples rows through the cells (a multinomial draw per replicate, or,
+with about a cell per row, the rows drawn and counted per cell).
 With a ``group`` column (e.g. a sensitive feature) the cells are also split by its values, and
 :meth:`Cells.by_group` gives each group's cells: a metric per group from the same scan.
 """
