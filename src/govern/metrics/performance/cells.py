@@ -690,9 +690,11 @@ def _packed_rows(s: NDArray[np.float64], code: NDArray[np.int8], decided: bool) 
     if s.size == 0 or not (s.min() >= 0.0 and s.max() < 2.0):
         return None
     many = _distinct_in(s[:_SAMPLE]) > _MANY
-    keys = np.add(s, 0.0, out=s).view(np.uint64)  # + 0.0: -0.0 is 0.0 (one cell)
-    np.left_shift(keys, np.uint64(2), out=keys)
-    np.bitwise_or(keys, code.view(np.uint8), out=keys)
+    keys, classes = s.view(np.uint64), code.view(np.uint8)
+    for a, b in _spans(s.size):  # a step at a time, while the step is in cache
+        np.add(s[a:b], 0.0, out=s[a:b])  # + 0.0: -0.0 is 0.0 (one cell)
+        np.left_shift(keys[a:b], np.uint64(2), out=keys[a:b])
+        np.bitwise_or(keys[a:b], classes[a:b], out=keys[a:b])
     keys.sort()
     rows = SortedRows(keys, decided)
     return rows if many else Cells(*rows.cells())  # few distinct scores: the cells are few
@@ -760,8 +762,18 @@ def _fetched_rows(
         return None
     if scores.size and np.isnan(scores.min()):  # the lowest is NaN only if some score is
         _refuse_unscored(int(np.count_nonzero(np.isnan(scores))), int(labelled))
-    decision = None if threshold is None else (scores >= threshold).view(np.int8)
-    return _row_cells(scores, _coded(labels, decision), threshold is not None)
+    return _row_cells(scores, _coded_over(labels, scores, threshold), threshold is not None)
+
+
+def _coded_over(
+    label: NDArray[np.int8], score: NDArray[np.float64], threshold: float | None
+) -> NDArray[np.int8]:
+    """:func:`_coded` with the decision ``score >= threshold``, written over ``label``."""
+    np.left_shift(label, 1, out=label)
+    if threshold is not None:
+        for a, b in _spans(label.size):  # no decision array as long as the rows
+            label[a:b] += score[a:b] >= threshold
+    return label
 
 
 def _no_value_between(kind: str, positive: Any, other: Any | None) -> bool:
