@@ -302,3 +302,18 @@ def test_pair_count_of_ordered_cells_equals_the_sum_by_distinct_score(case: str)
     assert resample.tied_runs is cells.tied_runs  # worked out once
     assert resample.roc_sums == _by_score(resample)
     assert (cells.tied_runs is None) == (case in ("no ties", "one class"))
+
+
+def test_pair_count_does_not_depend_on_the_order_inside_a_tied_run() -> None:
+    """Cells sharing a score count their pairs once, tied, whichever comes first."""
+    for labels in ([1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0]):
+        cells = Cells(
+            score=np.array([0.2, 0.5, 0.5, 0.7]),
+            label=np.array(labels),
+            decision=np.full(4, np.nan),
+            count=np.array([3, 2, 5, 1], dtype=np.int64),
+        )
+        assert cells.roc_sums == _by_score(cells), labels
+        y = np.repeat(labels, cells.count)
+        s = np.repeat(cells.score, cells.count)
+        assert METRICS["roc_auc"].compute(cells) == pytest.approx(skm.roc_auc_score(y, s))

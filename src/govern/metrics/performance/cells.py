@@ -192,11 +192,13 @@ class Cells:
     def roc_sums(self) -> tuple[float, float, float]:
         """The first three of :attr:`rank_sums` alone (all roc_auc needs, e.g. in a bootstrap).
 
-        Ungrouped cells in score order (within a score, negatives first) take four passes of
-        whole numbers: with ``cp`` the positives up to each cell, a negative cell of weight
-        ``w`` lies below ``P - cp`` positives, so the pair count is ``2 (P N - sum_neg w cp)``
-        less ``neg_r * pos_r`` for each run of cells sharing a score (a tie counts once, not
-        twice; :attr:`tied_runs`). Other cells sum by distinct score (:attr:`ranked`).
+        Ungrouped cells in score order take a few passes of whole numbers. A negative record
+        lies below the positives of higher scores, ``P`` less those up to the end of its score's
+        run, and ties with its run's positives: the pair count is ``2 (P N - sum_neg w up) +
+        sum_r neg_r pos_r``, with ``up`` the positives up to each cell (a cumulative sum) and,
+        for a run of cells sharing a score, up to the run's last cell (:attr:`tied_runs`:
+        worked out once, whatever the order of the cells inside a run). Other cells sum by
+        distinct score (:attr:`ranked`).
         """
         order, _ = self.score_runs
         if order is not None or self.group is not None:
@@ -204,16 +206,19 @@ class Cells:
             return float(pos.sum()), float(neg.sum()), float(np.dot(neg, 2 * tps - pos))
         count = np.asarray(self.count, dtype=np.int64)
         positive = count * self.positive
-        below = np.cumsum(positive)
-        p = int(below[-1]) if below.size else 0
-        n = int(count.sum())
-        pairs = 2 * (p * (n - p) - int(np.dot(count - positive, below)))
+        negative = count - positive
+        up = np.cumsum(positive)
+        p, n = (int(up[-1]) if up.size else 0), int(count.sum())
+        below, tied = int(np.dot(negative, up)), 0
         runs = self.tied_runs
         if runs is not None:
             cells, starts = runs
+            neg_run = np.add.reduceat(negative[cells], starts)
             pos_run = np.add.reduceat(positive[cells], starts)
-            pairs -= int(np.dot(np.add.reduceat(count[cells], starts) - pos_run, pos_run))
-        return float(p), float(n - p), float(pairs)
+            run_up = up[cells[np.append(starts[1:], cells.size) - 1]]  # at each run's last cell
+            below += int(np.dot(neg_run, run_up)) - int(np.dot(negative[cells], up[cells]))
+            tied = int(np.dot(neg_run, pos_run))
+        return float(p), float(n - p), float(2 * (p * (n - p) - below) + tied)
 
     @cached_property
     def positive(self) -> NDArray[np.bool_]:

@@ -124,7 +124,7 @@ def bootstrap_interval(
     A resample of the ``n`` rows with replacement is a multinomial draw of ``n`` over the
     cells with their observed shares (``numpy.random.default_rng(seed)``), so each replicate
     costs one pass over the cells, not over the rows. With fewer than 8 rows per cell (scores
-    nearly all distinct), the ``n`` rows are drawn instead (``rng.integers(0, n, n)``, rows in
+    nearly all distinct; no cell empty), the ``n`` rows are drawn instead (``rng.integers(0, n, n)``, rows in
     cell order) and counted per cell: the same resample, cheaper than a multinomial over as
     many cells as rows. The cells' order by score is worked out once, not per replicate.
     Replicates where the statistic is NaN (e.g. one class only) are dropped; the interval is
@@ -142,7 +142,7 @@ def bootstrap_interval(
     counts = cells.count
     k = int(counts.size)
     values = np.empty(n_boot, dtype=np.float64)
-    if k * _ROWS_PER_CELL > n:
+    if k * _ROWS_PER_CELL > n and counts.min() > 0:
         # about as many cells as rows: drawing the rows and counting them per cell is faster
         # than a multinomial draw over every cell (the same distribution); the rows of a cell
         # are consecutive (cell order), so a cell's count is the sum over its rows' counts
