@@ -2,7 +2,8 @@
 
 The same deterministic SVG geometry as :mod:`govern.report.charts` (whose frame, scale and
 bars these charts reuse); grouped bars (one bar per series within each feature) are drawn by
-``templates/_grouped_chart.html``.
+``templates/_grouped_chart.html``, which shares its opening, axis and data table with
+``_chart.html`` (``templates/_chart_parts.html``).
 """
 
 from __future__ import annotations
