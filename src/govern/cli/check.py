@@ -11,6 +11,7 @@ import typer
 
 from govern import __version__
 from govern.cli import output as output_module
+from govern.cli.attest import stage_gate_attestation
 from govern.cli.common import (
     EXIT_OK,
     EXIT_POLICY,
@@ -27,7 +28,6 @@ from govern.cli.keys import (
     KeyOption,
     PassphraseOption,
     load_signer,
-    stage_gate_attestation,
 )
 from govern.errors import UsageError
 from govern.models import CheckResult, Severity

@@ -210,7 +210,7 @@ def _write_report(
 
     Returns the names of the files and the path of their signed attestation.
     """
-    from govern.cli.keys import write_report_attestation
+    from govern.cli.attest import write_report_attestation
     from govern.cli.output import Staged, by_name, write_all
     from govern.cli.report import sign_rendered_pdf
     from govern.report.context import build_context, report_stem
@@ -277,7 +277,7 @@ def _attested_gate(
     out: Path,
 ) -> tuple[GateDecision, Path]:
     """`govern gate MODEL VERSION --attest`: the decision and its signed verification summary."""
-    from govern.cli.keys import stage_gate_attestation
+    from govern.cli.attest import stage_gate_attestation
     from govern.cli.output import Staged
     from govern.policy.gate import gate
 

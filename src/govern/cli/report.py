@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from govern.cli import output as output_module
+from govern.cli.attest import write_report_attestation
 from govern.cli.check import (
     ArtifactRootOption,
     PolicyOption,
@@ -28,7 +29,6 @@ from govern.cli.keys import (
     PassphraseOption,
     SignOption,
     report_signer,
-    write_report_attestation,
 )
 from govern.errors import UsageError
 
