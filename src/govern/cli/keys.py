@@ -1,6 +1,9 @@
-"""``govern keys init`` (a new P-256 signing key and a self-signed CA certificate), and the
-signing options the signing commands share (``--key``, ``--cert``, ``--chain``,
-``--passphrase-env``, ``--sign``) with the signer they name."""
+"""``govern keys init``, and the signing options every signing command shares.
+
+``govern keys init`` makes a new P-256 signing key and a self-signed CA certificate. The
+options (``--key``, ``--cert``, ``--chain``, ``--passphrase-env``, ``--sign``) and the signer
+they name are shared by ``govern report``, ``govern review`` and ``govern gate``.
+"""
 
 from __future__ import annotations
 
