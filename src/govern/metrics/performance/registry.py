@@ -124,9 +124,9 @@ def bootstrap_interval(
     A resample of the ``n`` rows with replacement is a multinomial draw of ``n`` over the
     cells with their observed shares (``numpy.random.default_rng(seed)``), so each replicate
     costs one pass over the cells, not over the rows. With fewer than 8 rows per cell (scores
-    nearly all distinct; no cell empty), the ``n`` rows are drawn instead (``rng.integers(0, n, n)``, rows in
-    cell order) and counted per cell: the same resample, cheaper than a multinomial over as
-    many cells as rows. The cells' order by score is worked out once, not per replicate.
+    nearly all distinct; no cell empty), the ``n`` rows are drawn instead
+    (``rng.integers(0, n, n)``, rows in cell order) and counted per cell: the same resample,
+    cheaper than a multinomial over as many cells as rows. The cells' order by score is worked out once, not per replicate.
     Replicates where the statistic is NaN (e.g. one class only) are dropped; the interval is
     the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles (linear
     interpolation), ``(nan, nan)`` if none is left.
