@@ -126,10 +126,10 @@ def bootstrap_interval(
     costs one pass over the cells, not over the rows. With fewer than 8 rows per cell (scores
     nearly all distinct; no cell empty), the ``n`` rows are drawn instead
     (``rng.integers(0, n, n)``, rows in cell order) and counted per cell: the same resample,
-    cheaper than a multinomial over as many cells as rows. The cells' order by score is worked out once, not per replicate.
-    Replicates where the statistic is NaN (e.g. one class only) are dropped; the interval is
-    the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles (linear
-    interpolation), ``(nan, nan)`` if none is left.
+    cheaper than a multinomial over as many cells as rows. The cells' order by score is
+    worked out once, not per replicate. Replicates where the statistic is NaN (e.g. one class
+    only) are dropped; the interval is the ``(1 - confidence) / 2`` and ``(1 + confidence) /
+    2`` quantiles (linear interpolation), ``(nan, nan)`` if none is left.
     """
     if not 0 < confidence < 1:
         raise PerformanceInputError(f"confidence must lie strictly between 0 and 1: {confidence}")
