@@ -475,3 +475,26 @@ def test_demo_auc_by_sex_equals_sklearn(demo: Store) -> None:
     absent = _demo_finding(demo, {"metric": "roc_auc", "min": 0.7, "window": window,
                                   "by": "gender"})  # fmt: skip
     assert absent.status is Status.not_evaluated and "no column 'gender'" in absent.message
+
+
+def test_an_ingest_between_two_evaluations_is_seen(tmp_path: Path) -> None:
+    """The cells and counts shared between rules are kept per prediction data object; a log
+    ingested between two evaluations with the same object is part of the second one."""
+    first, second = _log(seed=7), _log(seed=8)
+    first.to_parquet(tmp_path / "first.parquet")
+    second.to_parquet(tmp_path / "second.parquet")
+    mapping = {"model": "credit-risk", "timestamp": "ts", "prediction": "approved",
+               "score": "score", "label": "y", "model_version": "model_version",
+               "role": "current"}  # fmt: skip
+    now = datetime(2026, 11, 5, tzinfo=UTC)
+    params = {"metric": "roc_auc", "min": 0, "window": SEPTEMBER}
+    with Store.open(tmp_path / "store.duckdb") as store:
+        ingest(store, [tmp_path / "first.parquet"], now=now, options=mapping)
+        data = StoreData(store)
+        before = _evaluate(params, data)
+        ingest(store, [tmp_path / "second.parquet"], now=now, options=mapping)
+        after = _evaluate(params, data)
+    for found, frames in ((before, [first]), (after, [first, second])):
+        rows = pd.concat([_rows(f, "2", "2026-09-01", "2026-10-01") for f in frames])
+        assert found.value == pytest.approx(skm.roc_auc_score(rows["y"], rows["score"]), abs=TOL)
+    assert after.value != before.value

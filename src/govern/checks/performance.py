@@ -43,6 +43,7 @@ from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
 from govern.sql import quote
 from govern.store.predictions import LogInfo, Window
+from govern.store.store import writes
 from govern.windows import parse_window, periods
 
 if TYPE_CHECKING:
@@ -65,8 +66,9 @@ _SELECTORS: tuple[BaselineSource, ...] = ("alias", "version", "stage")
 _VIEW = "__govern_perf"
 #: Cells shared between the rules (and windows) of one evaluation: by the prediction data
 #: object (one per evaluation, so a new evaluation never sees old cells), then by what the
-#: view held and how the cells were asked for. The oldest entries are dropped beyond a few
-#: entries or a few million cells in all (the newest is always kept), so memory stays bounded.
+#: view held (:func:`_held`: an ingest in between changes it) and how the cells were asked
+#: for. The oldest entries are dropped beyond a few entries or a few million cells in all
+#: (the newest is always kept), so memory stays bounded.
 _SHARED: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Cells]] = (
     weakref.WeakKeyDictionary()
 )
@@ -77,6 +79,15 @@ _SHARED_CELLS = 2_000_000
 _COUNTED: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], tuple[int, int]]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _held(*selection: Any) -> tuple[Any, ...]:
+    """What a view holds, as the shared caches key it: its selection, as the store stood.
+
+    The store stands as this process's committed transactions left it: an ingest between
+    two evaluations (ground truth too) makes the same selection other records.
+    """
+    return (*selection, writes()[0])
 
 
 class Performance:
@@ -306,7 +317,7 @@ class _Evaluation:
                            window=window)  # fmt: skip
         except UsageError as exc:
             raise _NotJudged(exc.message) from None
-        held = self.held[name] = (model, "current", version, window)
+        held = self.held[name] = _held(model, "current", version, window)
         try:
             counted = _COUNTED.setdefault(self.data, {})
         except TypeError:  # prediction data that cannot be weakly referenced: counted anew
@@ -492,7 +503,7 @@ class _Evaluation:
                 spans = self.data.view(view, model=v.model, role="reference")
             except UsageError as exc:
                 raise _NotJudged(f"baseline reference: {exc.message}", evidence) from None
-            self.held[view] = (v.model, "reference", None, None)
+            self.held[view] = _held(v.model, "reference", None, None)
             cells = self._cells(view, evidence, spans)
             value = self._baseline_value(cells, "the reference log", evidence)
             return made("reference", "reference", value, n=cells.n)
