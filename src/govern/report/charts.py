@@ -83,11 +83,10 @@ class Row:
 
 
 @dataclass(frozen=True)
-class HorizontalFrame:
-    """What every horizontal bar chart has: labels on the left, the plot to the right.
+class ChartFrame:
+    """What every chart has: title, description, axis title, size and data table.
 
-    An accessible title and description, the axis, the size, dashed bound lines, ticks and a
-    data table.
+    ``templates/_chart_parts.html`` draws these parts for every kind of chart.
     """
 
     id: str
@@ -96,10 +95,19 @@ class HorizontalFrame:
     axis: str
     width: int
     height: int
-    lines: tuple[Line, ...]
-    ticks: tuple[Tick, ...]
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class HorizontalFrame(ChartFrame):
+    """What every horizontal bar chart adds: dashed bound lines and ticks.
+
+    Labels sit on the left, the plot to the right.
+    """
+
+    lines: tuple[Line, ...]
+    ticks: tuple[Tick, ...]
 
     @property
     def plot_x0(self) -> int:
@@ -411,15 +419,9 @@ class YTick:
 
 
 @dataclass(frozen=True)
-class LineChart:
+class LineChart(ChartFrame):
     """A line chart over windows, ready to draw, with title, description and data table."""
 
-    id: str
-    title: str
-    desc: str
-    axis: str
-    width: int
-    height: int
     x0: int
     x1: int
     y0: float
@@ -429,8 +431,6 @@ class LineChart:
     xticks: tuple[Tick, ...]
     yticks: tuple[YTick, ...]
     lines: tuple[HLine, ...]
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
 
     @property
     def bound_dash(self) -> str:
