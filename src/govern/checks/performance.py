@@ -41,7 +41,7 @@ from govern.checks.performance_evidence import (
 from govern.checks.performance_params import lint_params, rule_properties
 from govern.errors import GovernError, UsageError
 from govern.models import Finding, Status
-from govern.sql import quote
+from govern.sql import present_sql, quote
 from govern.store.predictions import LogInfo, Window
 from govern.store.store import writes
 from govern.windows import parse_window, periods
@@ -308,8 +308,6 @@ class _Evaluation:
 
     def _view(self, name: str, version: str | None, window: Window | None) -> tuple[int, int]:
         """Create the view of a version's current records; (records, labelled records)."""
-        from govern.metrics.performance import present_sql
-
         model = self.subject.version.model
         self.held.pop(name, None)
         try:

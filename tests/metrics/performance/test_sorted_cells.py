@@ -22,7 +22,7 @@ from govern.metrics.performance import (
     bootstrap_interval,
     classification_cells,
 )
-from govern.metrics.performance import cells as cells_module
+from govern.metrics.performance import reading as reading_module
 
 
 def _con(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
@@ -38,8 +38,8 @@ def _both(
     """(numpy-sorted cells, GROUP BY cells) of the same rows."""
     con = _con(frame)
     sorted_cells = classification_cells(con, "rows", **kwargs)
-    monkeypatch.setattr(cells_module, "_MANY", 10**9)
-    monkeypatch.setattr(cells_module, "_FETCH", 0)
+    monkeypatch.setattr(reading_module, "_MANY", 10**9)
+    monkeypatch.setattr(reading_module, "_FETCH", 0)
     grouped = classification_cells(con, "rows", **kwargs)
     monkeypatch.undo()
     return sorted_cells, grouped
@@ -136,14 +136,14 @@ def test_packed_key_cells_equal_group_by_cells(
     score[3200:3210] = np.nextafter(2.0, 0.0)  # the largest double below 2
     frame["__score"] = score
     calls: list[bool] = []
-    packed = cells_module._packed_rows
+    packed = reading_module._packed_rows
 
     def spy(*args: Any) -> Cells | None:
         got = packed(*args)
         calls.append(got is not None)
         return got
 
-    monkeypatch.setattr(cells_module, "_packed_rows", spy)
+    monkeypatch.setattr(reading_module, "_packed_rows", spy)
     fast, slow = _both(monkeypatch, frame, **kwargs)
     assert calls == [True]
     np.testing.assert_array_equal(fast.score, slow.score)
@@ -162,7 +162,7 @@ def test_scores_outside_zero_to_two_take_the_general_path() -> None:
     zeros = np.zeros(3, dtype=np.int8)
     for given in ([0.1, 2.0, 0.5], [0.1, -0.5, 0.5]):
         s = np.array(given)
-        assert cells_module._packed_rows(s, zeros, False) is None
+        assert reading_module._packed_rows(s, zeros, False) is None
         np.testing.assert_array_equal(s, given)  # untouched: the general path reads them
 
 
@@ -170,7 +170,7 @@ def test_packed_keys_take_the_scores_memory() -> None:
     """The keys are made in the fetched scores' own array: no second array as large."""
     s = np.array([0.75, 0.25, 0.5] * 1_000) + np.arange(3_000) * 1e-9
     code = np.tile(np.array([2, 0, 3], dtype=np.int8), 1_000)
-    rows = cells_module._packed_rows(s, code, True)
+    rows = reading_module._packed_rows(s, code, True)
     assert isinstance(rows, SortedRows)
     assert np.shares_memory(rows.keys, s)
     assert rows.confusion == (1_000.0, 0.0, 1_000.0, 1_000.0)

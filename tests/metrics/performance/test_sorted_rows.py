@@ -30,7 +30,8 @@ from govern.metrics.performance import (
     calibration_bins,
     classification_cells,
 )
-from govern.metrics.performance import cells as cells_module
+from govern.metrics.performance import reading as reading_module
+from govern.metrics.performance import sorted_rows as rows_module
 
 
 def _rows(score: np.ndarray, y: np.ndarray, decided: bool = True) -> SortedRows:
@@ -76,7 +77,7 @@ CASES = {
 def test_statistics_equal_those_of_the_cells(
     monkeypatch: pytest.MonkeyPatch, case: str, decided: bool, chunk: int
 ) -> None:
-    monkeypatch.setattr(cells_module, "_CHUNK", chunk)
+    monkeypatch.setattr(rows_module, "_CHUNK", chunk)
     score, y = CASES[case]
     rows = _rows(score, np.asarray(y, dtype=np.int64), decided)
     cells = Cells(*rows.cells())
@@ -139,7 +140,7 @@ def _con(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
 
 
 def _general(monkeypatch: pytest.MonkeyPatch, con: Any, **kwargs: Any) -> Cells:
-    monkeypatch.setattr(cells_module, "_fetched_rows", lambda *a, **k: None)
+    monkeypatch.setattr(reading_module, "_fetched_rows", lambda *a, **k: None)
     try:
         return classification_cells(con, "rows", **kwargs)
     finally:
@@ -178,7 +179,7 @@ def test_label_types_give_the_general_paths_cells(
     con = _con(frame)
     if spread != "many scores":  # a large log of few scores: grouped by DuckDB
         con.execute("UPDATE rows SET __score = round(__score, 2)")
-        monkeypatch.setattr(cells_module, "_FETCH", 100)
+        monkeypatch.setattr(reading_module, "_FETCH", 100)
     fast = classification_cells(con, "rows", threshold=0.5)
     slow = _general(monkeypatch, con, threshold=0.5)
     assert isinstance(fast, SortedRows) == (spread == "many scores")
@@ -212,7 +213,7 @@ def test_label_errors_are_the_general_paths(
     con = _con(_frame(label))
     if spread != "many scores":
         con.execute("UPDATE rows SET __score = round(__score, 2)")
-        monkeypatch.setattr(cells_module, "_FETCH", 100)
+        monkeypatch.setattr(reading_module, "_FETCH", 100)
     if message is None:
         cells = classification_cells(con, "rows", threshold=0.5, pos_label=pos_label)
         assert cells.n == 5_000 and cells.confusion[0] == 0  # no true positive
@@ -233,7 +234,7 @@ def test_missing_scores_are_refused_with_their_count(
     con = _con(frame)
     if spread != "many scores":
         con.execute("UPDATE rows SET __score = round(__score, 2)")
-        monkeypatch.setattr(cells_module, "_FETCH", 100)
+        monkeypatch.setattr(reading_module, "_FETCH", 100)
     with pytest.raises(PerformanceInputError, match="13 of 5000 labelled records have no score"):
         classification_cells(con, "rows", threshold=0.5)
 
@@ -251,7 +252,7 @@ def test_tied_runs_across_step_boundaries(monkeypatch: pytest.MonkeyPatch, chunk
     score, y = CASES["awkward"]
     labels = np.asarray(y, dtype=np.int64)
     want = Cells(*_rows(score, labels).cells())
-    monkeypatch.setattr(cells_module, "_CHUNK", chunk)
+    monkeypatch.setattr(rows_module, "_CHUNK", chunk)
     rows = _rows(score, labels)
     p, n, pairs, precision = rows.rank_sums
     assert (p, n, pairs) == want.rank_sums[:3]

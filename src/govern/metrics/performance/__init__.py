@@ -1,11 +1,11 @@
 """Predictive performance of a model from its labelled prediction logs, equal to scikit-learn.
 
 One ``GROUP BY`` in DuckDB aggregates the labelled rows of a relation into cells, one per
-distinct (score, label, decision) with its count (:mod:`~govern.metrics.performance.cells`);
-every metric is then numpy arithmetic over those cells, each weighted by its count, so no row
-reaches a Python loop. When nearly every score is distinct, the cells would be as many as the
+distinct (score, label, decision) with its count (read by :mod:`.reading`, held by
+:mod:`.cells`); every metric is then numpy arithmetic over those cells, each weighted by
+its count, so no row reaches a Python loop. When nearly every score is distinct, the cells would be as many as the
 rows: the rows are fetched once and sorted in numpy as 64-bit keys instead
-(:class:`~govern.metrics.performance.cells.SortedRows`), which give every statistic the
+(:class:`~govern.metrics.performance.sorted_rows.SortedRows`), which give every statistic the
 metrics read (ranking sums, confusion counts, per-record losses) without building the cells.
 Values equal scikit-learn 1.9's on the same rows to 1e-9 (``tests/metrics/performance/``), on
 generated data with tied scores, imbalanced and one-class labels, and on the breast-cancer
@@ -38,16 +38,9 @@ With a ``group`` column (e.g. a sensitive feature) the cells are also split by i
 
 from __future__ import annotations
 
-from govern.metrics.performance.cells import (
-    MISSING_GROUP,
-    Cells,
-    PerformanceInputError,
-    SortedRows,
-    classification_cells,
-    present_sql,
-    regression_cells,
-)
+from govern.metrics.performance.cells import MISSING_GROUP, Cells, PerformanceInputError
 from govern.metrics.performance.classification import DEFAULT_BINS, calibration_bins
+from govern.metrics.performance.reading import classification_cells, regression_cells
 from govern.metrics.performance.registry import (
     METRIC_NAMES,
     METRICS,
@@ -55,6 +48,7 @@ from govern.metrics.performance.registry import (
     bootstrap_interval,
     metric_named,
 )
+from govern.metrics.performance.sorted_rows import SortedRows
 
 __all__ = [
     "DEFAULT_BINS",
@@ -69,6 +63,5 @@ __all__ = [
     "calibration_bins",
     "classification_cells",
     "metric_named",
-    "present_sql",
     "regression_cells",
 ]
