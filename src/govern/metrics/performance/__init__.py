@@ -2,9 +2,9 @@
 
 One ``GROUP BY`` in DuckDB aggregates the labelled rows of a relation into cells, one per
 distinct (score, label, decision) with its count (read by :mod:`.reading`, held by
-:mod:`.cells`); every metric is then numpy arithmetic over those cells, each weighted by
-its count, so no row reaches a Python loop. When nearly every score is distinct, the cells would be as many as the
-rows: the rows are fetched once and sorted in numpy as 64-bit keys instead
+:mod:`.cells`); every metric is then numpy arithmetic over those cells, each weighted by its
+count, so no row reaches a Python loop. When nearly every score is distinct, the cells would
+be as many as the rows: the rows are fetched once and sorted in numpy as 64-bit keys instead
 (:class:`~govern.metrics.performance.sorted_rows.SortedRows`), which give every statistic the
 metrics read (ranking sums, confusion counts, per-record losses) without building the cells.
 Values equal scikit-learn 1.9's on the same rows to 1e-9 (``tests/metrics/performance/``), on
