@@ -7,6 +7,9 @@ label, decision), so every metric is the same number either way.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,6 +21,7 @@ import sklearn.metrics as skm
 from govern.metrics.performance import (
     METRICS,
     Cells,
+    PerformanceInputError,
     SortedRows,
     bootstrap_interval,
     classification_cells,
@@ -174,3 +178,34 @@ def test_packed_keys_take_the_scores_memory() -> None:
     assert isinstance(rows, SortedRows)
     assert np.shares_memory(rows.keys, s)
     assert rows.confusion == (1_000.0, 0.0, 1_000.0, 1_000.0)
+
+
+def test_null_scores_of_fetched_rows_are_refused() -> None:
+    """A NULL score comes from DuckDB as a masked array: counted as missing, as NaN is."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE rows AS SELECT * FROM (VALUES (0, 0.1), (1, NULL), (1, 'NaN'::DOUBLE), "
+        "(0, 0.4)) AS t(__label, __score)"
+    )
+    with pytest.raises(PerformanceInputError, match="2 of 4 labelled records have no score"):
+        classification_cells(con, "rows")
+
+
+def test_fetched_rows_without_nulls_leave_numpy_ma_unimported(tmp_path: Path) -> None:
+    """numpy imports ``numpy.ma`` on first use (about 10 ms): a log without NULL scores
+    must not pay for it, so the masked array is told apart by its type, not ``np.ma``."""
+    code = (
+        "import sys, duckdb\n"
+        "from govern.metrics.performance import METRICS, classification_cells\n"
+        "con = duckdb.connect()\n"
+        "con.execute('CREATE TABLE rows AS SELECT (i % 3 = 0)::INT AS __label, "
+        "random() AS __score FROM range(50000) t(i)')\n"
+        "cells = classification_cells(con, 'rows', threshold=0.5)\n"
+        "print(METRICS['roc_auc'].compute(cells), 'numpy.ma' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    auc, imported = done.stdout.split()
+    assert 0.0 <= float(auc) <= 1.0
+    assert imported == "False"

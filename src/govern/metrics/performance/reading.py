@@ -302,7 +302,9 @@ def _labelled_rows(
         params = [positive, other]
     got = con.execute(f"SELECT {item} AS s, {y} AS y FROM {rel} WHERE {where}", params).fetchnumpy()
     scores = got["s"]
-    if isinstance(scores, np.ma.MaskedArray):  # NULL scores: missing, as NaN ones
+    # NULL scores come as a masked array; they are missing, as NaN ones. (Its type is tested
+    # by name: numpy imports ``numpy.ma`` on first use, 10 ms, when no score is NULL.)
+    if type(scores) is not np.ndarray:
         scores = scores.filled(np.nan)
     return np.asarray(scores, dtype=np.float64), np.asarray(got["y"], dtype=np.int8)
 
