@@ -301,9 +301,9 @@ def _labelled_rows(
         y = f"CAST(CASE WHEN {c} = ? THEN 1 WHEN {c} = ? THEN 0 ELSE 2 END AS TINYINT)"
         params = [positive, other]
     got = con.execute(f"SELECT {item} AS s, {y} AS y FROM {rel} WHERE {where}", params).fetchnumpy()
-    scores = got["s"]
-    # NULL scores come as a masked array; they are missing, as NaN ones. (Its type is tested
-    # by name: numpy imports ``numpy.ma`` on first use, 10 ms, when no score is NULL.)
+    scores: Any = got["s"]
+    # NULL scores come as a masked array: missing, as NaN ones. It is told apart by its type,
+    # not ``np.ma``: numpy imports ``numpy.ma`` on first use (10 ms), and no score is NULL.
     if type(scores) is not np.ndarray:
         scores = scores.filled(np.nan)
     return np.asarray(scores, dtype=np.float64), np.asarray(got["y"], dtype=np.int8)
