@@ -303,7 +303,8 @@ def _labelled_rows(
     got = con.execute(f"SELECT {item} AS s, {y} AS y FROM {rel} WHERE {where}", params).fetchnumpy()
     scores: Any = got["s"]
     # NULL scores come as a masked array: missing, as NaN ones. It is told apart by its type,
-    # not ``np.ma``: numpy imports ``numpy.ma`` on first use (10 ms), and no score is NULL.
+    # not ``np.ma``: numpy imports ``numpy.ma`` on first use (10 ms), a cost that a log
+    # without NULL scores need not pay.
     if type(scores) is not np.ndarray:
         scores = scores.filled(np.nan)
     return np.asarray(scores, dtype=np.float64), np.asarray(got["y"], dtype=np.int8)
