@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -28,7 +28,7 @@ from typing import Any
 from govern.controls import COVERAGE_GROUPS, coverage, load_catalogs, lookup
 from govern.errors import UsageError
 from govern.inventory import VersionLineage, inventory
-from govern.models import CheckResult, Finding, Severity, Status
+from govern.models import CheckResult, Finding, PolicyRef, Severity, Status
 from govern.policy.engine import evaluate
 from govern.policy.gate import GATE, subject
 from govern.policy.loader import PolicySet
@@ -41,8 +41,10 @@ __all__ = [
     "LIBRARIES",
     "REPORT_SCHEMA",
     "SIGNOFF_ROLES",
+    "PolicyRow",
     "ReportContext",
     "build_context",
+    "policy_rows",
     "report_stem",
     "tool_versions",
 ]
@@ -84,6 +86,18 @@ class PolicyRow:
     sha256: str
     #: True when at least one finding of the report comes from it (or it holds waivers)
     applied: bool
+
+
+def policy_rows(refs: Iterable[PolicyRef], used: Container[str]) -> tuple[PolicyRow, ...]:
+    """A row per file that took part, in the order given.
+
+    A policy counts as applied when a finding comes from it (its id is in ``used``); a rule
+    set or a waiver file always does.
+    """
+    return tuple(
+        PolicyRow(p.id, p.version, p.kind, p.path, p.sha256, p.id in used or p.kind != "Policy")
+        for p in refs
+    )
 
 
 @dataclass(frozen=True)
@@ -675,11 +689,7 @@ def build_context(
     window = _window(logs, version)
     sections = build_sections(findings, lineage)
     gates, head = _gates(store, lineage)
-    used = {f.policy for f in findings}
-    policy_rows = tuple(
-        PolicyRow(p.id, p.version, p.kind, p.path, p.sha256, p.id in used or p.kind != "Policy")
-        for p in result.policies
-    )
+    policies_used = policy_rows(result.policies, {f.policy for f in findings})
     checked = {f.check for f in findings}
     rows = [_finding_row(f) for f in findings]
     ordered = sorted(
@@ -705,7 +715,7 @@ def build_context(
         artifacts=_artifacts(store, lineage),
         logs=logs,
         window=window,
-        policies=policy_rows,
+        policies=policies_used,
         sources=_sources(store, lineage),
         findings=tuple(_finding_row(f) for f in ordered),
         not_evaluated=tuple(_finding_row(f) for f in ordered if f.status is Status.not_evaluated),
@@ -722,7 +732,7 @@ def build_context(
             as_of=as_of,
             decision=result.decision.value,
             findings=rows,
-            policies=policy_rows,
+            policies=policies_used,
         ),
         waivers=_waivers(policies, findings, lineage, now.date()),
         warnings=result.warnings,

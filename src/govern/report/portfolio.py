@@ -52,9 +52,9 @@ from govern.policy.engine import evaluate
 from govern.policy.loader import PolicySet
 from govern.report.context import (
     SIGNOFF_ROLES,
-    PolicyRow,
     ReportContext,
     build_context,
+    policy_rows,
     report_stem,
     tool_versions,
 )
@@ -561,10 +561,7 @@ def build_portfolio(
         ),
         out_of_scope=out_of_scope,
         coverage=_coverage({key: by_version[key] for key in scoped}),
-        policies=tuple(
-            PolicyRow(p.id, p.version, p.kind, p.path, p.sha256, p.id in used or p.kind != "Policy")
-            for p in refs
-        ),
+        policies=policy_rows(refs, used),
         warnings=warnings,
         limitations=_limitations(stale_after),
         signoff_roles=SIGNOFF_ROLES,

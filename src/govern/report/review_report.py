@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from govern.report import charts
-from govern.report.context import SIGNOFF_ROLES, tool_versions
+from govern.report.context import SIGNOFF_ROLES, PolicyRow, tool_versions
 from govern.report.html import STYLESHEET, RenderError, template_environment, templates_dir
 from govern.report.review_types import (
     REVIEW_REPORT_SCHEMA,
@@ -43,7 +43,6 @@ from govern.report.review_types import (
     LL144Cell,
     LL144Trend,
     MetricHead,
-    PolicyRow,
     RegressionRow,
     ReviewReport,
     WindowRow,
@@ -471,8 +470,9 @@ def build_review_report(
             else "none: no earlier review of this model and period is stored"
         ),
         ll144=_ll144(review.windows),
-        policies=tuple(
-            PolicyRow(p.id, p.version, p.path, p.sha256) for p in review.params.policies
+        policies=tuple(  # a review reads policies only, each for its bounds
+            PolicyRow(p.id, p.version, "Policy", p.path, p.sha256, applied=True)
+            for p in review.params.policies
         ),
         inputs=_inputs(store, review.model),
         limitations=_limitations(review),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from govern.report.context import Tool
+from govern.report.context import PolicyRow, Tool
 from govern.review.model import Review
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "LL144Cell",
     "LL144Trend",
     "MetricHead",
-    "PolicyRow",
     "RegressionRow",
     "ReviewReport",
     "WindowRow",
@@ -157,21 +156,6 @@ class InputRow:
     def family(self) -> str:
         """What kind of input it is: a review's inputs are prediction logs."""
         return "predictions"
-
-
-@dataclass(frozen=True)
-class PolicyRow:
-    """A policy whose fairness rules the review used, with its SHA-256."""
-
-    id: str
-    version: str
-    path: str
-    sha256: str
-
-    @property
-    def kind(self) -> str:
-        """The file's kind: a review reads the bounds of policies (never waivers)."""
-        return "Policy"
 
 
 @dataclass(frozen=True)
