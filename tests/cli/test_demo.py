@@ -162,13 +162,11 @@ def test_demo_writes_the_portfolio_report(demo: tuple[Path, Any]) -> None:
     assert "Tagged:          yes" in info.stdout
 
 
-def test_demo_starts_from_a_fresh_store(tmp_path: Path, runner: CliRunner) -> None:
-    db = tmp_path / "demo.duckdb"
-    Store.open(db).close()  # an earlier demo store is replaced (a file not govern's is refused)
-    (tmp_path / "demo.duckdb.wal").write_bytes(b"stale")
-    out = tmp_path / "reports"
-    result = runner.invoke(app, ["demo", "--demo-db", str(db), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+def test_demo_starts_from_a_fresh_store(demo: tuple[Path, Any]) -> None:
+    """The shared run began on an earlier store and a stale write-ahead log (``demo_run``):
+    it replaced both (a file not govern's would be refused) and wrote its own ledger."""
+    db, _ = demo
+    assert not db.with_name("demo.duckdb.wal").exists()
     with Store.open(db, read_only=True) as store:
         assert len(ledger.entries(store, kind="gate")) == len(DEMO_GATES)
 
